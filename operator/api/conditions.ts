@@ -1,0 +1,78 @@
+/**
+ * Condition types and reasons: the vocabulary of status. Every reason an SRE can read in
+ * `kubectl get integrations` or an alert is declared here, once, as a CamelCase constant.
+ */
+
+/** Condition types of an Integration, with their polarity (kstatus). */
+export const ConditionType = {
+  /** Normal-true. The summary: True when the last sync succeeded and nothing needs attention. */
+  Ready: 'Ready',
+  /** Abnormal-true, present only while true: a run is in progress or a retry is pending. */
+  Reconciling: 'Reconciling',
+  /** Abnormal-true, present only while true: progress needs a human (bad spec, auth, Secret). */
+  Stalled: 'Stalled',
+  /** Normal-true: the outcome of the last sync run. */
+  Synced: 'Synced',
+  /** Abnormal-true: the last drift check found more differences than tolerated. */
+  Drifted: 'Drifted',
+  /** Abnormal-true: the last successful sync is older than freshness.maxAge. */
+  Stale: 'Stale',
+  /** Abnormal-true: the last sync quarantined more records than tolerated or partly failed. */
+  Degraded: 'Degraded',
+  /** Abnormal-true: the provider announced deprecation or sunset of what is called. */
+  Deprecated: 'Deprecated',
+  /** Abnormal-true: spec.suspend is true; no new runs start. */
+  Suspended: 'Suspended',
+} as const;
+/** A condition type of an Integration or ReconcilePolicy. */
+export type ConditionType = (typeof ConditionType)[keyof typeof ConditionType];
+
+/** Reasons carried by conditions. Each says why, in one CamelCase word. */
+export const Reason = {
+  /** Ready=True: everything is as desired. */
+  Succeeded: 'Succeeded',
+  /** The sync succeeded but set records aside. */
+  PartiallySucceeded: 'PartiallySucceeded',
+  /** A run is in progress. */
+  Progressing: 'Progressing',
+  /** A failed attempt waits for its next retry. */
+  RetryScheduled: 'RetryScheduled',
+  /** Waiting for the first run. */
+  AwaitingFirstRun: 'AwaitingFirstRun',
+  /** The spec cannot be acted on (a cron value out of range, an unknown time zone, ...). */
+  InvalidSpec: 'InvalidSpec',
+  /** spec.policyRef names a ReconcilePolicy that does not exist. */
+  PolicyNotFound: 'PolicyNotFound',
+  /** A referenced Secret or key does not exist. */
+  SecretNotFound: 'SecretNotFound',
+  /** The provider or destination refused the credentials. */
+  AuthenticationFailed: 'AuthenticationFailed',
+  /** The provider or destination says the configuration is wrong (e.g. unknown resource). */
+  ConfigurationError: 'ConfigurationError',
+  /** What the Integration calls does not exist. */
+  NotFound: 'NotFound',
+  /** Every attempt of a due run failed; waits for the next due run, a request or a spec change. */
+  RetriesExhausted: 'RetriesExhausted',
+  /** A retryable failure (timeout, rate limit, server error, network). */
+  SyncFailed: 'SyncFailed',
+  /** The run exceeded timeouts.run. */
+  DeadlineExceeded: 'DeadlineExceeded',
+  /** The run ended without a valid result message. */
+  InvalidResult: 'InvalidResult',
+  /** A drift check found differences beyond tolerance. */
+  DriftDetected: 'DriftDetected',
+  /** A drift check found the two systems within tolerance. */
+  InSync: 'InSync',
+  /** The last successful sync is older than freshness.maxAge. */
+  MaxAgeExceeded: 'MaxAgeExceeded',
+  /** More records were quarantined than quarantine.maxRecords. */
+  QuarantineExceeded: 'QuarantineExceeded',
+  /** The provider announced deprecation or sunset. */
+  DeprecationAnnounced: 'DeprecationAnnounced',
+  /** spec.suspend is true. */
+  Suspended: 'Suspended',
+  /** A due run was skipped because it could not start before startingDeadline. */
+  MissedSchedule: 'MissedSchedule',
+} as const;
+/** A condition reason. */
+export type Reason = (typeof Reason)[keyof typeof Reason];

@@ -1,0 +1,165 @@
+/**
+ * Built-in policy defaults and policy resolution: built-in default < ReconcilePolicy <
+ * `Integration.spec.overrides`. Pure: no I/O, no clock.
+ */
+import { CronExpressionParser } from 'cron-parser';
+import { z } from 'zod';
+import { formatDuration, parseDuration } from './formats.ts';
+import type { ReconcilePolicySpec } from './policy.ts';
+
+const HOUR = 3_600_000;
+
+/** The policy in force for one Integration, every field resolved. */
+export const EffectivePolicy = z.strictObject({
+  sync: z.strictObject({
+    interval: z.string().max(32).optional().describe('Interval between runs, if not scheduled.'),
+    schedule: z.string().max(128).optional().describe('Cron schedule, if not interval-based.'),
+    timeZone: z.string().max(64).describe('Time zone of schedule.'),
+    jitter: z.string().max(4).describe('Deterministic spread of start times.'),
+    startingDeadline: z.string().max(32).optional().describe('Deadline to start a late run.'),
+    concurrencyPolicy: z.enum(['Forbid', 'Replace']).describe('Forbid or Replace.'),
+  }),
+  retry: z.strictObject({
+    maxAttempts: z.int().describe('Attempts per due run.'),
+    initialInterval: z.string().max(32).describe('First retry delay.'),
+    backoffCoefficient: z.number().describe('Delay multiplier.'),
+    maxInterval: z.string().max(32).describe('Delay cap.'),
+    jitter: z.enum(['Full', 'None']).describe('Full or None.'),
+  }),
+  timeouts: z.strictObject({
+    request: z.string().max(32).describe('Per request.'),
+    run: z.string().max(32).describe('Per run.'),
+  }),
+  drift: z.strictObject({
+    interval: z.string().max(32).optional().describe('Interval between drift checks.'),
+    schedule: z.string().max(128).optional().describe('Cron schedule of drift checks.'),
+    timeZone: z.string().max(64).describe('Time zone of schedule.'),
+    mode: z.enum(['Report', 'Repair']).describe('Report or Repair.'),
+    tolerance: z.strictObject({ records: z.int().describe('Differences tolerated.') }),
+  }),
+  freshness: z.strictObject({ maxAge: z.string().max(32).describe('Stale after.') }),
+  quarantine: z.strictObject({ maxRecords: z.int().describe('Degraded above.') }),
+  rateLimit: z.strictObject({
+    requestsPerSecond: z.number().describe('Sustained rate.'),
+    burst: z.int().describe('Burst.'),
+  }),
+  history: z.strictObject({
+    successfulRuns: z.int().describe('Successful Jobs kept.'),
+    failedRuns: z.int().describe('Failed Jobs kept.'),
+  }),
+});
+/** The policy in force for one Integration, every field resolved. */
+export type EffectivePolicy = z.infer<typeof EffectivePolicy>;
+
+/** The built-in defaults, the lowest layer of resolution. `freshness.maxAge` is derived. */
+export const BUILT_IN_DEFAULTS = {
+  sync: { interval: '15m', timeZone: 'Etc/UTC', jitter: '10%', concurrencyPolicy: 'Forbid' },
+  retry: {
+    maxAttempts: 5,
+    initialInterval: '30s',
+    backoffCoefficient: 2,
+    maxInterval: '30m',
+    jitter: 'Full',
+  },
+  timeouts: { request: '30s', run: '30m' },
+  drift: { interval: '6h', timeZone: 'Etc/UTC', mode: 'Report', tolerance: { records: 0 } },
+  freshness: {},
+  quarantine: { maxRecords: 100 },
+  rateLimit: { requestsPerSecond: 10, burst: 20 },
+  history: { successfulRuns: 3, failedRuns: 5 },
+} as const satisfies ReconcilePolicySpec;
+
+type Layer = ReconcilePolicySpec | undefined;
+type Trigger = { interval?: string | undefined; schedule?: string | undefined };
+
+/** Merges one section field by field; the later layer wins for each field it sets. */
+function mergeSection<T extends object>(sections: readonly (T | undefined)[]): Partial<T> {
+  const merged: Partial<T> = {};
+  for (const section of sections) {
+    for (const [key, value] of Object.entries(section ?? {})) {
+      if (value !== undefined) Object.assign(merged, { [key]: value });
+    }
+  }
+  return merged;
+}
+
+/**
+ * interval and schedule are one choice, not two fields: the highest layer that sets either
+ * decides both, so an override `schedule` is never shadowed by a policy `interval`.
+ */
+function resolveTrigger(sections: readonly (Trigger | undefined)[]): Trigger {
+  for (const section of [...sections].reverse()) {
+    if (section?.schedule !== undefined) return { schedule: section.schedule };
+    if (section?.interval !== undefined) return { interval: section.interval };
+  }
+  return {};
+}
+
+/** The longest gap between the first fire times of a cron schedule, or undefined if invalid. */
+function longestCronGap(schedule: string, timeZone: string): number | undefined {
+  try {
+    const expression = CronExpressionParser.parse(schedule, {
+      tz: timeZone,
+      currentDate: new Date('2026-01-01T00:00:00Z'),
+    });
+    const fires = expression.take(50).map((date) => date.getTime());
+    let longest = 0;
+    for (let i = 1; i < fires.length; i++) {
+      longest = Math.max(longest, (fires[i] ?? 0) - (fires[i - 1] ?? 0));
+    }
+    return longest > 0 ? longest : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Stale after three missed runs, and never sooner than an hour. */
+export function defaultMaxAge(sync: EffectivePolicy['sync']): string {
+  const gap =
+    sync.schedule !== undefined
+      ? longestCronGap(sync.schedule, sync.timeZone)
+      : parseDuration(sync.interval ?? '');
+  return formatDuration(Math.max(HOUR, 3 * (gap ?? 0)));
+}
+
+/**
+ * Resolves the policy in force: built-in defaults < `policy` (a ReconcilePolicy spec) <
+ * `overrides` (`Integration.spec.overrides`), field by field.
+ */
+export function resolvePolicy(policy: Layer, overrides: Layer): EffectivePolicy {
+  const layers = [BUILT_IN_DEFAULTS as ReconcilePolicySpec, policy ?? {}, overrides ?? {}];
+  const section = <K extends keyof ReconcilePolicySpec>(key: K) =>
+    layers.map((layer) => layer[key]);
+
+  const syncFields = mergeSection(section('sync'));
+  const sync = {
+    ...syncFields,
+    interval: undefined,
+    schedule: undefined,
+    ...resolveTrigger(section('sync')),
+  } as EffectivePolicy['sync'];
+  const driftFields = mergeSection(section('drift'));
+  const drift = {
+    ...driftFields,
+    interval: undefined,
+    schedule: undefined,
+    tolerance: mergeSection(section('drift').map((d) => d?.tolerance)),
+    ...resolveTrigger(section('drift')),
+  } as EffectivePolicy['drift'];
+  const freshness = mergeSection(section('freshness'));
+
+  return EffectivePolicy.parse({
+    sync: withoutUndefined(sync),
+    retry: mergeSection(section('retry')),
+    timeouts: mergeSection(section('timeouts')),
+    drift: withoutUndefined(drift),
+    freshness: { maxAge: freshness.maxAge ?? defaultMaxAge(sync) },
+    quarantine: mergeSection(section('quarantine')),
+    rateLimit: mergeSection(section('rateLimit')),
+    history: mergeSection(section('history')),
+  });
+}
+
+function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}

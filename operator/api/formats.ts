@@ -1,0 +1,181 @@
+/**
+ * String formats shared by the API schemas: durations, percentages, cron, URLs and Kubernetes
+ * names. Each format is a zod schema whose regex is RE2-compatible, because the same pattern is
+ * emitted into the CRD and enforced by the API server at admission.
+ */
+import { CronExpressionParser } from 'cron-parser';
+import { z } from 'zod';
+
+/** One Go-style duration unit and its length in milliseconds. */
+const DURATION_UNITS: Readonly<Record<string, number>> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+};
+
+/** A Go-style duration such as `90s`, `15m`, `1h30m` or `250ms`; no sign, no bare numbers. */
+export const DURATION_PATTERN = '^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$';
+
+const DURATION_PART = /([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)/g;
+
+/**
+ * Parses a duration in the {@link DURATION_PATTERN} format into milliseconds.
+ * Returns `undefined` for anything that is not a duration.
+ */
+export function parseDuration(text: string): number | undefined {
+  if (!new RegExp(DURATION_PATTERN).test(text)) return undefined;
+  let total = 0;
+  for (const [, amount, unit] of text.matchAll(DURATION_PART)) {
+    total += Number(amount) * (DURATION_UNITS[unit ?? ''] ?? Number.NaN);
+  }
+  return Number.isFinite(total) ? Math.round(total) : undefined;
+}
+
+/** Formats milliseconds as the shortest Go-style duration (`1h30m`, `45s`, `250ms`). */
+export function formatDuration(ms: number): string {
+  if (ms <= 0) return '0s';
+  const parts: string[] = [];
+  let rest = Math.round(ms);
+  for (const [unit, size] of [
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+    ['ms', 1],
+  ] as const) {
+    const count = Math.floor(rest / size);
+    if (count > 0) parts.push(`${count}${unit}`);
+    rest -= count * size;
+  }
+  return parts.join('');
+}
+
+/**
+ * A duration string between `min` and `max` (milliseconds). The bounds are enforced twice from
+ * one definition: by zod and, in the CRD, by a CEL rule using Kubernetes' `duration()`.
+ */
+export function duration(bounds: { min: number; max: number }) {
+  const { min, max } = bounds;
+  const message = `must be between ${formatDuration(min)} and ${formatDuration(max)}`;
+  return z
+    .string()
+    .max(32)
+    .regex(new RegExp(DURATION_PATTERN), {
+      error: 'must be a duration such as 90s, 15m or 1h30m (units ms, s, m, h)',
+    })
+    .refine(
+      (text) => {
+        const ms = parseDuration(text);
+        return ms !== undefined && ms >= min && ms <= max;
+      },
+      { error: message },
+    )
+    .meta({
+      'x-kubernetes-validations': [
+        {
+          rule: `duration(self) >= duration('${formatDuration(min)}') && duration(self) <= duration('${formatDuration(max)}')`,
+          message,
+        },
+      ],
+    });
+}
+
+/** A whole percentage from `0%` to `100%`. */
+export const PERCENT_PATTERN = '^(100|[1-9]?[0-9])%$';
+
+/** Parses a percentage such as `10%` into a fraction (0.1). */
+export function parsePercent(text: string): number | undefined {
+  return new RegExp(PERCENT_PATTERN).test(text) ? Number(text.slice(0, -1)) / 100 : undefined;
+}
+
+/** A percentage string such as `10%`. */
+export const percent = () =>
+  z
+    .string()
+    .max(4)
+    .regex(new RegExp(PERCENT_PATTERN), { error: 'must be a whole percentage from 0% to 100%' });
+
+/**
+ * The shape of a 5-field cron expression (minute hour day-of-month month day-of-week): five
+ * fields of digits, names, `*`, `,`, `-`, `/` and `?`. Whether the values are in range is
+ * checked by {@link isValidCron}, after admission.
+ */
+export const CRON_PATTERN = '^\\s*[0-9A-Za-z*?,/-]+(\\s+[0-9A-Za-z*?,/-]+){4}\\s*$';
+
+/** True when `expression` is a 5-field cron expression whose values are all in range. */
+export function isValidCron(expression: string): boolean {
+  if (!new RegExp(CRON_PATTERN).test(expression)) return false;
+  try {
+    CronExpressionParser.parse(expression, { strict: false });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A 5-field cron expression; admission checks the shape, the operator the values. */
+export const cron = () =>
+  z
+    .string()
+    .max(128)
+    .regex(new RegExp(CRON_PATTERN), {
+      error: 'must be a 5-field cron expression such as "*/15 * * * *"',
+    })
+    .refine(isValidCron, { error: 'has a cron field out of range' });
+
+/** True when `name` is a time zone this runtime knows (IANA name such as `Europe/Paris`). */
+export function isKnownTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** An IANA time zone name; admission checks the shape, the operator that it exists. */
+export const timeZone = () =>
+  z
+    .string()
+    .max(64)
+    .regex(/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/, {
+      error: 'must be an IANA time zone name such as Etc/UTC or Europe/Paris',
+    })
+    .refine(isKnownTimeZone, { error: 'is not a known IANA time zone' });
+
+/** An absolute http(s) URL. */
+export const HTTP_URL_PATTERN = '^https?://[^\\s/?#]+([/?#]\\S*)?$';
+
+/** An absolute http(s) URL, at most 2048 characters. */
+export const httpURL = () =>
+  z.string().max(2048).regex(new RegExp(HTTP_URL_PATTERN), {
+    error: 'must be an absolute http:// or https:// URL',
+  });
+
+/** A DNS-1123 subdomain: the name of most Kubernetes objects (Secrets, policies). */
+export const dnsSubdomain = () =>
+  z
+    .string()
+    .min(1)
+    .max(253)
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, {
+      error: 'must be a lowercase DNS-1123 subdomain (a-z, 0-9, "-" and ".")',
+    });
+
+/** A key in a Secret or ConfigMap. */
+export const dataKey = () =>
+  z
+    .string()
+    .min(1)
+    .max(253)
+    .regex(/^[-._a-zA-Z0-9]+$/, {
+      error: 'must consist of alphanumeric characters, "-", "_" or "."',
+    });
+
+/** An HTTP header name (RFC 9110 token). */
+export const headerName = () =>
+  z
+    .string()
+    .min(1)
+    .max(128)
+    .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, { error: 'must be a valid HTTP header name' });
