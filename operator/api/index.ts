@@ -6,3 +6,4 @@ export * from './formats.ts';
 export * from './integration.ts';
 export * from './policy.ts';
 export * from './validate.ts';
+export * from './result.ts';

@@ -398,13 +398,21 @@ export const RunRecord = z
     jobName: z.string().max(63).describe('Name of the Job of the run.'),
     kind: RunKind.describe('sync or drift-check.'),
     attempt: z.int().min(1).describe('Attempt number within its due run, from 1.'),
+    dueTime: timestamp().optional().describe('When the run was due.'),
     startTime: timestamp().optional().describe('When the run started.'),
     completionTime: timestamp().optional().describe('When the run finished.'),
     outcome: RunOutcome.describe('How the run ended.'),
+    reason: z
+      .string()
+      .max(64)
+      .optional()
+      .describe('CamelCase reason of a failure, e.g. DeadlineExceeded or InvalidResult.'),
     stats: RunStats.optional(),
     error: RunError.optional(),
   })
   .describe('One finished run.');
+/** One finished run, as kept in status. */
+export type RunRecord = z.infer<typeof RunRecord>;
 
 /** The run in progress. */
 export const ActiveRun = z
@@ -455,6 +463,14 @@ export const IntegrationStatus = z
       .optional()
       .describe('When the last sync that succeeded (fully or partially) finished.'),
     nextSyncTime: timestamp().optional().describe('When the next sync run is due.'),
+    lastScheduledTime: timestamp()
+      .optional()
+      .describe('Due time of the last sync run that was started or skipped.'),
+    missedRuns: z
+      .int()
+      .min(0)
+      .optional()
+      .describe('Due sync runs skipped because they could not start before startingDeadline.'),
     nextDriftCheckTime: timestamp().optional().describe('When the next drift check is due.'),
     retry: z
       .strictObject({

@@ -1,0 +1,92 @@
+/**
+ * The run result contract: the JSON a sync or drift-check run writes to its termination message
+ * (at most 4 KiB), validated by the operator. Versioned so connectors and the operator can move
+ * at different speeds. Custom connector images write the same document (docs/connectors.md).
+ */
+import { z } from 'zod';
+import { ErrorClass, RunOutcome, RunStats } from './integration.ts';
+
+/** The version of the result document this operator reads. */
+export const RESULT_VERSION = 'tributary.dev/result/v1';
+
+/** Maximum size of a termination message, as enforced by Kubernetes. */
+export const MAX_RESULT_BYTES = 4096;
+
+/** Exit code of a run that failed but may succeed on another attempt. */
+export const EXIT_RETRYABLE = 75; // EX_TEMPFAIL
+/** Exit code of a run that failed and will fail again until something changes. */
+export const EXIT_NOT_RETRYABLE = 78; // EX_CONFIG
+
+const ids = z.array(z.string().max(256)).max(10);
+
+/** The result of one run. */
+export const RunResult = z.object({
+  version: z.literal(RESULT_VERSION),
+  outcome: RunOutcome,
+  error: z
+    .object({
+      class: ErrorClass,
+      message: z.string().max(1024),
+      retryable: z.boolean(),
+    })
+    .optional(),
+  stats: RunStats.optional(),
+  checkpoint: z.string().max(1024).optional(),
+  quarantine: z
+    .object({
+      count: z.int().min(0),
+      samples: z
+        .array(z.object({ id: z.string().max(256), reason: z.string().max(512) }))
+        .max(10)
+        .optional(),
+    })
+    .optional(),
+  drift: z
+    .object({
+      missing: z.int().min(0),
+      unexpected: z.int().min(0),
+      mismatched: z.int().min(0),
+      repaired: z.int().min(0).optional(),
+      samples: z
+        .object({ missing: ids.optional(), unexpected: ids.optional(), mismatched: ids.optional() })
+        .optional(),
+    })
+    .optional(),
+  schemaChanges: z
+    .object({
+      added: z.array(z.string().max(256)).max(32).optional(),
+      removed: z.array(z.string().max(256)).max(32).optional(),
+    })
+    .optional(),
+  deprecation: z
+    .object({ message: z.string().max(1024), sunset: z.string().max(64).optional() })
+    .optional(),
+});
+/** The result of one run. */
+export type RunResult = z.infer<typeof RunResult>;
+
+/** Why a termination message could not be used as a result. */
+export type ResultProblem =
+  { code: 'Missing' } | { code: 'NotJSON'; detail: string } | { code: 'Invalid'; detail: string };
+
+/** Parses a termination message into a result, or says precisely why it cannot. */
+export function parseRunResult(
+  message: string | undefined,
+): { ok: true; result: RunResult } | { ok: false; problem: ResultProblem } {
+  if (message === undefined || message.trim() === '') {
+    return { ok: false, problem: { code: 'Missing' } };
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(message);
+  } catch (error) {
+    return { ok: false, problem: { code: 'NotJSON', detail: (error as Error).message } };
+  }
+  const parsed = RunResult.safeParse(json);
+  if (parsed.success) return { ok: true, result: parsed.data };
+  const detail = parsed.error.issues
+    .slice(0, 3)
+    .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
+    .join('; ');
+  return { ok: false, problem: { code: 'Invalid', detail } };
+}

@@ -1,0 +1,112 @@
+/**
+ * Small process utilities for the local control plane: free ports, daemons with their output in
+ * a log file, and polling until a condition holds.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { openSync, closeSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** A free TCP port on 127.0.0.1, as the kernel hands it out. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  server.close();
+  await once(server, 'close');
+  if (address === null || typeof address === 'string') throw new Error('no port assigned');
+  return address.port;
+}
+
+/** A long-running child process whose output goes to a log file. */
+export class Daemon {
+  readonly #name: string;
+  readonly #logFile: string;
+  readonly #child: ChildProcess;
+  #exited: Promise<number | null>;
+
+  private constructor(name: string, logFile: string, child: ChildProcess) {
+    this.#name = name;
+    this.#logFile = logFile;
+    this.#child = child;
+    this.#exited = once(child, 'exit').then(([code]) => code as number | null);
+  }
+
+  /** Starts `command` with `args`; stdout and stderr are appended to `logFile`. */
+  static start(name: string, command: string, args: string[], logFile: string): Daemon {
+    const fd = openSync(logFile, 'a');
+    try {
+      const child = spawn(command, args, { stdio: ['ignore', fd, fd] });
+      return new Daemon(name, logFile, child);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** True while the process runs. */
+  get running(): boolean {
+    return this.#child.exitCode === null && this.#child.signalCode === null;
+  }
+
+  /** The process id, for synchronous last-resort cleanup. */
+  get pid(): number | undefined {
+    return this.#child.pid;
+  }
+
+  /** The last lines of the log, for error messages. */
+  tail(lines = 30): string {
+    try {
+      return readFileSync(this.#logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+    } catch {
+      return '';
+    }
+  }
+
+  /** Throws with the log tail if the process has exited. */
+  assertRunning(): void {
+    if (!this.running) {
+      throw new Error(
+        `${this.#name} exited (code ${String(this.#child.exitCode)}):\n${this.tail()}`,
+      );
+    }
+  }
+
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone. */
+  async stop(graceMs = 10_000): Promise<void> {
+    if (!this.running) return;
+    this.#child.kill('SIGTERM');
+    const timeout = sleep(graceMs).then(() => 'timeout' as const);
+    if ((await Promise.race([this.#exited, timeout])) === 'timeout') {
+      this.#child.kill('SIGKILL');
+      await this.#exited;
+    }
+  }
+}
+
+/**
+ * Polls `check` every `intervalMs` until it returns a value other than undefined, or throws
+ * after `timeoutMs` with `what` and the last error seen.
+ */
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  { timeoutMs = 60_000, intervalMs = 200 } = {},
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) {
+      const detail = lastError instanceof Error ? `: ${lastError.message}` : '';
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${detail}`);
+    }
+    await sleep(intervalMs);
+  }
+}

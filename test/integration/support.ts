@@ -1,0 +1,25 @@
+/** Helpers shared by integration tests: the cluster client and per-test namespaces. */
+import { randomBytes } from 'node:crypto';
+import { CoreV1Api } from '@kubernetes/client-node';
+import { inject } from 'vitest';
+import { ClusterClient } from '../cluster/cluster.ts';
+
+/** The cluster started by the global set-up. */
+export function cluster(): ClusterClient {
+  return new ClusterClient(inject('cluster'));
+}
+
+/**
+ * Creates a namespace with a unique name (prefix + random suffix) and `labels`; returns its
+ * name. Tests never share namespaces, so they can run in any order.
+ */
+export async function createNamespace(
+  client: ClusterClient,
+  prefix: string,
+  labels: Record<string, string> = {},
+): Promise<string> {
+  const name = `${prefix}-${randomBytes(3).toString('hex')}`;
+  const core = client.kubeConfig.makeApiClient(CoreV1Api);
+  await core.createNamespace({ body: { metadata: { name, labels } } });
+  return name;
+}
