@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { FakeClock, sleep } from '../../../../operator/controller/machinery/clock.ts';
+
+describe('FakeClock', () => {
+  it('fires due timers in time order, then scheduling order, with now() at each due time', async () => {
+    const clock = new FakeClock(0);
+    const fired: string[] = [];
+    clock.setTimeout(() => fired.push(`b@${clock.now()}`), 20);
+    clock.setTimeout(() => fired.push(`a@${clock.now()}`), 10);
+    clock.setTimeout(() => fired.push(`c@${clock.now()}`), 20);
+    clock.setTimeout(() => fired.push('late'), 31);
+    await clock.advance(30);
+    expect(fired).toEqual(['a@10', 'b@20', 'c@20']);
+    expect(clock.now()).toBe(30);
+    expect(clock.pendingTimers()).toBe(1);
+  });
+
+  it('does not fire cancelled timers', async () => {
+    const clock = new FakeClock(0);
+    let fired = false;
+    const cancel = clock.setTimeout(() => (fired = true), 5);
+    cancel();
+    await clock.advance(10);
+    expect(fired).toBe(false);
+  });
+
+  it('sleep resolves at the deadline or on abort', async () => {
+    const clock = new FakeClock(0);
+    let done = false;
+    void sleep(clock, 100).then(() => (done = true));
+    await clock.advance(99);
+    expect(done).toBe(false);
+    await clock.advance(1);
+    expect(done).toBe(true);
+    const abort = new AbortController();
+    let aborted = false;
+    void sleep(clock, 1_000, abort.signal).then(() => (aborted = true));
+    abort.abort();
+    await clock.advance(0);
+    expect(aborted).toBe(true);
+    expect(clock.pendingTimers()).toBe(0);
+  });
+});
