@@ -1,0 +1,83 @@
+/**
+ * The run input contract: what the operator hands to a run's pod (built-in connector or custom
+ * image) through its environment. The counterpart of the result contract in operator/api/result.ts.
+ * Secret values never appear here: credentials arrive as their own variables via secretKeyRef.
+ */
+import { z } from 'zod';
+import {
+  Destination,
+  EffectivePolicy,
+  RecordSchema,
+  RunKind,
+  Source,
+  timestamp,
+} from '../../api/index.ts';
+
+/** The version of the run input document this operator writes. */
+export const RUN_VERSION = 'tributary.dev/run/v1';
+
+/** Names of the environment variables of a run's container. */
+export const RunEnv = {
+  /** JSON of {@link RunInput}: the resolved spec (no secret values), policy and checkpoint. */
+  Run: 'TRIBUTARY_RUN',
+  /** `sync` or `drift-check`, also inside TRIBUTARY_RUN; lets a custom connector branch early. */
+  RunKind: 'TRIBUTARY_RUN_KIND',
+  /** Where the run writes its result document: the container's termination message file. */
+  ResultPath: 'TRIBUTARY_RESULT_PATH',
+  /** The value of `spec.source.credentialsRef`, when set (from the Secret, via secretKeyRef). */
+  SourceCredentials: 'TRIBUTARY_SOURCE_CREDENTIALS',
+  /** The value of `spec.destination.credentialsRef`, when set (via secretKeyRef). */
+  DestinationCredentials: 'TRIBUTARY_DESTINATION_CREDENTIALS',
+} as const;
+
+/** The file a run writes its result to; Kubernetes reports it as the termination message. */
+export const RESULT_PATH = '/dev/termination-log';
+
+/** The document in TRIBUTARY_RUN: everything a run needs except secret values. */
+export const RunInput = z.object({
+  version: z.literal(RUN_VERSION),
+  kind: RunKind,
+  attempt: z.int().min(1).describe('Attempt number within the due run, from 1.'),
+  dueTime: timestamp().describe('When the run was due (RFC 3339).'),
+  integration: z.object({
+    namespace: z.string(),
+    name: z.string(),
+    uid: z.string().describe('Seeds idempotency keys: (integration UID, record id, version).'),
+    generation: z.int().optional(),
+  }),
+  source: Source.optional(),
+  destination: Destination.optional(),
+  schema: RecordSchema.optional(),
+  connector: z
+    .object({ config: z.record(z.string(), z.unknown()).optional() })
+    .optional()
+    .describe('Custom connector only: spec.connector.config as is.'),
+  policy: EffectivePolicy,
+  checkpoint: z.string().optional().describe('Where the source resumes; absent on the first run.'),
+});
+/** The document in TRIBUTARY_RUN. */
+export type RunInput = z.infer<typeof RunInput>;
+
+/** Why TRIBUTARY_RUN could not be read. */
+export type RunInputProblem =
+  { code: 'Missing' } | { code: 'NotJSON'; detail: string } | { code: 'Invalid'; detail: string };
+
+/** Parses the value of TRIBUTARY_RUN, or says precisely why it cannot. */
+export function parseRunInput(
+  text: string | undefined,
+): { ok: true; input: RunInput } | { ok: false; problem: RunInputProblem } {
+  if (text === undefined || text.trim() === '') return { ok: false, problem: { code: 'Missing' } };
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    return { ok: false, problem: { code: 'NotJSON', detail: (error as Error).message } };
+  }
+  const parsed = RunInput.safeParse(json);
+  if (parsed.success) return { ok: true, input: parsed.data };
+  const detail = parsed.error.issues
+    .slice(0, 3)
+    .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
+    .join('; ');
+  return { ok: false, problem: { code: 'Invalid', detail } };
+}
