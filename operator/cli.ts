@@ -6,18 +6,36 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseAllDocuments } from 'yaml';
+import { KubeConfig } from '@kubernetes/client-node';
 import { validateIntegration, validateReconcilePolicy } from './api/index.ts';
+import { createLogger } from './controller/machinery/logger.ts';
+import { runOperator } from './controller/operator.ts';
+import { runJob } from './runtime/run.ts';
+
+/** The image of this build; Jobs of the built-in connector run it. */
+const DEFAULT_IMAGE = 'ghcr.io/tributary-dev/tributary:0.1.0';
 
 const USAGE = `tributary — run third-party integrations as Kubernetes infrastructure
 
 Usage: tributary <command> [options]
 
 Commands:
-  operator      Run the controller against $KUBECONFIG or the in-cluster config (not yet built)
-  sync          Run one sync inside a Job (not yet built)
-  drift-check   Run one drift check inside a Job (not yet built)
+  operator      Run the controller against $KUBECONFIG or the in-cluster config
+  sync          Run one sync inside a Job (--dry: no I/O, report success; the real
+                connector is not built yet and fails with a clear Configuration error)
+  drift-check   Run one drift check inside a Job (not built yet, same as sync)
   validate      Check Integration and ReconcilePolicy manifests offline: tributary validate FILE...
   help          Show this help
+
+Operator options (each also read from the environment variable in brackets):
+  --namespace NS          Watch one namespace only [WATCH_NAMESPACE]; default all
+  --image IMAGE           Image of the built-in connector Jobs [TRIBUTARY_IMAGE]
+                          (default ${DEFAULT_IMAGE})
+  --metrics-port N        /healthz, /readyz, /metrics port [METRICS_PORT]; default 8080
+  --leader-elect BOOL     Run controllers only while holding the Lease; default true
+  --lease-namespace NS    Namespace of the Lease [POD_NAMESPACE]
+  --workers N             Concurrent Integration reconciles; default 4
+  --log-level LEVEL       trace|debug|info|warn|error [LOG_LEVEL]; default info
 
 Options:
   -h, --help    Show this help
@@ -49,13 +67,66 @@ function validateFiles(files: string[]): number {
   return failures === 0 ? 0 : 1;
 }
 
+/** Runs the operator until SIGINT or SIGTERM; exits non-zero if it fails. */
+async function operator(values: Record<string, string | boolean | undefined>): Promise<void> {
+  const option = (name: string, env: string) => {
+    const value = values[name];
+    return typeof value === 'string' ? value : process.env[env];
+  };
+  const log = createLogger({ level: (option('log-level', 'LOG_LEVEL') ?? 'info') as 'info' });
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromDefault();
+  const stop = new AbortController();
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      log.info({ signal }, 'shutting down');
+      stop.abort();
+    });
+  }
+  try {
+    await runOperator(
+      {
+        kubeConfig,
+        log,
+        image: option('image', 'TRIBUTARY_IMAGE') ?? DEFAULT_IMAGE,
+        namespace: option('namespace', 'WATCH_NAMESPACE') || undefined,
+        metricsPort: Number(option('metrics-port', 'METRICS_PORT') ?? 8080),
+        leaderElection: option('leader-elect', 'LEADER_ELECT') !== 'false',
+        leaseNamespace: option('lease-namespace', 'POD_NAMESPACE'),
+        workers: Number(option('workers', 'WORKERS') ?? 4),
+        identity: process.env.POD_NAME,
+        faults: {
+          crashAfterJobCreate: process.env.TRIBUTARY_FAULT_INJECTION === 'crash-after-job-create',
+        },
+      },
+      stop.signal,
+    );
+    process.exitCode = 0;
+  } catch (error) {
+    log.error({ err: error }, 'operator failed');
+    process.exitCode = 1;
+  } finally {
+    log.flush();
+  }
+}
+
 /** Runs the command line; returns the process exit code. */
 export function main(argv: string[]): number {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
     strict: false,
-    options: { help: { type: 'boolean', short: 'h' } },
+    options: {
+      help: { type: 'boolean', short: 'h' },
+      dry: { type: 'boolean' },
+      namespace: { type: 'string' },
+      image: { type: 'string' },
+      'metrics-port': { type: 'string' },
+      'leader-elect': { type: 'string' },
+      'lease-namespace': { type: 'string' },
+      workers: { type: 'string' },
+      'log-level': { type: 'string' },
+    },
   });
   const [command, ...rest] = positionals;
   if (values.help === true || command === undefined || command === 'help') {
@@ -66,10 +137,11 @@ export function main(argv: string[]): number {
     case 'validate':
       return validateFiles(rest);
     case 'operator':
+      void operator(values);
+      return 0;
     case 'sync':
     case 'drift-check':
-      console.error(`tributary ${command}: not implemented yet`);
-      return 2;
+      return runJob({ kind: command, dry: values.dry === true, env: process.env });
     default:
       console.error(`tributary: unknown command "${command}"\n\n${USAGE}`);
       return 2;

@@ -13,6 +13,9 @@ export const PROJECT_IMAGE = 'ghcr.io/tributary-dev/tributary';
 /** An image whose entrypoint is `node`, for tests that run `node -e ...`. */
 export const TEST_NODE_IMAGE = 'tributary.dev/test/node:24';
 
+/** A custom connector image that runs test/fixtures/connectors/scripted.ts. */
+export const SCRIPTED_CONNECTOR_IMAGE = 'tributary.dev/test/scripted:1';
+
 /** Strips the tag or digest from an image reference. */
 export function imageRepository(image: string): string {
   const withoutDigest = image.split('@')[0] ?? image;
@@ -30,6 +33,10 @@ export function defaultImages(extra: Record<string, string[]> = {}): ImageResolv
   const map: Record<string, string[]> = {
     [PROJECT_IMAGE]: [node, join(ROOT, 'operator', 'cli.ts')],
     [imageRepository(TEST_NODE_IMAGE)]: [node],
+    [imageRepository(SCRIPTED_CONNECTOR_IMAGE)]: [
+      node,
+      join(ROOT, 'test', 'fixtures', 'connectors', 'scripted.ts'),
+    ],
     ...extra,
   };
   return (image) => {

@@ -1,0 +1,117 @@
+/**
+ * The operator's identity and least-privilege RBAC, as a cdk8s construct: what the operator
+ * needs and nothing more. Tests run the operator with exactly these rules.
+ */
+import { ApiObject } from 'cdk8s';
+import { Construct } from 'constructs';
+
+/** One RBAC policy rule. */
+export interface PolicyRule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+  resourceNames?: string[];
+}
+
+/** Props of {@link OperatorRbac}. */
+export interface OperatorRbacProps {
+  /** Namespace the operator runs in (ServiceAccount, Lease). */
+  namespace: string;
+  /** Name of the ServiceAccount, ClusterRole and bindings. Default `tributary-operator`. */
+  name?: string;
+  /** Name of the leader-election Lease. Default `tributary-operator`. */
+  leaseName?: string;
+  /** Labels on every object. */
+  labels?: Record<string, string>;
+}
+
+/** Cluster-wide rules: read the Tributary kinds, write their status, run Jobs, read pods. */
+export const CLUSTER_RULES: readonly PolicyRule[] = [
+  {
+    apiGroups: ['tributary.dev'],
+    resources: ['integrations', 'reconcilepolicies'],
+    verbs: ['get', 'list', 'watch'],
+  },
+  {
+    apiGroups: ['tributary.dev'],
+    resources: ['integrations/status', 'reconcilepolicies/status'],
+    verbs: ['get', 'update', 'patch'],
+  },
+  // Run Jobs are owned by their Integration (blockOwnerDeletion needs update on finalizers
+  // where OwnerReferencesPermissionEnforcement is enabled).
+  { apiGroups: ['tributary.dev'], resources: ['integrations/finalizers'], verbs: ['update'] },
+  {
+    apiGroups: ['batch'],
+    resources: ['jobs'],
+    verbs: ['get', 'list', 'watch', 'create', 'delete'],
+  },
+  // Pods: the result of a run is its pod's termination message.
+  { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
+  // Secrets: a metadata-only GET to report a missing Secret by name; never list or watch.
+  { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },
+  { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
+];
+
+/** Rules in the operator's own namespace: the leader-election Lease. */
+export function leaseRules(leaseName: string): PolicyRule[] {
+  return [
+    { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
+    {
+      apiGroups: ['coordination.k8s.io'],
+      resources: ['leases'],
+      verbs: ['get', 'update'],
+      resourceNames: [leaseName],
+    },
+  ];
+}
+
+/** ServiceAccount, ClusterRole + binding, and a namespaced Role + binding for the Lease. */
+export class OperatorRbac extends Construct {
+  /** Name of the ServiceAccount. */
+  readonly serviceAccountName: string;
+
+  constructor(scope: Construct, id: string, props: OperatorRbacProps) {
+    super(scope, id);
+    const name = props.name ?? 'tributary-operator';
+    const { namespace } = props;
+    const labels = props.labels ?? {};
+    this.serviceAccountName = name;
+    const subject = { kind: 'ServiceAccount', name, namespace };
+
+    new ApiObject(this, 'service-account', {
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: { name, namespace, labels },
+    });
+    new ApiObject(this, 'cluster-role', {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name, labels },
+      rules: CLUSTER_RULES,
+    });
+    new ApiObject(this, 'cluster-role-binding', {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name, labels },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name },
+      subjects: [subject],
+    });
+    new ApiObject(this, 'lease-role', {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name: `${name}-leader-election`, namespace, labels },
+      rules: leaseRules(props.leaseName ?? 'tributary-operator'),
+    });
+    new ApiObject(this, 'lease-role-binding', {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: `${name}-leader-election`, namespace, labels },
+      roleRef: {
+        apiGroup: 'rbac.authorization.k8s.io',
+        kind: 'Role',
+        name: `${name}-leader-election`,
+      },
+      subjects: [subject],
+    });
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * Integration metrics for dashboards and alert rules: runs by outcome, records by result, the
+ * last successful sync, Job creation skew and one gauge per condition.
+ */
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { ConditionType, type Integration } from '../../api/index.ts';
+import type { Plan } from './plan.ts';
+
+const CONDITION_STATUSES = ['True', 'False', 'Unknown'] as const;
+
+/** Metrics of the Integration reconciler, registered on an injected registry. */
+export class IntegrationMetrics {
+  readonly #runs: Counter<'kind' | 'outcome'>;
+  readonly #records: Counter<'namespace' | 'name' | 'result'>;
+  readonly #lastSuccess: Gauge<'namespace' | 'name'>;
+  readonly #skew: Histogram<'kind'>;
+  readonly #missed: Counter<'namespace' | 'name'>;
+  readonly #condition: Gauge<'namespace' | 'name' | 'type' | 'status'>;
+
+  /** Registers the metric families on `registry`. */
+  constructor(registry: Registry) {
+    const registers = [registry];
+    this.#runs = new Counter({
+      name: 'tributary_runs_total',
+      help: 'Finished runs by kind (sync, drift-check) and outcome.',
+      labelNames: ['kind', 'outcome'],
+      registers,
+    });
+    this.#records = new Counter({
+      name: 'tributary_records_total',
+      help: 'Records processed by finished syncs, by result (read, written, unchanged, quarantined, failed).',
+      labelNames: ['namespace', 'name', 'result'],
+      registers,
+    });
+    this.#lastSuccess = new Gauge({
+      name: 'tributary_last_successful_sync_timestamp_seconds',
+      help: 'Unix time of the last successful sync of each Integration.',
+      labelNames: ['namespace', 'name'],
+      registers,
+    });
+    this.#skew = new Histogram({
+      name: 'tributary_job_creation_skew_seconds',
+      help: 'Seconds from a run being due to its Job being created.',
+      labelNames: ['kind'],
+      buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
+      registers,
+    });
+    this.#missed = new Counter({
+      name: 'tributary_missed_runs_total',
+      help: 'Due runs skipped because they could not start before startingDeadline.',
+      labelNames: ['namespace', 'name'],
+      registers,
+    });
+    this.#condition = new Gauge({
+      name: 'tributary_integration_condition',
+      help: 'Conditions of each Integration: 1 for the current status of each type, 0 otherwise.',
+      labelNames: ['namespace', 'name', 'type', 'status'],
+      registers,
+    });
+  }
+
+  /** Records what one reconcile planned and observed. */
+  observe(integration: Integration, plan: Plan): void {
+    const namespace = integration.metadata.namespace ?? '';
+    const { name } = integration.metadata;
+    for (const record of plan.finished) {
+      this.#runs.inc({ kind: record.kind, outcome: record.outcome });
+      for (const [result, count] of Object.entries(record.stats ?? {})) {
+        if (count > 0) this.#records.inc({ namespace, name, result }, count);
+      }
+    }
+    if (plan.missed > 0) this.#missed.inc({ namespace, name }, plan.missed);
+    const success = plan.status.lastSuccessfulSyncTime;
+    if (success !== undefined)
+      this.#lastSuccess.set({ namespace, name }, Date.parse(success) / 1000);
+    for (const type of Object.values(ConditionType)) {
+      const current = plan.status.conditions?.find((c) => c.type === type)?.status;
+      for (const status of CONDITION_STATUSES) {
+        this.#condition.set({ namespace, name, type, status }, current === status ? 1 : 0);
+      }
+    }
+  }
+
+  /** Records the skew between a run's due time and its Job's creation. */
+  jobCreated(kind: string, skewMs: number): void {
+    if (Number.isFinite(skewMs)) this.#skew.observe({ kind }, Math.max(0, skewMs) / 1000);
+  }
+
+  /** Drops the series of a deleted Integration. */
+  forget(namespace: string, name: string): void {
+    this.#lastSuccess.remove({ namespace, name });
+    for (const type of Object.values(ConditionType)) {
+      for (const status of CONDITION_STATUSES)
+        this.#condition.remove({ namespace, name, type, status });
+    }
+  }
+}

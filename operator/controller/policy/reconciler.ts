@@ -1,0 +1,130 @@
+/**
+ * The ReconcilePolicy reconciler: reports whether a policy is valid and how many Integrations
+ * use it. The Integrations themselves are re-reconciled by the operator's event mapping.
+ */
+import { isDeepStrictEqual } from 'node:util';
+import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import {
+  ConditionType,
+  GROUP,
+  ReconcilePolicy,
+  Reason,
+  resolvePolicy,
+  validate,
+  VERSION,
+  type ReconcilePolicyStatus,
+} from '../../api/index.ts';
+import type { Clock } from '../machinery/clock.ts';
+import type { ReconcileResult, Reconciler } from '../machinery/controller.ts';
+import { toApiError } from '../machinery/errors.ts';
+import { splitKey } from '../machinery/logger.ts';
+import { setCondition } from '../plan/conditions.ts';
+import { planSchedule } from '../plan/schedule.ts';
+
+/** Ports of the policy reconciler. */
+export interface PolicyPorts {
+  /** The policy as cached (unvalidated), or undefined. */
+  policy(namespace: string, name: string): unknown;
+  /** How many Integrations in `namespace` reference the policy `name`. */
+  usedBy(namespace: string, name: string): number;
+  /** Replaces the status subresource. */
+  updateStatus(
+    object: { namespace: string; name: string; resourceVersion?: string | undefined },
+    status: ReconcilePolicyStatus,
+  ): Promise<void>;
+}
+
+/** Reconciles ReconcilePolicy status. */
+export class PolicyReconciler implements Reconciler {
+  readonly #ports: PolicyPorts;
+  readonly #clock: Clock;
+
+  /** Stores the ports; no work until reconcile. */
+  constructor(ports: PolicyPorts, clock: Clock) {
+    this.#ports = ports;
+    this.#clock = clock;
+  }
+
+  /** Computes and, when it changed, writes the status of one policy. */
+  async reconcile(key: string): Promise<ReconcileResult> {
+    const { namespace, name } = splitKey(key);
+    const raw = this.#ports.policy(namespace, name);
+    if (raw === undefined) return {};
+    const object = raw as {
+      metadata: { generation?: number; resourceVersion?: string };
+      status?: ReconcilePolicyStatus;
+    };
+    const problem = policyProblem(raw);
+    const conditions = setCondition(
+      object.status?.conditions,
+      problem === undefined
+        ? {
+            type: ConditionType.Ready,
+            status: 'True',
+            reason: Reason.Succeeded,
+            message: 'the policy is valid',
+          }
+        : {
+            type: ConditionType.Ready,
+            status: 'False',
+            reason: Reason.InvalidSpec,
+            message: problem,
+          },
+      { generation: object.metadata.generation, now: new Date(this.#clock.now()) },
+    );
+    const status: ReconcilePolicyStatus = {
+      observedGeneration: object.metadata.generation ?? 0,
+      conditions,
+      integrationCount: this.#ports.usedBy(namespace, name),
+    };
+    if (!isDeepStrictEqual(JSON.parse(JSON.stringify(object.status ?? {})), status)) {
+      await this.#ports.updateStatus(
+        { namespace, name, resourceVersion: object.metadata.resourceVersion },
+        status,
+      );
+    }
+    return {};
+  }
+}
+
+/** What is wrong with a policy that admission could not judge, or undefined. */
+function policyProblem(raw: unknown): string | undefined {
+  const parsed = validate(ReconcilePolicy, raw);
+  if (!parsed.ok) return `the policy is invalid: ${parsed.errors.join('; ')}`;
+  const policy = resolvePolicy(parsed.value.spec, undefined);
+  const schedule = planSchedule({
+    trigger: policy.sync,
+    uid: '',
+    createdAt: new Date(0),
+    now: new Date(0),
+  });
+  return schedule.ok ? undefined : schedule.error.message;
+}
+
+/** Writes ReconcilePolicy status through client-node. */
+export function policyStatusWriter(kubeConfig: KubeConfig): PolicyPorts['updateStatus'] {
+  const custom = kubeConfig.makeApiClient(CustomObjectsApi);
+  return async (object, status) => {
+    try {
+      await custom.replaceNamespacedCustomObjectStatus({
+        group: GROUP,
+        version: VERSION,
+        namespace: object.namespace,
+        plural: 'reconcilepolicies',
+        name: object.name,
+        body: {
+          apiVersion: `${GROUP}/${VERSION}`,
+          kind: 'ReconcilePolicy',
+          metadata: {
+            name: object.name,
+            namespace: object.namespace,
+            resourceVersion: object.resourceVersion,
+          },
+          status,
+        },
+      });
+    } catch (error) {
+      throw toApiError(error);
+    }
+  };
+}

@@ -1,0 +1,61 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { rbacObjects, renderManifests } from '../../../manifests/src/app.ts';
+import { ROOT } from '../../fixtures/manifests.ts';
+
+interface Rule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+  resourceNames?: string[];
+}
+
+const objects = rbacObjects() as { kind: string; rules?: Rule[] }[];
+const rules = objects.flatMap((object) => object.rules ?? []);
+const clusterRules = objects.filter((o) => o.kind === 'ClusterRole').flatMap((o) => o.rules ?? []);
+
+describe('manifests/', () => {
+  it.each([...renderManifests()])(
+    '%s is committed as generated (run `npm run generate`)',
+    (file, text) => {
+      expect(readFileSync(join(ROOT, 'manifests', file), 'utf8')).toBe(text);
+    },
+  );
+});
+
+describe('the shipped RBAC', () => {
+  it('has no wildcard group, resource or verb', () => {
+    for (const rule of rules) {
+      expect([...rule.apiGroups, ...rule.resources, ...rule.verbs]).not.toContain('*');
+    }
+  });
+
+  it('never lists or watches Secrets cluster-wide, and only gets them', () => {
+    const secretRules = clusterRules.filter((rule) => rule.resources.includes('secrets'));
+    expect(secretRules.flatMap((rule) => rule.verbs)).toEqual(['get']);
+  });
+
+  it('grants no escalate, bind or impersonate', () => {
+    const verbs = rules.flatMap((rule) => rule.verbs);
+    for (const verb of ['escalate', 'bind', 'impersonate']) expect(verbs).not.toContain(verb);
+  });
+
+  it('can write only the status of its own kinds, and only run Jobs', () => {
+    const writable = rules
+      .filter((rule) =>
+        rule.verbs.some((verb) => ['create', 'update', 'patch', 'delete'].includes(verb)),
+      )
+      .flatMap((rule) => rule.resources)
+      .sort();
+    expect(writable).toEqual([
+      'events',
+      'integrations/finalizers',
+      'integrations/status',
+      'jobs',
+      'leases',
+      'leases',
+      'reconcilepolicies/status',
+    ]);
+  });
+});
