@@ -1,11 +1,11 @@
 import { CoreV1Api } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SYNC_REQUESTED_ANNOTATION } from '../../operator/api/index.ts';
 import { JobAnnotation } from '../../operator/controller/plan/job.ts';
 import { waitFor } from '../cluster/processes.ts';
 import { Integrations } from './integration-support.ts';
 import { installOperator, OperatorProcess } from './operator-process.ts';
-import { cluster, createNamespace } from './support.ts';
+import { cluster, createNamespace, deleteNamespaces } from './support.ts';
 
 const client = cluster();
 const core = client.kubeConfig.makeApiClient(CoreV1Api);
@@ -25,6 +25,10 @@ beforeAll(async () => {
   await waitFor('the operator to be ready', async () =>
     (await operator.get('/readyz'))?.status === 200 ? true : undefined,
   );
+});
+
+afterEach(async () => {
+  await deleteNamespaces(client);
 });
 
 afterAll(async () => {

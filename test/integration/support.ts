@@ -9,6 +9,8 @@ export function cluster(): ClusterClient {
   return new ClusterClient(inject('cluster'));
 }
 
+const created: string[] = [];
+
 /**
  * Creates a namespace with a unique name (prefix + random suffix) and `labels`; returns its
  * name. Tests never share namespaces, so they can run in any order.
@@ -21,5 +23,17 @@ export async function createNamespace(
   const name = `${prefix}-${randomBytes(3).toString('hex')}`;
   const core = client.kubeConfig.makeApiClient(CoreV1Api);
   await core.createNamespace({ body: { metadata: { name, labels } } });
+  created.push(name);
   return name;
+}
+
+/**
+ * Deletes the namespaces created so far (and so their Integrations and Jobs), without waiting:
+ * tests that leave schedules running would otherwise load the rest of the run.
+ */
+export async function deleteNamespaces(client: ClusterClient): Promise<void> {
+  const core = client.kubeConfig.makeApiClient(CoreV1Api);
+  await Promise.all(
+    created.splice(0).map((name) => core.deleteNamespace({ name }).catch(() => undefined)),
+  );
 }

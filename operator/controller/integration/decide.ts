@@ -87,6 +87,17 @@ export function decide(input: DecisionInput): Decision | Blocked {
   const failed = failedAttempt(input);
   if (request !== undefined) return startOrWait(input, base, request, failed);
   if (scheduled.plan.due !== undefined) return dueRun(input, base, scheduled.plan, failed);
+  if (input.lastScheduled === undefined) {
+    // A new Integration syncs at once whatever its trigger, so a nightly cron schedule proves
+    // its configuration today instead of showing "waiting" until tonight.
+    const createdAt = new Date(Math.floor(input.createdAt.getTime() / 1000) * 1000);
+    return dueRun(
+      input,
+      base,
+      { due: createdAt, missed: 0, tooLate: false, next: scheduled.plan.next },
+      failed,
+    );
+  }
   if (failed !== undefined) return { ...base, ...failed };
   return base;
 }

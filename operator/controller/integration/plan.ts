@@ -157,10 +157,14 @@ interface Recorded {
 
 /** Records runs that finished since the last status write, newest first. */
 function recordRuns(previous: IntegrationStatus, runs: readonly ObservedRun[]): Recorded {
-  const known = new Set((previous.history ?? []).map((r) => r.jobName));
+  const history = previous.history ?? [];
+  const known = new Set(history.map((r) => r.jobName));
   if (previous.lastSync) known.add(previous.lastSync.jobName);
+  // Jobs kept longer than HISTORY_CAP records fell out of history: they are not new.
+  const oldest = history.length >= HISTORY_CAP ? completion(history.at(-1)) : -Infinity;
   const finished = runs
     .filter((run) => run.phase === 'Finished' && run.record && !known.has(run.jobName))
+    .filter((run) => completion(run.record) > oldest)
     .sort((a, b) => completion(b.record) - completion(a.record));
   const status: Recorded['status'] = {
     history: [...finished.map((run) => run.record as RunRecord), ...(previous.history ?? [])]
@@ -271,7 +275,7 @@ function progress(
   if (decided?.retry) {
     return {
       reason: Reason.RetryScheduled,
-      message: `attempt ${decided.retry.attempt} failed; attempt ${decided.retry.attempt + 1} starts at ${decided.retry.nextAttemptTime}`,
+      message: `attempt ${decided.retry.attempt + 1} starts at ${decided.retry.nextAttemptTime}`,
     };
   }
   if (!lastSync && !stalled)
@@ -345,7 +349,7 @@ function events(
     const failed = record.outcome === 'Failed';
     out.push({
       type: failed ? 'Warning' : 'Normal',
-      reason: failed ? (record.reason ?? Reason.SyncFailed) : record.outcome,
+      reason: failed ? (record.reason ?? Reason.SyncFailed) : `Run${record.outcome}`,
       message: failed
         ? `${run.kind} ${run.jobName} failed: ${record.error?.message ?? 'unknown error'}`
         : `${run.kind} ${run.jobName} ${record.outcome === 'Succeeded' ? 'succeeded' : 'partially succeeded'}`,
