@@ -4,7 +4,7 @@ import { OPERATOR_NAMESPACE } from '../../manifests/src/app.ts';
 import { JobAnnotation } from '../../operator/controller/plan/job.ts';
 import { waitFor } from '../cluster/processes.ts';
 import { Integrations } from './integration-support.ts';
-import { installOperator, OperatorProcess } from './operator-process.ts';
+import { installOperator, OperatorProcess } from '../cluster/operator.ts';
 import { cluster, createNamespace, deleteNamespaces } from './support.ts';
 
 const client = cluster();

@@ -185,8 +185,12 @@ function syncOutcome(run: ObservedRun, previous: IntegrationStatus): Recorded['s
   const succeeded = record.outcome !== 'Failed';
   const out: Recorded['status'] = { lastSync: record };
   if (succeeded && record.completionTime) out.lastSuccessfulSyncTime = record.completionTime;
-  if (result?.checkpoint !== undefined && succeeded) {
-    out.checkpoint = { cursor: result.checkpoint, time: record.completionTime ?? '' };
+  // A failed run's result carries its last committed checkpoint: the next attempt resumes there.
+  if (result?.checkpoint !== undefined) {
+    out.checkpoint = {
+      cursor: result.checkpoint,
+      time: record.completionTime ?? record.startTime ?? '',
+    };
   }
   if (result) {
     out.quarantine = result.quarantine ?? { count: 0 };

@@ -151,7 +151,7 @@ export class IntegrationReconciler implements Reconciler {
       dueTime: start.dueTime,
       attempt: start.attempt,
       operatorImage: this.#o.operatorImage,
-      checkpoint: integration.status?.checkpoint?.cursor,
+      checkpoint: plan.status.checkpoint?.cursor,
     });
     const outcome = await this.#o.writes.createJob(job);
     if (outcome === 'exists') {

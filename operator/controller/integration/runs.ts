@@ -101,18 +101,22 @@ function finishedRecord(
     ...(finished.time ? { completionTime: rfc3339(finished.time) } : {}),
     outcome: 'Failed',
   };
+  const terminated = containerOf(pod)?.state?.terminated;
+  const parsed = parseRunResult(terminated?.message);
   if (finished.type === 'Failed' && finished.reason === 'DeadlineExceeded') {
+    // The interim result of a stopped run still carries its last committed checkpoint.
     const message = 'the run exceeded timeouts.run and was stopped';
+    const interim = parsed.ok ? parsed.result : undefined;
     return {
       record: {
         ...base,
         reason: Reason.DeadlineExceeded,
+        ...(interim?.stats ? { stats: interim.stats } : {}),
         error: { class: 'Timeout', message, retryable: true },
       },
+      ...(interim ? { result: interim } : {}),
     };
   }
-  const terminated = containerOf(pod)?.state?.terminated;
-  const parsed = parseRunResult(terminated?.message);
   if (parsed.ok) {
     const { result } = parsed;
     return {

@@ -10,9 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { rbacObjects, OPERATOR_NAMESPACE } from '../../manifests/src/app.ts';
-import type { ClusterClient } from '../cluster/cluster.ts';
-import { PROJECT_IMAGE } from '../cluster/images.ts';
-import { freePort } from '../cluster/processes.ts';
+import type { ClusterClient } from './cluster.ts';
+import { PROJECT_IMAGE } from './images.ts';
+import { freePort } from './processes.ts';
 import { ROOT } from '../fixtures/manifests.ts';
 
 /** Installs CRDs, the operator namespace and the shipped RBAC (idempotent). */
