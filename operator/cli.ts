@@ -10,7 +10,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { validateIntegration, validateReconcilePolicy } from './api/index.ts';
 import { createLogger } from './controller/machinery/logger.ts';
 import { runOperator } from './controller/operator.ts';
-import { runJob } from './runtime/run.ts';
+import { runJobAsync } from './runtime/run.ts';
 
 /** The image of this build; Jobs of the built-in connector run it. */
 const DEFAULT_IMAGE = 'ghcr.io/tributary-dev/tributary:0.1.0';
@@ -21,9 +21,11 @@ Usage: tributary <command> [options]
 
 Commands:
   operator      Run the controller against $KUBECONFIG or the in-cluster config
-  sync          Run one sync inside a Job (--dry: no I/O, report success; the real
-                connector is not built yet and fails with a clear Configuration error)
-  drift-check   Run one drift check inside a Job (not built yet, same as sync)
+  sync          Run one sync inside a Job: read TRIBUTARY_RUN, page through the source, write
+                each record to the destination with an Idempotency-Key, write the result
+                (--dry: no I/O, report success)
+  drift-check   Run one drift check inside a Job (not built yet: fails with a clear
+                Configuration error)
   validate      Check Integration and ReconcilePolicy manifests offline: tributary validate FILE...
   help          Show this help
 
@@ -67,8 +69,8 @@ function validateFiles(files: string[]): number {
   return failures === 0 ? 0 : 1;
 }
 
-/** Runs the operator until SIGINT or SIGTERM; exits non-zero if it fails. */
-async function operator(values: Record<string, string | boolean | undefined>): Promise<void> {
+/** Runs the operator until SIGINT or SIGTERM; resolves to the exit code. */
+async function operator(values: Record<string, string | boolean | undefined>): Promise<number> {
   const option = (name: string, env: string) => {
     const value = values[name];
     return typeof value === 'string' ? value : process.env[env];
@@ -101,17 +103,17 @@ async function operator(values: Record<string, string | boolean | undefined>): P
       },
       stop.signal,
     );
-    process.exitCode = 0;
+    return 0;
   } catch (error) {
     log.error({ err: error }, 'operator failed');
-    process.exitCode = 1;
+    return 1;
   } finally {
     log.flush();
   }
 }
 
-/** Runs the command line; returns the process exit code. */
-export function main(argv: string[]): number {
+/** Runs the command line; resolves to the process exit code. */
+export async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -137,15 +139,14 @@ export function main(argv: string[]): number {
     case 'validate':
       return validateFiles(rest);
     case 'operator':
-      void operator(values);
-      return 0;
+      return operator(values);
     case 'sync':
     case 'drift-check':
-      return runJob({ kind: command, dry: values.dry === true, env: process.env });
+      return runJobAsync({ kind: command, dry: values.dry === true, env: process.env });
     default:
       console.error(`tributary: unknown command "${command}"\n\n${USAGE}`);
       return 2;
   }
 }
 
-process.exitCode = main(process.argv.slice(2));
+process.exitCode = await main(process.argv.slice(2));

@@ -131,7 +131,7 @@ const KINDS: readonly KindDefinition[] = [
       AGE,
       {
         name: 'Next Sync',
-        type: 'date',
+        type: 'string',
         jsonPath: '.status.nextSyncTime',
         description: 'When the next sync is due.',
         priority: 1,

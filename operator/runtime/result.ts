@@ -2,7 +2,17 @@
  * Writing a run's result: the versioned JSON document on the termination message file, at most
  * 4 KiB, and the exit code that tells a retryable failure from a non-retryable one.
  */
-import { writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  ftruncateSync,
+  openSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import {
   EXIT_NOT_RETRYABLE,
   EXIT_RETRYABLE,
@@ -43,4 +53,46 @@ export function serializeResult(body: ResultBody): string {
 export function writeResult(path: string, body: ResultBody): number {
   writeFileSync(path, serializeResult(body));
   return exitCodeOf(body);
+}
+
+/**
+ * Replaces the result at `path` so that a kill at any instant leaves one whole, valid document:
+ * a temp file in the same directory renamed over it, or — where that is impossible, as for the
+ * kubelet's bind-mounted `/dev/termination-log` in a read-only, non-root container — one write
+ * at offset 0 padded with JSON whitespace to the previous length, then a truncate.
+ */
+export function replaceResultFile(path: string, body: ResultBody): void {
+  const text = serializeResult(body);
+  const temp = join(dirname(path), `.${basename(path)}.${String(process.pid)}.tmp`);
+  try {
+    writeFileSync(temp, text);
+    renameSync(temp, path);
+    return;
+  } catch {
+    try {
+      rmSync(temp, { force: true });
+    } catch {
+      // Nothing was created, or it is not ours to remove.
+    }
+  }
+  overwriteInPlace(path, text);
+}
+
+/** One write at offset 0: trailing spaces cover a longer previous document until the truncate. */
+function overwriteInPlace(path: string, text: string): void {
+  let previous = 0;
+  try {
+    previous = statSync(path).size;
+  } catch {
+    // No previous document: nothing to cover.
+  }
+  const length = Buffer.byteLength(text);
+  const padded = text + ' '.repeat(Math.max(0, Math.min(previous, MAX_RESULT_BYTES) - length));
+  const fd = openSync(path, previous > 0 ? 'r+' : 'w');
+  try {
+    writeSync(fd, padded, 0);
+    ftruncateSync(fd, Buffer.byteLength(padded));
+  } finally {
+    closeSync(fd);
+  }
 }

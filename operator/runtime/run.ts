@@ -1,47 +1,157 @@
 /**
- * The entry of a run inside a Job: read TRIBUTARY_RUN, do the work, write the result. Until the
- * sync runtime lands, `--dry` succeeds without touching any system and a real sync fails with a
- * non-retryable Configuration error saying so: never a silent success.
+ * The entry of a run inside a Job: read TRIBUTARY_RUN and the credentials from the environment,
+ * do the work, write the result, and tell the exit code. `--dry` succeeds without touching any
+ * system; `sync` runs the engine ({@link runSync}); `drift-check` is not built yet and fails
+ * with a non-retryable Configuration error saying so: never a silent success.
  */
-import { RESULT_PATH, RunEnv, parseRunInput } from '../controller/plan/run-contract.ts';
-import { writeResult } from './result.ts';
+import type { Log } from '../controller/machinery/logger.ts';
+import { createLogger } from '../controller/machinery/logger.ts';
+import {
+  RESULT_PATH,
+  RunEnv,
+  parseRunInput,
+  type RunInput,
+} from '../controller/plan/run-contract.ts';
+import { EXIT_RETRYABLE } from '../api/index.ts';
+import { exitCodeOf, writeResult } from './result.ts';
+import { runSync, type SyncOptions } from './sync.ts';
 
-/** Options of {@link runJob}. */
+/** Options of {@link runJob} and {@link runJobAsync}. */
 export interface RunOptions {
   kind: 'sync' | 'drift-check';
   /** Do no I/O toward the source or destination; report success with zero counts. */
   dry: boolean;
   env: NodeJS.ProcessEnv;
+  /** Logger of the run. Default pino JSON on stdout. */
+  log?: Log | undefined;
+  /**
+   * Aborting it stops the run (nothing new starts) and ends it retryable. Default: a signal
+   * aborted by SIGTERM or SIGINT of this process.
+   */
+  signal?: AbortSignal | undefined;
+  /** Engine tuning passed to {@link runSync} (clock, retries, concurrency, dispatcher). */
+  sync?:
+    | Partial<Omit<SyncOptions, 'input' | 'credentials' | 'resultPath' | 'log' | 'signal'>>
+    | undefined;
 }
 
-/** Runs one sync or drift check; returns the process exit code. */
-export function runJob({ kind, dry, env }: RunOptions): number {
+type Decided = { code: number } | { input: RunInput; resultPath: string };
+
+/** Handles everything that is decided without I/O: bad input, --dry, drift-check. */
+function decide({ kind, dry, env }: RunOptions): Decided {
   const resultPath = env[RunEnv.ResultPath] ?? RESULT_PATH;
   const input = parseRunInput(env[RunEnv.Run]);
   if (!input.ok) {
     const detail = 'detail' in input.problem ? `: ${input.problem.detail}` : '';
-    return writeResult(resultPath, {
-      outcome: 'Failed',
-      error: {
-        class: 'Configuration',
-        message: `${RunEnv.Run} is ${input.problem.code.toLowerCase()}${detail}`,
-        retryable: false,
-      },
-    });
+    return {
+      code: writeResult(resultPath, {
+        outcome: 'Failed',
+        error: {
+          class: 'Configuration',
+          message: `${RunEnv.Run} is ${input.problem.code.toLowerCase()}${detail}`,
+          retryable: false,
+        },
+      }),
+    };
   }
   if (dry) {
-    return writeResult(resultPath, {
-      outcome: 'Succeeded',
-      stats: { read: 0, written: 0, unchanged: 0, quarantined: 0, failed: 0 },
-      ...(input.input.checkpoint ? { checkpoint: input.input.checkpoint } : {}),
-    });
+    return {
+      code: writeResult(resultPath, {
+        outcome: 'Succeeded',
+        stats: { read: 0, written: 0, unchanged: 0, quarantined: 0, failed: 0 },
+        ...(input.input.checkpoint ? { checkpoint: input.input.checkpoint } : {}),
+      }),
+    };
   }
-  return writeResult(resultPath, {
-    outcome: 'Failed',
-    error: {
-      class: 'Configuration',
-      message: `the built-in ${kind} connector is not implemented yet; use a custom connector image or --dry`,
-      retryable: false,
+  if (kind === 'drift-check') {
+    return {
+      code: writeResult(resultPath, {
+        outcome: 'Failed',
+        error: {
+          class: 'Configuration',
+          message:
+            'the built-in drift-check connector is not implemented yet; use a custom connector image or --dry',
+          retryable: false,
+        },
+      }),
+    };
+  }
+  return { input: input.input, resultPath };
+}
+
+/** A signal aborted by SIGTERM/SIGINT, and a function that removes the handlers. */
+function terminationSignal(log: Log): { signal: AbortSignal; release: () => void } {
+  const controller = new AbortController();
+  const onSignal = (name: NodeJS.Signals) => {
+    log.warn(
+      { signal: name },
+      'stopping: nothing new starts; the last committed checkpoint stands',
+    );
+    controller.abort();
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  return {
+    signal: controller.signal,
+    release: () => {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
     },
+  };
+}
+
+/** Runs one sync or drift check; resolves to the process exit code. */
+export async function runJobAsync(options: RunOptions): Promise<number> {
+  const decided = decide(options);
+  return 'code' in decided ? decided.code : sync(decided, options);
+}
+
+/** Runs the engine with the environment's credentials; resolves to the exit code. */
+async function sync(
+  decided: { input: RunInput; resultPath: string },
+  options: RunOptions,
+): Promise<number> {
+  const log = options.log ?? createLogger({ name: 'tributary-sync' });
+  const { integration, attempt } = decided.input;
+  const runLog = log.child({
+    integration: `${integration.namespace}/${integration.name}`,
+    attempt,
   });
+  const termination = options.signal ? undefined : terminationSignal(runLog);
+  try {
+    const result = await runSync({
+      ...options.sync,
+      input: decided.input,
+      credentials: {
+        source: options.env[RunEnv.SourceCredentials],
+        destination: options.env[RunEnv.DestinationCredentials],
+      },
+      resultPath: decided.resultPath,
+      log: runLog,
+      signal: options.signal ?? termination?.signal,
+    });
+    return exitCodeOf(result);
+  } finally {
+    termination?.release();
+    if (!options.log) log.flush();
+  }
+}
+
+/**
+ * Runs one job for the synchronous CLI: decisions without I/O return their exit code at once;
+ * a sync returns {@link EXIT_RETRYABLE} provisionally (what a crash would mean) and sets
+ * `process.exitCode` when it ends, keeping the process alive until then.
+ */
+export function runJob(options: RunOptions): number {
+  const decided = decide(options);
+  if ('code' in decided) return decided.code;
+  void sync(decided, options).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    () => {
+      process.exitCode = EXIT_RETRYABLE;
+    },
+  );
+  return EXIT_RETRYABLE;
 }

@@ -14,13 +14,17 @@ export interface Clock {
   setTimeout(fn: () => void, ms: number): Cancel;
 }
 
-/** The real clock: `Date.now()` and unref'd `setTimeout` (timers never keep the process alive). */
-export function systemClock(): Clock {
+/**
+ * The real clock: `Date.now()` and `setTimeout`. By default timers are unref'd, so a long-lived
+ * process (the operator) exits once its servers close even with requeue timers pending; a
+ * short-lived run passes `keepAlive: true`, or a retry's wait would let the process exit early.
+ */
+export function systemClock(options: { keepAlive?: boolean } = {}): Clock {
   return {
     now: () => Date.now(),
     setTimeout(fn, ms) {
       const handle = setTimeout(fn, Math.max(0, ms));
-      handle.unref();
+      if (options.keepAlive !== true) handle.unref();
       return () => {
         clearTimeout(handle);
       };

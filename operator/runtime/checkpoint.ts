@@ -1,0 +1,66 @@
+/**
+ * The checkpoint a sync hands back to the operator and receives on the next run: JSON
+ * `{v:1, page?, since?}` of at most 1024 characters.
+ * - `page`: the provider's opaque resume cursor inside the current pass; the next run starts
+ *   after that page (rework of at most one page).
+ * - `since`: the high-water mark of `updatedField` over completed passes; the next pass reads
+ *   only records updated since, where the provider supports it (incremental).
+ */
+
+/** Longest checkpoint string the result contract carries. */
+export const MAX_CHECKPOINT_CHARS = 1024;
+
+/** A decoded checkpoint. */
+export interface Checkpoint {
+  /** Resume cursor of the current pass; absent at a pass boundary. */
+  page?: string | undefined;
+  /** Incremental lower bound for the pass (high-water mark of completed passes). */
+  since?: string | undefined;
+}
+
+/**
+ * Encodes a checkpoint within {@link MAX_CHECKPOINT_CHARS}: a cursor too long to fit is dropped
+ * first (the pass restarts: more rework, never loss), then `since` (a full pass).
+ */
+export function encodeCheckpoint(checkpoint: Checkpoint): string {
+  const { page, since } = checkpoint;
+  const candidates = [{ v: 1, page, since }, { v: 1, since }, { v: 1 }];
+  for (const candidate of candidates) {
+    const text = JSON.stringify(candidate);
+    if (text.length <= MAX_CHECKPOINT_CHARS) return text;
+  }
+  return '{"v":1}';
+}
+
+/** Decodes a checkpoint; absent means a first run; anything unreadable is a problem to report. */
+export function decodeCheckpoint(
+  text: string | undefined,
+): { ok: true; checkpoint: Checkpoint } | { ok: false; problem: string } {
+  if (text === undefined || text === '') return { ok: true, checkpoint: {} };
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { ok: false, problem: 'checkpoint is not JSON' };
+  }
+  const { v, page, since } = (json ?? {}) as { v?: unknown; page?: unknown; since?: unknown };
+  if (v !== 1) return { ok: false, problem: 'checkpoint has an unknown version' };
+  if (
+    (page !== undefined && typeof page !== 'string') ||
+    (since !== undefined && typeof since !== 'string')
+  ) {
+    return { ok: false, problem: 'checkpoint fields are not strings' };
+  }
+  return { ok: true, checkpoint: { page, since } };
+}
+
+/** The later of a high-water mark and a record's updated value: dates by time, numbers by value. */
+export function laterMark(current: string | undefined, value: unknown): string | undefined {
+  if (typeof value !== 'string' && typeof value !== 'number') return current;
+  const candidate = String(value);
+  if (current === undefined) return candidate;
+  const order = (text: string) => (/^-?\d+(\.\d+)?$/.test(text) ? Number(text) : Date.parse(text));
+  const [a, b] = [order(current), order(candidate)];
+  if (Number.isFinite(a) && Number.isFinite(b)) return b > a ? candidate : current;
+  return candidate > current ? candidate : current;
+}

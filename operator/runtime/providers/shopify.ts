@@ -1,0 +1,90 @@
+/**
+ * Shopify Admin REST lists: `GET /admin/api/{apiVersion}/{resource}.json?limit=N`, records under
+ * the key named like the resource, next page by `page_info` from the `Link` rel="next" header,
+ * `X-Shopify-Access-Token`, incremental via `updated_at_min`, and pacing from
+ * `X-Shopify-Shop-Api-Call-Limit` so the shared leaky bucket is not run dry.
+ */
+import { sleep } from '../../controller/machinery/clock.ts';
+import { SyncError } from '../errors.ts';
+import { isObject, joinURL } from '../json.ts';
+import { describeRequest } from '../http/client.ts';
+import { linkWithRel } from '../http/headers.ts';
+import {
+  DEFAULT_PAGE_SIZE,
+  type Page,
+  type PassStart,
+  type Provider,
+  type ProviderContext,
+} from './types.ts';
+
+/** Options of {@link shopifyPauseMs}. */
+export interface CallLimitOptions {
+  /** Calls the bucket leaks per second. Default 2 (Shopify standard plans). */
+  leakPerSecond?: number;
+  /** Share of the bucket above which we slow down, in (0, 1]. Default 0.8. */
+  threshold?: number;
+}
+
+/**
+ * How long to pause before the next call given `X-Shopify-Shop-Api-Call-Limit` (`used/size`):
+ * 0 below the threshold, else the time for the bucket to leak back under it, in milliseconds.
+ */
+export function shopifyPauseMs(value: string | undefined, options: CallLimitOptions = {}): number {
+  const match = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(value ?? '');
+  if (!match) return 0;
+  const used = Number(match[1]);
+  const size = Number(match[2]);
+  const limit = Math.floor(size * (options.threshold ?? 0.8));
+  if (size === 0 || used < limit) return 0;
+  return ((used - limit + 1) / (options.leakPerSecond ?? 2)) * 1000;
+}
+
+/** The `page_info` of a Link rel="next" header, or undefined on the last page. */
+export function nextPageInfo(link: string | undefined): string | undefined {
+  const next = linkWithRel(link, 'next');
+  if (next === undefined) return undefined;
+  return URL.canParse(next)
+    ? (new URL(next).searchParams.get('page_info') ?? undefined)
+    : undefined;
+}
+
+/** The Shopify provider for `context.source`. */
+export function shopifyProvider(context: ProviderContext): Provider {
+  const { source, client, credentials, clock, signal } = context;
+  const resource = source.resource ?? '';
+  const endpoint = joinURL(
+    source.baseURL ?? '',
+    `/admin/api/${source.apiVersion ?? ''}/${resource}.json`,
+  );
+  const key = resource.split('/').at(-1) ?? resource;
+  const headers: Record<string, string> = credentials
+    ? { 'x-shopify-access-token': credentials }
+    : {};
+  const pageSize = Math.min(250, context.pageSize ?? DEFAULT_PAGE_SIZE);
+
+  async function* pages(start: PassStart): AsyncGenerator<Page, void, undefined> {
+    let pageInfo = start.cursor;
+    for (;;) {
+      const url = new URL(endpoint);
+      url.searchParams.set('limit', String(pageSize));
+      // Shopify rejects filters next to page_info: the cursor already carries them.
+      if (pageInfo !== undefined) url.searchParams.set('page_info', pageInfo);
+      else if (start.since !== undefined) url.searchParams.set('updated_at_min', start.since);
+      const res = await client.request({ url, headers, expectJSON: true });
+      const records = isObject(res.json) ? res.json[key] : undefined;
+      if (!Array.isArray(records)) {
+        throw new SyncError(
+          'ServerError',
+          `${describeRequest('GET', url)}: no "${key}" array in the answer`,
+        );
+      }
+      const next = nextPageInfo(res.header('link'));
+      yield { records, cursor: next, deprecation: res.deprecation };
+      if (next === undefined) return;
+      pageInfo = next;
+      const pauseMs = shopifyPauseMs(res.header('x-shopify-shop-api-call-limit'));
+      if (pauseMs > 0) await sleep(clock, pauseMs, signal);
+    }
+  }
+  return { idField: 'id', updatedField: 'updated_at', incremental: true, pages };
+}

@@ -1,0 +1,58 @@
+/**
+ * Stripe list endpoints: `GET /v1/{resource}?limit=N&starting_after=<last id>`, records in
+ * `data`, more pages while `has_more`. Stripe lists have no updated-at filter: no incremental.
+ */
+import { SyncError } from '../errors.ts';
+import { isObject, joinURL } from '../json.ts';
+import { describeRequest } from '../http/client.ts';
+import {
+  DEFAULT_PAGE_SIZE,
+  type Page,
+  type PassStart,
+  type Provider,
+  type ProviderContext,
+} from './types.ts';
+
+/** Default Stripe API base URL. */
+export const STRIPE_BASE_URL = 'https://api.stripe.com';
+
+/** The Stripe provider for `context.source`. */
+export function stripeProvider(context: ProviderContext): Provider {
+  const { source, client, credentials } = context;
+  const endpoint = joinURL(source.baseURL ?? STRIPE_BASE_URL, `/v1/${source.resource ?? ''}`);
+  const headers: Record<string, string> = {};
+  if (credentials) headers.authorization = `Bearer ${credentials}`;
+  if (source.apiVersion) headers['stripe-version'] = source.apiVersion;
+  const pageSize = Math.min(100, context.pageSize ?? DEFAULT_PAGE_SIZE);
+
+  async function* pages(start: PassStart): AsyncGenerator<Page, void, undefined> {
+    let after = start.cursor;
+    for (;;) {
+      const url = new URL(endpoint);
+      url.searchParams.set('limit', String(pageSize));
+      if (after !== undefined) url.searchParams.set('starting_after', after);
+      const res = await client.request({ url, headers, expectJSON: true });
+      const body = res.json;
+      if (!isObject(body) || !Array.isArray(body.data)) {
+        throw new SyncError(
+          'ServerError',
+          `${describeRequest('GET', url)}: no data array in the answer`,
+        );
+      }
+      const last: unknown = body.data.at(-1);
+      const lastId = isObject(last) && typeof last.id === 'string' ? last.id : undefined;
+      const more = body.has_more === true;
+      if (more && lastId === undefined) {
+        // Stopping here would silently drop the remaining pages.
+        throw new SyncError(
+          'ServerError',
+          `${describeRequest('GET', url)}: has_more without a last record id`,
+        );
+      }
+      yield { records: body.data, cursor: more ? lastId : undefined, deprecation: res.deprecation };
+      if (!more) return;
+      after = lastId;
+    }
+  }
+  return { idField: 'id', updatedField: undefined, incremental: false, pages };
+}
