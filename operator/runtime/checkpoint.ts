@@ -5,10 +5,20 @@
  *   after that page (rework of at most one page).
  * - `since`: the high-water mark of `updatedField` over completed passes; the next pass reads
  *   only records updated since, where the provider supports it (incremental).
+ * - `carry`: with `page`, the counts (and as many quarantine samples as fit) of the pages before
+ *   it, so a resumed run reports the whole pass and no quarantined record drops out of status.
  */
 
 /** Longest checkpoint string the result contract carries. */
 export const MAX_CHECKPOINT_CHARS = 1024;
+
+/** Counts and quarantine samples of the committed pages of a pass. */
+export interface Carry {
+  /** read, written, unchanged, quarantined, failed. */
+  s: [number, number, number, number, number];
+  /** Quarantine samples: id and reason. */
+  q?: { i: string; r: string }[];
+}
 
 /** A decoded checkpoint. */
 export interface Checkpoint {
@@ -16,6 +26,8 @@ export interface Checkpoint {
   page?: string | undefined;
   /** Incremental lower bound for the pass (high-water mark of completed passes). */
   since?: string | undefined;
+  /** What the pages before `page` counted; only with `page`. */
+  carry?: Carry | undefined;
 }
 
 /**
@@ -23,13 +35,30 @@ export interface Checkpoint {
  * first (the pass restarts: more rework, never loss), then `since` (a full pass).
  */
 export function encodeCheckpoint(checkpoint: Checkpoint): string {
-  const { page, since } = checkpoint;
-  const candidates = [{ v: 1, page, since }, { v: 1, since }, { v: 1 }];
+  const { page, since, carry } = checkpoint;
+  const withCarry = page === undefined || carry === undefined ? [] : carryCandidates(carry);
+  const candidates = [
+    ...withCarry.map((c) => ({ v: 1, page, since, carry: c })),
+    { v: 1, page, since },
+    { v: 1, since },
+    { v: 1 },
+  ];
   for (const candidate of candidates) {
     const text = JSON.stringify(candidate);
     if (text.length <= MAX_CHECKPOINT_CHARS) return text;
   }
   return '{"v":1}';
+}
+
+/** The carry with fewer and fewer samples, shortest reasons first; counts always survive. */
+function carryCandidates(carry: Carry): Carry[] {
+  const samples = carry.q ?? [];
+  const out: Carry[] = [];
+  for (let n = samples.length; n > 0; n--) {
+    out.push({ s: carry.s, q: samples.slice(0, n).map(({ i, r }) => ({ i, r: r.slice(0, 120) })) });
+  }
+  out.push({ s: carry.s });
+  return out;
 }
 
 /** Decodes a checkpoint; absent means a first run; anything unreadable is a problem to report. */
@@ -43,7 +72,12 @@ export function decodeCheckpoint(
   } catch {
     return { ok: false, problem: 'checkpoint is not JSON' };
   }
-  const { v, page, since } = (json ?? {}) as { v?: unknown; page?: unknown; since?: unknown };
+  const { v, page, since, carry } = (json ?? {}) as {
+    v?: unknown;
+    page?: unknown;
+    since?: unknown;
+    carry?: unknown;
+  };
   if (v !== 1) return { ok: false, problem: 'checkpoint has an unknown version' };
   if (
     (page !== undefined && typeof page !== 'string') ||
@@ -51,7 +85,22 @@ export function decodeCheckpoint(
   ) {
     return { ok: false, problem: 'checkpoint fields are not strings' };
   }
-  return { ok: true, checkpoint: { page, since } };
+  return {
+    ok: true,
+    checkpoint: { page, since, carry: page === undefined ? undefined : readCarry(carry) },
+  };
+}
+
+/** A carry as written by {@link encodeCheckpoint}, or undefined when absent or malformed. */
+function readCarry(value: unknown): Carry | undefined {
+  const carry = value as Partial<Carry> | undefined;
+  const counts: unknown = carry?.s;
+  if (!Array.isArray(counts) || counts.length !== 5) return undefined;
+  if (!counts.every((n) => Number.isInteger(n) && (n as number) >= 0)) return undefined;
+  const samples = Array.isArray(carry?.q)
+    ? carry.q.filter((q) => typeof q.i === 'string' && typeof q.r === 'string')
+    : [];
+  return { s: counts as Carry['s'], ...(samples.length > 0 ? { q: samples } : {}) };
 }
 
 /** The later of a high-water mark and a record's updated value: dates by time, numbers by value. */

@@ -11,7 +11,13 @@ import { parseDuration } from '../api/index.ts';
 import { systemClock, type Clock } from '../controller/machinery/clock.ts';
 import type { Log } from '../controller/machinery/logger.ts';
 import type { RunInput } from '../controller/plan/run-contract.ts';
-import { decodeCheckpoint, encodeCheckpoint, laterMark, type Checkpoint } from './checkpoint.ts';
+import {
+  decodeCheckpoint,
+  encodeCheckpoint,
+  laterMark,
+  type Carry,
+  type Checkpoint,
+} from './checkpoint.ts';
 import { DestinationWriter, recordVersion } from './destination.ts';
 import { SyncError, resultClass, toSyncError } from './errors.ts';
 import { authHeaders } from './http/auth.ts';
@@ -165,17 +171,26 @@ class SyncRun {
     const { provider, start } = prepared;
     const since = provider.incremental ? start.since : undefined;
     this.#highWater = since;
+    if (start.page !== undefined && start.carry !== undefined) this.#resume(start.carry);
     for await (const page of provider.pages({ cursor: start.page, since })) {
       this.#throwIfInterrupted();
       await this.#handlePage(prepared, page);
       // The last page is committed by the final result; a kill before it redoes that page.
-      if (page.cursor !== undefined) this.#commit({ page: page.cursor, since });
+      if (page.cursor !== undefined)
+        this.#commit({ page: page.cursor, since, carry: this.#carry() });
     }
     this.#checkpoint = encodeCheckpoint({
       since: provider.incremental ? this.#highWater : undefined,
     });
     const outcome = this.#stats.quarantined > 0 ? 'PartiallySucceeded' : 'Succeeded';
     return { outcome, ...this.#report(true) };
+  }
+
+  /** Takes over the counts and samples of the pages a previous attempt committed. */
+  #resume(carry: Carry): void {
+    const [read, written, unchanged, quarantined, failed] = carry.s;
+    Object.assign(this.#stats, { read, written, unchanged, quarantined, failed });
+    for (const { i, r } of carry.q ?? []) this.#samples.push({ id: i, reason: r });
   }
 
   /** The result of a run that ended with `error`, carrying the last committed checkpoint. */
@@ -272,6 +287,17 @@ class SyncRun {
     }
     const outcome = await writer.write(raw, id, recordVersion(raw, provider.updatedField));
     return outcome.kind === 'quarantined' ? { ...outcome, id } : outcome;
+  }
+
+  /** The counts and samples so far, for a checkpoint. */
+  #carry(): Carry {
+    const { read, written, unchanged, quarantined, failed } = this.#stats;
+    return {
+      s: [read, written, unchanged, quarantined, failed],
+      ...(this.#samples.length > 0
+        ? { q: this.#samples.map(({ id, reason }) => ({ i: id, r: reason })) }
+        : {}),
+    };
   }
 
   /** Commits a page: the interim result replaces the result file, then a log line says so. */

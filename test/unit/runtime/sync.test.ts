@@ -153,15 +153,32 @@ describe('runSync', () => {
       outcome: 'Failed',
       error: { class: 'Internal', message: 'interrupted after page 1', retryable: true },
       stats: { read: 2, written: 2 },
-      checkpoint: '{"v":1,"page":"cus_2"}',
+      checkpoint: '{"v":1,"page":"cus_2","carry":{"s":[2,2,0,0,0]}}',
     });
     expect(seen.get('cus_5')).toMatchObject({
       error: { message: 'interrupted after page 2' },
       stats: { read: 4, written: 4 },
-      checkpoint: '{"v":1,"page":"cus_4"}',
+      checkpoint: '{"v":1,"page":"cus_4","carry":{"s":[4,4,0,0,0]}}',
     });
     expect(result).toMatchObject({ outcome: 'Succeeded', stats: { read: 5, written: 5 } });
     expect(readResult(opts.resultPath).outcome).toBe('Succeeded');
+  });
+
+  it('reports the whole pass after resuming: carried counts and quarantine samples', async () => {
+    const { src, dst } = await servers(stripeHandler(customers(5)), (_req, res) => {
+      sendJSON(res, {});
+    });
+    const carry = { s: [2, 1, 0, 1, 0], q: [{ i: 'cus_1', r: 'InvalidRecord: email: required' }] };
+    const checkpoint = JSON.stringify({ v: 1, page: 'cus_2', carry });
+    const result = await runSync(options(src, dst, { checkpoint }));
+    expect(result).toMatchObject({
+      outcome: 'PartiallySucceeded',
+      stats: { read: 5, written: 4, quarantined: 1 },
+      quarantine: {
+        count: 1,
+        samples: [{ id: 'cus_1', reason: 'InvalidRecord: email: required' }],
+      },
+    });
   });
 
   it('resumes after the checkpointed page', async () => {
@@ -208,7 +225,7 @@ describe('runSync', () => {
       outcome: 'Failed',
       error: { class: 'ServerError', retryable: true },
       stats: { read: 4, written: 3, failed: 1 },
-      checkpoint: '{"v":1,"page":"cus_2"}',
+      checkpoint: '{"v":1,"page":"cus_2","carry":{"s":[2,2,0,0,0]}}',
     });
     expect(exitCodeOf(result)).toBe(EXIT_RETRYABLE);
   });
@@ -320,11 +337,13 @@ describe('runSync', () => {
     expect(result).toMatchObject({
       outcome: 'Failed',
       error: { class: 'Internal', retryable: true },
-      checkpoint: '{"v":1,"page":"cus_2"}',
+      checkpoint: '{"v":1,"page":"cus_2","carry":{"s":[2,2,0,0,0]}}',
     });
     expect(result.error?.message).toMatch(/interrupted/);
     expect(dst.requests.map((r) => idOf(r.url))).not.toContain('cus_5');
-    expect(readResult(opts.resultPath).checkpoint).toBe('{"v":1,"page":"cus_2"}');
+    expect(readResult(opts.resultPath).checkpoint).toBe(
+      '{"v":1,"page":"cus_2","carry":{"s":[2,2,0,0,0]}}',
+    );
   });
 
   it.each([
