@@ -472,6 +472,9 @@ export const IntegrationStatus = z
       .optional()
       .describe('Due sync runs skipped because they could not start before startingDeadline.'),
     nextDriftCheckTime: timestamp().optional().describe('When the next drift check is due.'),
+    lastScheduledDriftCheckTime: timestamp()
+      .optional()
+      .describe('Due time of the last drift check that was started.'),
     retry: z
       .strictObject({
         attempt: z.int().min(1).describe('The attempt that failed last.'),

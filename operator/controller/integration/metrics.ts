@@ -16,6 +16,7 @@ export class IntegrationMetrics {
   readonly #skew: Histogram<'kind'>;
   readonly #missed: Counter<'namespace' | 'name'>;
   readonly #condition: Gauge<'namespace' | 'name' | 'type' | 'status'>;
+  readonly #drift: Gauge<'namespace' | 'name' | 'type'>;
 
   /** Registers the metric families on `registry`. */
   constructor(registry: Registry) {
@@ -49,6 +50,12 @@ export class IntegrationMetrics {
       name: 'tributary_missed_runs_total',
       help: 'Due runs skipped because they could not start before startingDeadline.',
       labelNames: ['namespace', 'name'],
+      registers,
+    });
+    this.#drift = new Gauge({
+      name: 'tributary_drift_records',
+      help: 'Differences found by the last drift check, by type (missing, unexpected, mismatched).',
+      labelNames: ['namespace', 'name', 'type'],
       registers,
     });
     this.#condition = new Gauge({
@@ -89,6 +96,8 @@ export class IntegrationMetrics {
   /** Drops the series of a deleted Integration. */
   forget(namespace: string, name: string): void {
     this.#lastSuccess.remove({ namespace, name });
+    for (const type of ['missing', 'unexpected', 'mismatched'])
+      this.#drift.remove({ namespace, name, type });
     for (const type of Object.values(ConditionType)) {
       for (const status of CONDITION_STATUSES)
         this.#condition.remove({ namespace, name, type, status });

@@ -14,6 +14,7 @@ import {
 import { jobName } from '../plan/job-name.ts';
 import { delayUntil, rfc3339 } from '../plan/schedule.ts';
 import { decide, type Blocked, type Decision } from './decide.ts';
+import { decideDrift, type DriftDecision, type DriftInput } from './drift.ts';
 import type { ObservedRun } from './runs.ts';
 import { summarize } from './summary.ts';
 
@@ -76,22 +77,37 @@ export function planIntegration(input: PlanInput): Plan {
     (decision && !decided ? (decision as Blocked) : decided?.stalled) ??
     podProblem(sync.active);
 
-  const start = decided?.start && {
+  const syncStart = decided?.start && {
     jobName: jobName({ integration: integration.metadata.name, kind: 'sync', ...decided.start }),
     kind: 'sync' as const,
     dueTime: decided.start.dueTime,
     attempt: decided.start.attempt,
   };
+  const driftActive = activeRun(input.runs, 'drift-check');
+  const drift =
+    policy && !stalled && !problem
+      ? decideDrift(
+          driftInput(
+            input,
+            policy,
+            previous,
+            syncStart !== undefined || sync.active !== undefined || driftActive !== undefined,
+          ),
+        )
+      : undefined;
+  const start =
+    syncStart ?? (drift?.start && driftStart(integration.metadata.name, drift.start.dueTime));
   const lastSync = recorded.status.lastSync ?? previous.lastSync;
-  const reconciling = progress(sync.active, start, decided, lastSync, stalled);
+  const reconciling = progress(sync.active, syncStart, decided, lastSync, stalled);
   const status: IntegrationStatus = {
     ...previous,
     ...recorded.status,
     observedGeneration: integration.metadata.generation ?? 0,
     ...(policy ? { effectivePolicy: policy } : {}),
     ...timeFields(decided, previous),
+    ...driftFields(drift),
   };
-  setActiveRun(status, start, sync.active, now);
+  setActiveRun(status, start, sync.active ?? driftActive, now);
   if (decided?.retry && !start) status.retry = decided.retry;
   else delete status.retry;
   if (decided?.handledRequest !== undefined) status.lastHandledSyncRequest = decided.handledRequest;
@@ -111,10 +127,21 @@ export function planIntegration(input: PlanInput): Plan {
   return {
     status,
     ...(start ? { start } : {}),
-    ...(start && decided.replace ? { replace: decided.replace.jobName } : {}),
+    ...(syncStart && decided.replace ? { replace: decided.replace.jobName } : {}),
     prune: policy ? pruneJobs(input.runs, policy, start?.jobName) : [],
-    events: events(previous, status, recorded.finished, start, decided),
-    ...requeue([decided?.nextSyncTime, retryTime(status), summary.staleAt], input, now),
+    events: events(
+      previous,
+      status,
+      recorded.finished,
+      start,
+      start === syncStart ? decided?.start?.why : drift?.start?.why,
+      decided?.missed ?? 0,
+    ),
+    ...requeue(
+      [decided?.nextSyncTime, retryTime(status), summary.staleAt, drift?.next],
+      input,
+      now,
+    ),
     missed: decided?.missed ?? 0,
     finished: recorded.finished.map((run) => run.record as RunRecord),
   };
@@ -151,6 +178,7 @@ interface Recorded {
     | 'quarantine'
     | 'schemaChanges'
     | 'deprecation'
+    | 'drift'
   >;
   finished: ObservedRun[];
 }
@@ -175,6 +203,8 @@ function recordRuns(previous: IntegrationStatus, runs: readonly ObservedRun[]): 
   if (newestSync?.record && completion(newestSync.record) >= completion(previous.lastSync)) {
     Object.assign(status, syncOutcome(newestSync, previous));
   }
+  const newestDrift = finished.find((run) => run.kind === 'drift-check' && run.result?.drift);
+  if (newestDrift) status.drift = driftStatus(newestDrift);
   return { status, finished };
 }
 
@@ -198,6 +228,73 @@ function syncOutcome(run: ObservedRun, previous: IntegrationStatus): Recorded['s
     out.deprecation = result.deprecation ?? (succeeded ? undefined : previous.deprecation);
   }
   return out;
+}
+
+/** status.drift from a finished drift check's result. */
+function driftStatus(run: ObservedRun): NonNullable<IntegrationStatus['drift']> {
+  const drift = run.result?.drift ?? { missing: 0, unexpected: 0, mismatched: 0 };
+  return {
+    checkTime: run.record?.completionTime ?? rfc3339(run.createdAt),
+    missing: drift.missing,
+    unexpected: drift.unexpected,
+    mismatched: drift.mismatched,
+    total: drift.missing + drift.unexpected + drift.mismatched,
+    ...(drift.repaired !== undefined ? { repaired: drift.repaired } : {}),
+    ...(drift.samples ? { samples: drift.samples } : {}),
+  };
+}
+
+/** The newest active run of a kind. */
+function activeRun(runs: readonly ObservedRun[], kind: RunKind): ObservedRun | undefined {
+  return runs
+    .filter((run) => run.kind === kind && run.phase === 'Active')
+    .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())[0];
+}
+
+function driftInput(
+  input: PlanInput,
+  policy: EffectivePolicy,
+  previous: IntegrationStatus,
+  busy: boolean,
+): DriftInput {
+  const { metadata, spec } = input.integration;
+  const dueTimes = [
+    ...input.runs.filter((run) => run.kind === 'drift-check').map((run) => run.dueTime.getTime()),
+    ...(previous.lastScheduledDriftCheckTime
+      ? [Date.parse(previous.lastScheduledDriftCheckTime)]
+      : []),
+  ];
+  return {
+    uid: metadata.uid,
+    createdAt: new Date(metadata.creationTimestamp),
+    suspended: spec.suspend === true,
+    annotations: metadata.annotations ?? {},
+    policy,
+    lastScheduled: dueTimes.length > 0 ? new Date(Math.max(...dueTimes)) : undefined,
+    busy,
+    lastHandledRequest: previous.lastHandledDriftCheckRequest,
+    now: input.now,
+  };
+}
+
+function driftStart(name: string, dueTime: Date): NonNullable<Plan['start']> {
+  return {
+    jobName: jobName({ integration: name, kind: 'drift-check', dueTime, attempt: 1 }),
+    kind: 'drift-check',
+    dueTime,
+    attempt: 1,
+  };
+}
+
+function driftFields(drift: DriftDecision | undefined): Partial<IntegrationStatus> {
+  if (!drift) return {};
+  return {
+    ...(drift.next ? { nextDriftCheckTime: rfc3339(drift.next) } : {}),
+    ...(drift.lastScheduled ? { lastScheduledDriftCheckTime: rfc3339(drift.lastScheduled) } : {}),
+    ...(drift.handledRequest !== undefined
+      ? { lastHandledDriftCheckRequest: drift.handledRequest }
+      : {}),
+  };
 }
 
 interface SyncState {
@@ -345,7 +442,8 @@ function events(
   status: IntegrationStatus,
   finished: readonly ObservedRun[],
   start: Plan['start'],
-  decided: Decision | undefined,
+  why: string | undefined,
+  missed: number,
 ): PlannedEvent[] {
   const out: PlannedEvent[] = [];
   for (const run of [...finished].reverse()) {
@@ -359,19 +457,18 @@ function events(
         : `${run.kind} ${run.jobName} ${record.outcome === 'Succeeded' ? 'succeeded' : 'partially succeeded'}`,
     });
   }
-  if (decided?.missed) {
+  if (missed > 0) {
     out.push({
       type: 'Warning',
       reason: Reason.MissedSchedule,
-      message: `${decided.missed} due sync run(s) skipped: they could not start before startingDeadline or were superseded`,
+      message: `${missed} due sync run(s) skipped: they could not start before startingDeadline or were superseded`,
     });
   }
   if (start) {
-    const why = decided?.start?.why ?? 'Scheduled';
     out.push({
       type: 'Normal',
       reason: 'RunStarted',
-      message: `sync attempt ${start.attempt} started as Job ${start.jobName} (${why})`,
+      message: `${start.kind} attempt ${start.attempt} started as Job ${start.jobName} (${why ?? 'Scheduled'})`,
     });
   }
   const before = previous.conditions?.find((c) => c.type === 'Ready');

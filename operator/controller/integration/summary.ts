@@ -32,7 +32,7 @@ export interface SummaryInput {
   reconciling: Blocked | undefined;
   status: Pick<
     IntegrationStatus,
-    'lastSync' | 'lastSuccessfulSyncTime' | 'quarantine' | 'deprecation'
+    'lastSync' | 'lastSuccessfulSyncTime' | 'quarantine' | 'deprecation' | 'drift'
   >;
 }
 
@@ -54,7 +54,9 @@ export function summarize(input: SummaryInput): Summary {
   const synced = syncedCondition(input);
   const { stale, staleAt } = staleCondition(input);
   const degraded = degradedCondition(input);
+  const drifted = driftedCondition(input);
   conditions = set(conditions, synced);
+  conditions = set(conditions, drifted);
   conditions = set(conditions, stale);
   conditions = set(conditions, degraded);
   conditions = set(conditions, deprecatedCondition(input));
@@ -66,7 +68,7 @@ export function summarize(input: SummaryInput): Summary {
       ? 'spec.suspend is true: no new runs start; set it to false to resume'
       : 'runs start on schedule',
   });
-  conditions = set(conditions, readyCondition(input, synced, stale, degraded));
+  conditions = set(conditions, readyCondition(input, synced, stale, drifted, degraded));
   return { conditions, staleAt };
 }
 
@@ -140,6 +142,34 @@ function staleCondition(input: SummaryInput): {
   };
 }
 
+function driftedCondition({ status, policy }: SummaryInput): ConditionChange {
+  const drift = status.drift;
+  if (drift === undefined) {
+    return {
+      type: ConditionType.Drifted,
+      status: 'Unknown',
+      reason: Reason.AwaitingFirstRun,
+      message: 'no drift check has finished yet',
+    };
+  }
+  const tolerance = policy?.drift.tolerance.records ?? 0;
+  const counts = `${drift.missing} missing, ${drift.unexpected} unexpected, ${drift.mismatched} mismatched`;
+  const repaired = drift.repaired ? `; ${drift.repaired} repaired` : '';
+  return drift.total > tolerance
+    ? {
+        type: ConditionType.Drifted,
+        status: 'True',
+        reason: Reason.DriftDetected,
+        message: `the drift check at ${drift.checkTime} found ${counts} (tolerance ${tolerance})${repaired}; see status.drift.samples`,
+      }
+    : {
+        type: ConditionType.Drifted,
+        status: 'False',
+        reason: Reason.InSync,
+        message: `the drift check at ${drift.checkTime} found ${counts}, within tolerance ${tolerance}${repaired}`,
+      };
+}
+
 function degradedCondition({ status, policy }: SummaryInput): ConditionChange {
   const count = status.quarantine?.count ?? 0;
   const max = policy?.quarantine.maxRecords ?? Number.POSITIVE_INFINITY;
@@ -181,6 +211,7 @@ function readyCondition(
   input: SummaryInput,
   synced: ConditionChange,
   stale: ConditionChange,
+  drifted: ConditionChange,
   degraded: ConditionChange,
 ): ConditionChange {
   const notReady = (reason: Reason, message: string): ConditionChange => ({
@@ -197,6 +228,7 @@ function readyCondition(
     return notReady(synced.reason, `${synced.message}${next}`);
   }
   if (stale.status === 'True') return notReady(stale.reason, stale.message);
+  if (drifted.status === 'True') return notReady(drifted.reason, drifted.message);
   if (degraded.status === 'True') return notReady(degraded.reason, degraded.message);
   return {
     type: ConditionType.Ready,
