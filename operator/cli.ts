@@ -24,8 +24,9 @@ Commands:
   sync          Run one sync inside a Job: read TRIBUTARY_RUN, page through the source, write
                 each record to the destination with an Idempotency-Key, write the result
                 (--dry: no I/O, report success)
-  drift-check   Run one drift check inside a Job (not built yet: fails with a clear
-                Configuration error)
+  drift-check   Run one drift check inside a Job: stream the source and destination.list,
+                compare by id and contracted fields (external sort, bounded memory),
+                report missing/unexpected/mismatched; Repair re-applies, never deletes
   validate      Check Integration and ReconcilePolicy manifests offline: tributary validate FILE...
   help          Show this help
 

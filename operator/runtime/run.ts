@@ -1,8 +1,8 @@
 /**
  * The entry of a run inside a Job: read TRIBUTARY_RUN and the credentials from the environment,
  * do the work, write the result, and tell the exit code. `--dry` succeeds without touching any
- * system; `sync` runs the engine ({@link runSync}); `drift-check` is not built yet and fails
- * with a non-retryable Configuration error saying so: never a silent success.
+ * system; `sync` runs the engine ({@link runSync}); `drift-check` compares the two systems
+ * ({@link runDriftCheck}).
  */
 import type { Log } from '../controller/machinery/logger.ts';
 import { createLogger } from '../controller/machinery/logger.ts';
@@ -13,6 +13,7 @@ import {
   type RunInput,
 } from '../controller/plan/run-contract.ts';
 import { EXIT_RETRYABLE } from '../api/index.ts';
+import { runDriftCheck, type DriftOptions } from './drift/check.ts';
 import { exitCodeOf, writeResult } from './result.ts';
 import { runSync, type SyncOptions } from './sync.ts';
 
@@ -33,12 +34,16 @@ export interface RunOptions {
   sync?:
     | Partial<Omit<SyncOptions, 'input' | 'credentials' | 'resultPath' | 'log' | 'signal'>>
     | undefined;
+  /** Drift-check tuning passed to {@link runDriftCheck} (clock, spill budget, dispatcher). */
+  drift?:
+    | Partial<Omit<DriftOptions, 'input' | 'credentials' | 'resultPath' | 'log' | 'signal'>>
+    | undefined;
 }
 
 type Decided = { code: number } | { input: RunInput; resultPath: string };
 
-/** Handles everything that is decided without I/O: bad input, --dry, drift-check. */
-function decide({ kind, dry, env }: RunOptions): Decided {
+/** Handles everything that is decided without I/O: bad input, --dry. */
+function decide({ dry, env }: RunOptions): Decided {
   const resultPath = env[RunEnv.ResultPath] ?? RESULT_PATH;
   const input = parseRunInput(env[RunEnv.Run]);
   if (!input.ok) {
@@ -60,19 +65,6 @@ function decide({ kind, dry, env }: RunOptions): Decided {
         outcome: 'Succeeded',
         stats: { read: 0, written: 0, unchanged: 0, quarantined: 0, failed: 0 },
         ...(input.input.checkpoint ? { checkpoint: input.input.checkpoint } : {}),
-      }),
-    };
-  }
-  if (kind === 'drift-check') {
-    return {
-      code: writeResult(resultPath, {
-        outcome: 'Failed',
-        error: {
-          class: 'Configuration',
-          message:
-            'the built-in drift-check connector is not implemented yet; use a custom connector image or --dry',
-          retryable: false,
-        },
       }),
     };
   }
@@ -111,7 +103,7 @@ async function sync(
   decided: { input: RunInput; resultPath: string },
   options: RunOptions,
 ): Promise<number> {
-  const log = options.log ?? createLogger({ name: 'tributary-sync' });
+  const log = options.log ?? createLogger({ name: `tributary-${options.kind}` });
   const { integration, attempt } = decided.input;
   const runLog = log.child({
     integration: `${integration.namespace}/${integration.name}`,
@@ -119,8 +111,7 @@ async function sync(
   });
   const termination = options.signal ? undefined : terminationSignal(runLog);
   try {
-    const result = await runSync({
-      ...options.sync,
+    const common = {
       input: decided.input,
       credentials: {
         source: options.env[RunEnv.SourceCredentials],
@@ -129,7 +120,11 @@ async function sync(
       resultPath: decided.resultPath,
       log: runLog,
       signal: options.signal ?? termination?.signal,
-    });
+    };
+    const result =
+      options.kind === 'drift-check'
+        ? await runDriftCheck({ ...options.drift, ...common })
+        : await runSync({ ...options.sync, ...common });
     return exitCodeOf(result);
   } finally {
     termination?.release();

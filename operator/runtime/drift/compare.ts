@@ -3,7 +3,7 @@
  * constant memory, and the tally of what it finds (counts, and the first ids of each kind as
  * samples — the smallest ids, since the streams are sorted, so samples are stable run to run).
  */
-import type { Entry, SortedStream } from './spill.ts';
+import { decodeEntry, entryKey, type Entry, type SortedStream } from './spill.ts';
 
 /** How the two systems differ on one id. */
 export type Difference =
@@ -21,9 +21,9 @@ export const MAX_SAMPLES = 10;
 const MAX_SAMPLE_LENGTH = 256;
 
 /**
- * Yields every difference between `source` and `destination` (both sorted by
- * {@link compareEntries}) in id order. An id repeated within one side counts once, with its
- * first fingerprint in sort order.
+ * Yields every difference between `source` and `destination` (both in line order, see
+ * spill.ts) in id order; only differing entries are decoded. An id repeated within one side
+ * counts once, with its first fingerprint in line order.
  */
 export function* differences(
   source: SortedStream,
@@ -34,29 +34,49 @@ export function* differences(
   let a = left();
   let b = right();
   while (a !== undefined || b !== undefined) {
-    if (b === undefined || (a !== undefined && a.id < b.id)) {
-      const entry = a as Entry;
+    if (b === undefined || (a !== undefined && a.key < b.key)) {
+      const entry = decodeEntry((a as Keyed).line);
       yield { kind: 'missing', id: entry.id, source: entry };
       a = left();
-    } else if (a === undefined || b.id < a.id) {
-      yield { kind: 'unexpected', id: b.id, destination: b };
+    } else if (a === undefined || b.key < a.key) {
+      const entry = decodeEntry(b.line);
+      yield { kind: 'unexpected', id: entry.id, destination: entry };
       b = right();
     } else {
-      if (a.hash !== b.hash) yield { kind: 'mismatched', id: a.id, source: a, destination: b };
+      if (!sameFingerprint(a, b)) {
+        const entry = decodeEntry(a.line);
+        yield { kind: 'mismatched', id: entry.id, source: entry, destination: decodeEntry(b.line) };
+      }
       a = left();
       b = right();
     }
   }
 }
 
-/** A reader of `stream` that skips entries whose id equals the previous one. */
-function distinct(stream: SortedStream): () => Entry | undefined {
+/** An encoded entry and its key. */
+interface Keyed {
+  line: string;
+  key: string;
+}
+
+/** Whether two entries of equal keys carry the same fingerprint. */
+function sameFingerprint(a: Keyed, b: Keyed): boolean {
+  const start = a.key.length + 1;
+  const end = a.line.indexOf('\t', start);
+  return (
+    end === b.line.indexOf('\t', start) && a.line.slice(start, end) === b.line.slice(start, end)
+  );
+}
+
+/** A reader of `stream` that skips entries whose key equals the previous one. */
+function distinct(stream: SortedStream): () => Keyed | undefined {
   let previous: string | undefined;
   return () => {
-    for (let entry = stream.next(); entry !== undefined; entry = stream.next()) {
-      if (entry.id !== previous) {
-        previous = entry.id;
-        return entry;
+    for (let line = stream.next(); line !== undefined; line = stream.next()) {
+      const key = entryKey(line);
+      if (key !== previous) {
+        previous = key;
+        return { line, key };
       }
     }
     return undefined;

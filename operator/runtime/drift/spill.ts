@@ -4,8 +4,13 @@
  * k ways (in several passes when there are more than `maxFanIn`) into one sorted stream.
  * When nothing was spilled the buffer is streamed from memory and no file is written.
  *
- * Run files hold one entry per line: `id TAB fingerprint TAB payload LF`, the id escaped
- * (`\\`, `\t`, `\n`) and the payload JSON (which never contains a raw tab or line feed).
+ * Entries travel as encoded lines, `id TAB fingerprint TAB payload`, from the buffer to the run
+ * files and through the merge, and are decoded only where a difference is found: sorting plain
+ * strings with the engine's built-in order is about three times faster than sorting objects with
+ * a comparator, and nothing is allocated per entry. The id is escaped so that it holds no
+ * character below U+000B (`\` → `\\`, U+0000–U+000A → `\xHH`): the tab after it then sorts
+ * before any id character, so line order is (escaped id, fingerprint) order, the same in every
+ * buffer, file and merge. The payload is JSON, which never holds a raw tab or line feed.
  * Reads and writes are synchronous and block-sized: a run inside a Job does nothing else
  * meanwhile, and a synchronous merge avoids a promise per entry.
  */
@@ -23,10 +28,10 @@ export interface Entry {
   payload?: string | undefined;
 }
 
-/** A sorted sequence of entries read one at a time, synchronously. */
+/** A sorted sequence of encoded entries ({@link encodeEntry}) read one at a time, synchronously. */
 export interface SortedStream {
-  /** The next entry in (id, hash) order, or undefined at the end. */
-  next(): Entry | undefined;
+  /** The next encoded entry in line order, or undefined at the end. */
+  next(): string | undefined;
   /** Releases files; the stream ends. */
   close(): void;
 }
@@ -43,15 +48,12 @@ export interface SorterOptions {
   maxChars?: number | undefined;
   /** Runs merged at once; more runs are merged in several passes. Default 64. */
   maxFanIn?: number | undefined;
-  /** Bytes read or written per system call. Default 1 MiB. */
+  /**
+   * Bytes read or written per system call. Each run being merged holds about three times this
+   * (the block, its text, its lines), so the merge costs about `3 × maxFanIn × blockBytes`.
+   * Default 64 KiB.
+   */
   blockBytes?: number | undefined;
-}
-
-/** Orders entries by id, then fingerprint, by UTF-16 code units (the same everywhere). */
-export function compareEntries(a: Entry, b: Entry): number {
-  if (a.id !== b.id) return a.id < b.id ? -1 : 1;
-  if (a.hash !== b.hash) return a.hash < b.hash ? -1 : 1;
-  return 0;
 }
 
 /** Sorts entries with memory bounded by the options, spilling sorted runs to files. */
@@ -62,7 +64,7 @@ export class ExternalSorter {
   readonly #maxChars: number;
   readonly #maxFanIn: number;
   readonly #blockBytes: number;
-  #buffer: Entry[] = [];
+  #buffer: string[] = [];
   #chars = 0;
   #runs: string[] = [];
   #files = 0;
@@ -75,7 +77,7 @@ export class ExternalSorter {
     this.#maxRecords = Math.max(1, options.maxRecords ?? 100_000);
     this.#maxChars = Math.max(1, options.maxChars ?? 32 * 1024 * 1024);
     this.#maxFanIn = Math.max(2, options.maxFanIn ?? 64);
-    this.#blockBytes = Math.max(4096, options.blockBytes ?? 1024 * 1024);
+    this.#blockBytes = Math.max(4096, options.blockBytes ?? 64 * 1024);
   }
 
   /** Entries added so far. */
@@ -90,16 +92,17 @@ export class ExternalSorter {
 
   /** Adds an entry; spills a sorted run when the buffer reaches its budget. */
   add(entry: Entry): void {
-    this.#buffer.push(entry);
+    const line = encodeEntry(entry);
+    this.#buffer.push(line);
     this.#count++;
-    this.#chars += entry.id.length + entry.hash.length + (entry.payload?.length ?? 0);
+    this.#chars += line.length;
     if (this.#buffer.length >= this.#maxRecords || this.#chars >= this.#maxChars) this.#spill();
   }
 
   /** Ends the input and returns every entry in order; call once. */
   sorted(): SortedStream {
     if (this.#runs.length === 0) {
-      const entries = this.#buffer.sort(compareEntries);
+      const entries = this.#buffer.sort();
       this.#buffer = [];
       let index = 0;
       return {
@@ -115,10 +118,10 @@ export class ExternalSorter {
   }
 
   #spill(): void {
-    this.#buffer.sort(compareEntries);
+    this.#buffer.sort();
     const path = this.#newFile();
     const writer = new BlockWriter(path, this.#blockBytes);
-    for (const entry of this.#buffer) writer.write(encodeEntry(entry));
+    for (const line of this.#buffer) writer.write(line);
     writer.close();
     this.#runs.push(path);
     this.#buffer = [];
@@ -137,9 +140,7 @@ export class ExternalSorter {
       const path = this.#newFile();
       const writer = new BlockWriter(path, this.#blockBytes);
       const stream = this.#merge(group);
-      for (let entry = stream.next(); entry !== undefined; entry = stream.next()) {
-        writer.write(encodeEntry(entry));
-      }
+      for (let line = stream.next(); line !== undefined; line = stream.next()) writer.write(line);
       writer.close();
       stream.close();
       merged.push(path);
@@ -157,18 +158,18 @@ export class ExternalSorter {
     const readers = paths.map((path) => new RunReader(path, this.#blockBytes));
     const heap = new EntryHeap();
     readers.forEach((reader, index) => {
-      const entry = reader.next();
-      if (entry !== undefined) heap.push({ entry, source: index });
+      const line = reader.next();
+      if (line !== undefined) heap.push({ line, source: index });
     });
     return {
       next: () => {
         const top = heap.peek();
         if (top === undefined) return undefined;
-        const { entry, source } = top;
+        const { line, source } = top;
         const following = readers[source]?.next();
         if (following === undefined) heap.pop();
-        else heap.replaceTop({ entry: following, source });
-        return entry;
+        else heap.replaceTop({ line: following, source });
+        return line;
       },
       close: () => {
         for (const reader of readers) reader.close();
@@ -179,28 +180,43 @@ export class ExternalSorter {
   }
 }
 
-/** One line of a run file. */
+/** The line of an entry (without a line feed); see the module doc for the escaping. */
 export function encodeEntry(entry: Entry): string {
-  const id = /[\\\t\n]/.test(entry.id) ? entry.id.replace(/[\\\t\n]/g, escapeChar) : entry.id;
-  return `${id}\t${entry.hash}\t${entry.payload ?? ''}\n`;
+  return `${escapeId(entry.id)}\t${entry.hash}\t${entry.payload ?? ''}`;
 }
 
-/** The entry of one line of a run file (without its line feed). */
+/** `id` with `\\` doubled and U+0000–U+000A as `\xHH`; most ids are returned as they are. */
+function escapeId(id: string): string {
+  let escaped: string | undefined;
+  for (let i = 0; i < id.length; i++) {
+    const code = id.charCodeAt(i);
+    if (code > 0x0a && code !== 0x5c) {
+      if (escaped !== undefined) escaped += id.charAt(i);
+      continue;
+    }
+    escaped ??= id.slice(0, i);
+    escaped += code === 0x5c ? '\\\\' : `\\x${code.toString(16).padStart(2, '0')}`;
+  }
+  return escaped ?? id;
+}
+
+/** The key of an encoded entry: its escaped id, equal for equal ids and ordered like lines. */
+export function entryKey(line: string): string {
+  return line.slice(0, line.indexOf('\t'));
+}
+
+/** The entry of an encoded line. */
 export function decodeEntry(line: string): Entry {
   const first = line.indexOf('\t');
   const second = line.indexOf('\t', first + 1);
   const raw = line.slice(0, first);
-  const id = raw.includes('\\') ? raw.replace(/\\(.)/g, unescapeChar) : raw;
+  const id = raw.includes('\\') ? raw.replace(/\\(x[0-9a-f]{2}|\\)/g, unescapeChar) : raw;
   const payload = line.slice(second + 1);
   return { id, hash: line.slice(first + 1, second), payload: payload === '' ? undefined : payload };
 }
 
-function escapeChar(char: string): string {
-  return char === '\t' ? '\\t' : char === '\n' ? '\\n' : '\\\\';
-}
-
-function unescapeChar(_match: string, char: string): string {
-  return char === 't' ? '\t' : char === 'n' ? '\n' : char;
+function unescapeChar(_match: string, escaped: string): string {
+  return escaped === '\\' ? '\\' : String.fromCharCode(parseInt(escaped.slice(1), 16));
 }
 
 /** Appends text to a file in blocks. */
@@ -215,9 +231,10 @@ class BlockWriter {
     this.#blockChars = blockBytes;
   }
 
-  write(text: string): void {
-    this.#parts.push(text);
-    this.#chars += text.length;
+  /** Appends `line` and a line feed. */
+  write(line: string): void {
+    this.#parts.push(line, '\n');
+    this.#chars += line.length + 1;
     if (this.#chars >= this.#blockChars) this.#flush();
   }
 
@@ -250,12 +267,12 @@ class RunReader {
     this.#block = Buffer.allocUnsafe(blockBytes);
   }
 
-  next(): Entry | undefined {
+  next(): string | undefined {
     while (this.#index >= this.#lines.length) {
       if (this.#ended) return undefined;
       this.#fill();
     }
-    return decodeEntry(this.#lines[this.#index++] as string);
+    return this.#lines[this.#index++];
   }
 
   close(): void {
@@ -281,12 +298,12 @@ class RunReader {
 }
 
 interface HeapItem {
-  entry: Entry;
+  line: string;
   /** Index of the reader the entry came from. */
   source: number;
 }
 
-/** A binary min-heap of entries by {@link compareEntries}, ties by reader index. */
+/** A binary min-heap of encoded entries in line order, ties by reader index. */
 class EntryHeap {
   #items: HeapItem[] = [];
 
@@ -335,6 +352,5 @@ class EntryHeap {
 }
 
 function less(a: HeapItem, b: HeapItem): boolean {
-  const order = compareEntries(a.entry, b.entry);
-  return order < 0 || (order === 0 && a.source < b.source);
+  return a.line < b.line || (a.line === b.line && a.source < b.source);
 }

@@ -93,13 +93,13 @@ describe('runJobAsync', () => {
     expect(process.listenerCount('SIGTERM')).toBe(listeners);
   });
 
-  it('drift-check fails honestly as a non-retryable Configuration error', async () => {
+  it('refuses a drift-check process handed a sync run input, without touching the source', async () => {
     const { src, path, env } = await environment(1);
     const code = await runJobAsync({ kind: 'drift-check', dry: false, env, log: silentLog() });
     expect(code).toBe(EXIT_NOT_RETRYABLE);
     expect(src.requests).toHaveLength(0);
     expect(readResult(path).error).toMatchObject({ class: 'Configuration', retryable: false });
-    expect(readResult(path).error?.message).toMatch(/drift-check connector is not implemented/);
+    expect(readResult(path).error?.message).toMatch(/is not a drift-check/);
   });
 
   it('a missing TRIBUTARY_RUN is a Configuration error', async () => {
