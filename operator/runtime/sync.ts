@@ -8,7 +8,7 @@
  */
 import type { Dispatcher } from 'undici';
 import { parseDuration } from '../api/index.ts';
-import { systemClock, type Clock } from '../controller/machinery/clock.ts';
+import type { Clock } from '../controller/machinery/clock.ts';
 import type { Log } from '../controller/machinery/logger.ts';
 import type { RunInput } from '../controller/plan/run-contract.ts';
 import {
@@ -20,25 +20,25 @@ import {
 } from './checkpoint.ts';
 import { DestinationWriter, recordVersion } from './destination.ts';
 import { SyncError, resultClass, toSyncError } from './errors.ts';
-import { authHeaders } from './http/auth.ts';
-import { HttpClient, createAgent, type RetryOptions } from './http/client.ts';
+import { createAgent, type RetryOptions } from './http/client.ts';
 import type { DeprecationNotice } from './http/headers.ts';
 import { getPath, isObject } from './json.ts';
 import { forEachBounded } from './pool.ts';
 import { createProvider, type Page, type Provider } from './providers/index.ts';
+import { connect } from './connect.ts';
 import { replaceResultFile, type ResultBody } from './result.ts';
 import { SchemaDrift, compileSchema, type RecordValidator } from './schema.ts';
 
-/** Options of {@link runSync}. */
-export interface SyncOptions {
+/** What every run (sync or drift check) is given. */
+export interface RunnerOptions {
   /** The parsed TRIBUTARY_RUN document. */
   input: RunInput;
   /** Secret values from TRIBUTARY_SOURCE_CREDENTIALS / TRIBUTARY_DESTINATION_CREDENTIALS. */
   credentials: { source?: string | undefined; destination?: string | undefined };
-  /** The result file (TRIBUTARY_RESULT_PATH): interim results after each page, then the final one. */
+  /** The result file (TRIBUTARY_RESULT_PATH). */
   resultPath: string;
   log: Log;
-  /** Time source for rate limits, retries and pacing. Default the system clock. */
+  /** Time source for rate limits, retries and pacing. Default the system clock (keep-alive). */
   clock?: Clock | undefined;
   /** Uniform random in [0, 1) for retry jitter. Default Math.random. */
   random?: (() => number) | undefined;
@@ -46,13 +46,16 @@ export interface SyncOptions {
   signal?: AbortSignal | undefined;
   /** In-run retries of transient HTTP failures. Default 4 retries, 200 ms base, 10 s cap. */
   retry?: RetryOptions | undefined;
-  /** Destination writes in flight per page. Default 8. */
+  /** Destination writes in flight at once. Default 8. */
   concurrency?: number | undefined;
-  /** Records per page requested from the source. Default 100 (provider maxima apply). */
+  /** Records per page requested (pagination.pageSize wins). Default 100 (provider maxima apply). */
   pageSize?: number | undefined;
   /** Dispatcher for all requests; default a keep-alive Agent of this run, closed at the end. */
   dispatcher?: Dispatcher | undefined;
 }
+
+/** Options of {@link runSync}: interim results go to `resultPath` after each page. */
+export type SyncOptions = RunnerOptions;
 
 /** Default request timeout when the policy's cannot be read, in milliseconds. */
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
@@ -92,34 +95,13 @@ export async function runSync(options: SyncOptions): Promise<ResultBody> {
 
 /** Checks the configuration and builds the provider, writer and validator. Throws SyncError. */
 function prepare(options: SyncOptions, dispatcher: Dispatcher, timeoutMs: number): Prepared {
-  const { input, credentials, log } = options;
-  if (input.kind !== 'sync')
-    throw new SyncError('Configuration', `run kind ${input.kind} is not a sync`);
-  if (!input.source || !input.destination) {
-    throw new SyncError(
-      'Configuration',
-      'the built-in connector needs spec.source and spec.destination',
-    );
-  }
-  const secrets = [
-    ...authHeaders(input.source.http?.auth, credentials.source).secrets,
-    ...authHeaders(input.destination.auth, credentials.destination).secrets,
-  ];
-  const common = {
+  const { credentials, log } = options;
+  const { input, clock, sourceClient, destinationClient } = connect(
+    options,
+    'sync',
     dispatcher,
     timeoutMs,
-    clock: options.clock ?? systemClock({ keepAlive: true }),
-    random: options.random,
-    secrets,
-    signal: options.signal,
-    retry: options.retry,
-  };
-  const sourceClient = new HttpClient({
-    ...common,
-    rateLimit: input.policy.rateLimit,
-    log: log.child({ side: 'source' }),
-  });
-  const destinationClient = new HttpClient({ ...common, log: log.child({ side: 'destination' }) });
+  );
   const decoded = decodeCheckpoint(input.checkpoint);
   if (!decoded.ok)
     log.warn({ problem: decoded.problem }, 'ignoring the checkpoint: starting a full pass');
@@ -129,7 +111,7 @@ function prepare(options: SyncOptions, dispatcher: Dispatcher, timeoutMs: number
       client: sourceClient,
       credentials: credentials.source,
       pageSize: options.pageSize,
-      clock: common.clock,
+      clock,
       signal: options.signal,
     }),
     writer: new DestinationWriter({

@@ -6,7 +6,6 @@ import { randomBytes } from 'node:crypto';
 import {
   BatchV1Api,
   CoreV1Api,
-  CustomObjectsApi,
   HttpMethod,
   RequestContext,
   type KubeConfig,
@@ -21,6 +20,7 @@ import { statusError } from '../machinery/transport.ts';
 import type { Informer } from '../machinery/informer.ts';
 import type { Log } from '../machinery/logger.ts';
 import { JobLabel } from '../plan/job.ts';
+import { statusWriter } from '../status-writer.ts';
 import type { PlannedEvent } from './plan.ts';
 import type { IntegrationReads, IntegrationWrites, ObjectRef } from './ports.ts';
 
@@ -103,7 +103,7 @@ export class KubeIntegrationReads implements IntegrationReads {
 export class KubeIntegrationWrites implements IntegrationWrites {
   readonly #batch: BatchV1Api;
   readonly #core: CoreV1Api;
-  readonly #custom: CustomObjectsApi;
+  readonly #writeStatus: (object: ObjectRef, status: IntegrationStatus) => Promise<void>;
   readonly #log: Log;
   readonly #component: string;
 
@@ -111,7 +111,7 @@ export class KubeIntegrationWrites implements IntegrationWrites {
   constructor(kubeConfig: KubeConfig, log: Log, component = 'tributary-operator') {
     this.#batch = kubeConfig.makeApiClient(BatchV1Api);
     this.#core = kubeConfig.makeApiClient(CoreV1Api);
-    this.#custom = kubeConfig.makeApiClient(CustomObjectsApi);
+    this.#writeStatus = statusWriter(kubeConfig, 'Integration', 'integrations');
     this.#log = log;
     this.#component = component;
   }
@@ -149,28 +149,8 @@ export class KubeIntegrationWrites implements IntegrationWrites {
     }
   }
 
-  async updateStatus(object: ObjectRef, status: IntegrationStatus): Promise<void> {
-    try {
-      await this.#custom.replaceNamespacedCustomObjectStatus({
-        group: GROUP,
-        version: VERSION,
-        namespace: object.namespace,
-        plural: 'integrations',
-        name: object.name,
-        body: {
-          apiVersion: `${GROUP}/${VERSION}`,
-          kind: 'Integration',
-          metadata: {
-            name: object.name,
-            namespace: object.namespace,
-            resourceVersion: object.resourceVersion,
-          },
-          status,
-        },
-      });
-    } catch (error) {
-      throw toApiError(error);
-    }
+  updateStatus(object: ObjectRef, status: IntegrationStatus): Promise<void> {
+    return this.#writeStatus(object, status);
   }
 
   async recordEvent(object: ObjectRef, event: PlannedEvent): Promise<void> {

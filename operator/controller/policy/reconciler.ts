@@ -3,22 +3,20 @@
  * use it. The Integrations themselves are re-reconciled by the operator's event mapping.
  */
 import { isDeepStrictEqual } from 'node:util';
-import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import {
   ConditionType,
-  GROUP,
   ReconcilePolicy,
   Reason,
   resolvePolicy,
   validate,
-  VERSION,
   type ReconcilePolicyStatus,
 } from '../../api/index.ts';
 import type { Clock } from '../machinery/clock.ts';
 import type { ReconcileResult, Reconciler } from '../machinery/controller.ts';
-import { toApiError } from '../machinery/errors.ts';
 import { splitKey } from '../machinery/logger.ts';
 import { setCondition } from '../plan/conditions.ts';
+import { statusWriter } from '../status-writer.ts';
 import { planSchedule } from '../plan/schedule.ts';
 
 /** Ports of the policy reconciler. */
@@ -103,28 +101,5 @@ function policyProblem(raw: unknown): string | undefined {
 
 /** Writes ReconcilePolicy status through client-node. */
 export function policyStatusWriter(kubeConfig: KubeConfig): PolicyPorts['updateStatus'] {
-  const custom = kubeConfig.makeApiClient(CustomObjectsApi);
-  return async (object, status) => {
-    try {
-      await custom.replaceNamespacedCustomObjectStatus({
-        group: GROUP,
-        version: VERSION,
-        namespace: object.namespace,
-        plural: 'reconcilepolicies',
-        name: object.name,
-        body: {
-          apiVersion: `${GROUP}/${VERSION}`,
-          kind: 'ReconcilePolicy',
-          metadata: {
-            name: object.name,
-            namespace: object.namespace,
-            resourceVersion: object.resourceVersion,
-          },
-          status,
-        },
-      });
-    } catch (error) {
-      throw toApiError(error);
-    }
-  };
+  return statusWriter(kubeConfig, 'ReconcilePolicy', 'reconcilepolicies');
 }

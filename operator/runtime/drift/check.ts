@@ -23,48 +23,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Dispatcher } from 'undici';
 import { parseDuration } from '../../api/index.ts';
-import { systemClock, type Clock } from '../../controller/machinery/clock.ts';
-import type { Log } from '../../controller/machinery/logger.ts';
-import type { RunInput } from '../../controller/plan/run-contract.ts';
 import { DestinationWriter, recordVersion, type Destination } from '../destination.ts';
 import { SyncError, resultClass, toSyncError } from '../errors.ts';
-import { authHeaders } from '../http/auth.ts';
-import { HttpClient, createAgent, type RetryOptions } from '../http/client.ts';
+import { createAgent } from '../http/client.ts';
 import type { DeprecationNotice } from '../http/headers.ts';
 import { getPath, isObject, type JSONObject } from '../json.ts';
 import { forEachBounded } from '../pool.ts';
 import { createProvider, type Page, type Provider } from '../providers/index.ts';
 import { httpProvider } from '../providers/http.ts';
 import type { Source } from '../providers/types.ts';
+import { connect } from '../connect.ts';
 import { replaceResultFile, type ResultBody } from '../result.ts';
+import type { RunnerOptions } from '../sync.ts';
 import { compileSchema, type RecordValidator } from '../schema.ts';
 import { countDifference, differences, emptyTally, type Difference } from './compare.ts';
 import { contractedFields, fingerprint } from './fingerprint.ts';
 import { ExternalSorter, type SortedStream } from './spill.ts';
 
 /** Options of {@link runDriftCheck}. */
-export interface DriftOptions {
-  /** The parsed TRIBUTARY_RUN document (kind `drift-check`). */
-  input: RunInput;
-  /** Secret values from TRIBUTARY_SOURCE_CREDENTIALS / TRIBUTARY_DESTINATION_CREDENTIALS. */
-  credentials: { source?: string | undefined; destination?: string | undefined };
-  /** The result file (TRIBUTARY_RESULT_PATH). */
-  resultPath: string;
-  log: Log;
-  /** Time source for rate limits and retries. Default the system clock. */
-  clock?: Clock | undefined;
-  /** Uniform random in [0, 1) for retry jitter. Default Math.random. */
-  random?: (() => number) | undefined;
-  /** Aborting (SIGTERM) stops reading and repairing; the run ends retryable. */
-  signal?: AbortSignal | undefined;
-  /** In-run retries of transient HTTP failures. Default that of the HTTP client. */
-  retry?: RetryOptions | undefined;
-  /** Repairs in flight at once. Default 8. */
-  concurrency?: number | undefined;
-  /** Records per page requested from either side (pagination.pageSize wins). Default 100. */
-  pageSize?: number | undefined;
-  /** Dispatcher for all requests; default a keep-alive Agent of this run, closed at the end. */
-  dispatcher?: Dispatcher | undefined;
+export interface DriftOptions extends RunnerOptions {
   /** Parent directory of the run's spill directory. Default `os.tmpdir()`. */
   tmpDir?: string | undefined;
   /** Entries per side held in memory before a sorted run is spilled. Default 100_000. */
@@ -161,35 +138,14 @@ export function repairVersion(
 
 /** Checks the configuration and builds both sides, the writer and the validator. */
 function prepare(options: DriftOptions, dispatcher: Dispatcher, timeoutMs: number): Prepared {
-  const { input, credentials, log } = options;
-  if (input.kind !== 'drift-check')
-    throw new SyncError('Configuration', `run kind ${input.kind} is not a drift-check`);
-  if (!input.source || !input.destination) {
-    throw new SyncError(
-      'Configuration',
-      'the built-in connector needs spec.source and spec.destination',
-    );
-  }
-  const list = listSource(input.destination, (credentials.destination ?? '') !== '');
-  const clock = options.clock ?? systemClock({ keepAlive: true });
-  const common = {
+  const { credentials } = options;
+  const { input, clock, sourceClient, destinationClient } = connect(
+    options,
+    'drift-check',
     dispatcher,
     timeoutMs,
-    clock,
-    random: options.random,
-    secrets: [
-      ...authHeaders(input.source.http?.auth, credentials.source).secrets,
-      ...authHeaders(input.destination.auth, credentials.destination).secrets,
-    ],
-    signal: options.signal,
-    retry: options.retry,
-  };
-  const sourceClient = new HttpClient({
-    ...common,
-    rateLimit: input.policy.rateLimit,
-    log: log.child({ side: 'source' }),
-  });
-  const destinationClient = new HttpClient({ ...common, log: log.child({ side: 'destination' }) });
+  );
+  const list = listSource(input.destination, (credentials.destination ?? '') !== '');
   const side = { clock, signal: options.signal, pageSize: options.pageSize };
   return {
     source: createProvider({

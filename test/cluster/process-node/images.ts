@@ -33,16 +33,19 @@ export function imageRepository(image: string): string {
 /**
  * The argv a container runs, as the container runtime builds it: `command` + `args` when
  * `command` is set (the image entrypoint is ignored), else the image entrypoint + `args`.
- * `$(VAR)` in command and args is expanded against the container's own environment.
+ * `$(VAR)` in command and args is expanded against the container's own environment, then
+ * `rewrite` applies to what the pod spec gave (command and args), never to the image's own
+ * entrypoint, which is a path on this host.
  */
 export function containerArgv(
   container: V1Container,
   image: LocalImage,
   env: Readonly<Environment>,
+  rewrite: (value: string) => string = (value) => value,
 ): string[] {
   const lookup = (name: string): string | undefined =>
     Object.hasOwn(env, name) ? env[name] : undefined;
-  const command = (container.command ?? []).map((part) => expand(part, lookup));
-  const args = (container.args ?? []).map((part) => expand(part, lookup));
+  const command = (container.command ?? []).map((part) => rewrite(expand(part, lookup)));
+  const args = (container.args ?? []).map((part) => rewrite(expand(part, lookup)));
   return command.length > 0 ? [...command, ...args] : [...image.entrypoint, ...args];
 }

@@ -89,14 +89,20 @@ function planContainer(
   }
   const own = containerEnvironment(pod, container, objects, host.serviceEnv);
   const relocations = containerRelocations(host.podDir, container);
-  const merged: Environment = { ...host.baseEnv, HOME: host.podDir, ...host.serviceEnv, ...own };
-  const env = Object.fromEntries(
-    Object.entries(merged).map(([name, value]) => [name, relocate(value, relocations)]),
+  // Only what the pod spec says is relocated: the node's own PATH and paths stay as they are.
+  const relocatedOwn = Object.fromEntries(
+    Object.entries(own).map(([name, value]) => [name, relocate(value, relocations)]),
   );
+  const env: Environment = {
+    ...host.baseEnv,
+    HOME: host.podDir,
+    ...host.serviceEnv,
+    ...relocatedOwn,
+  };
   return {
     name: container.name,
     image,
-    argv: containerArgv(container, local, own).map((arg) => relocate(arg, relocations)),
+    argv: containerArgv(container, local, own, (arg) => relocate(arg, relocations)),
     env,
     cwd: workingDirectory(container, relocations, host.podDir, host.existsOnHost),
     logPath: host.logPath(container.name),

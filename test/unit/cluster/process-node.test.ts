@@ -658,3 +658,20 @@ describe('pod status', () => {
     });
   });
 });
+
+describe('containerArgv rewriting', () => {
+  it('rewrites what the pod spec gives, never the image entrypoint (a host path)', () => {
+    const argv = containerArgv(
+      { name: 'c', image: 'x', args: ['--out', '/tmp/result'] },
+      { entrypoint: ['/tmp/checkout/node_modules/node/bin/node', '/tmp/checkout/cli.ts'] },
+      {},
+      (value) => value.replace(/^\/tmp\//, '/pod/tmp/'),
+    );
+    expect(argv).toEqual([
+      '/tmp/checkout/node_modules/node/bin/node',
+      '/tmp/checkout/cli.ts',
+      '--out',
+      '/pod/tmp/result',
+    ]);
+  });
+});
