@@ -4,12 +4,12 @@
  * both knowing the secrets to redact.
  */
 import type { Dispatcher } from 'undici';
-import type { RunKind } from '../api/index.ts';
+import { parseDuration, type RunKind } from '../api/index.ts';
 import { systemClock, type Clock } from '../controller/machinery/clock.ts';
 import type { RunInput } from '../controller/plan/run-contract.ts';
 import { SyncError } from './errors.ts';
 import { authHeaders } from './http/auth.ts';
-import { HttpClient } from './http/client.ts';
+import { HttpClient, createAgent } from './http/client.ts';
 import type { RunnerOptions } from './sync.ts';
 
 /** A run input whose source and destination are present. */
@@ -67,4 +67,26 @@ export function connect(
     }),
     destinationClient: new HttpClient({ ...common, log: log.child({ side: 'destination' }) }),
   };
+}
+
+/** Request timeout when the policy's cannot be read, in milliseconds. */
+const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
+/**
+ * Runs `body` with the run's dispatcher (the given one, or a keep-alive Agent of this run that
+ * is closed afterwards) and the request timeout of the policy.
+ */
+export async function withDispatcher<T>(
+  options: RunnerOptions,
+  body: (dispatcher: Dispatcher, timeoutMs: number) => Promise<T>,
+): Promise<T> {
+  const timeoutMs =
+    parseDuration(options.input.policy.timeouts.request) ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  if (options.dispatcher) return body(options.dispatcher, timeoutMs);
+  const agent = createAgent(timeoutMs);
+  try {
+    return await body(agent, timeoutMs);
+  } finally {
+    await agent.close();
+  }
 }

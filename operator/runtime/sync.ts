@@ -7,7 +7,6 @@
  * read is written, unchanged, quarantined with a reason, or the checkpoint stays before it.
  */
 import type { Dispatcher } from 'undici';
-import { parseDuration } from '../api/index.ts';
 import type { Clock } from '../controller/machinery/clock.ts';
 import type { Log } from '../controller/machinery/logger.ts';
 import type { RunInput } from '../controller/plan/run-contract.ts';
@@ -20,12 +19,12 @@ import {
 } from './checkpoint.ts';
 import { DestinationWriter, recordVersion } from './destination.ts';
 import { SyncError, resultClass, toSyncError } from './errors.ts';
-import { createAgent, type RetryOptions } from './http/client.ts';
+import type { RetryOptions } from './http/client.ts';
 import type { DeprecationNotice } from './http/headers.ts';
 import { getPath, isObject } from './json.ts';
 import { forEachBounded } from './pool.ts';
 import { createProvider, type Page, type Provider } from './providers/index.ts';
-import { connect } from './connect.ts';
+import { connect, withDispatcher } from './connect.ts';
 import { replaceResultFile, type ResultBody } from './result.ts';
 import { SchemaDrift, compileSchema, type RecordValidator } from './schema.ts';
 
@@ -57,8 +56,6 @@ export interface RunnerOptions {
 /** Options of {@link runSync}: interim results go to `resultPath` after each page. */
 export type SyncOptions = RunnerOptions;
 
-/** Default request timeout when the policy's cannot be read, in milliseconds. */
-const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 const MAX_SAMPLES = 10;
 
 /** What a run needs once its configuration was checked. */
@@ -71,19 +68,14 @@ interface Prepared {
 
 /** Runs one sync and writes its results to `resultPath`; returns the final result. */
 export async function runSync(options: SyncOptions): Promise<ResultBody> {
-  const timeoutMs =
-    parseDuration(options.input.policy.timeouts.request) ?? DEFAULT_REQUEST_TIMEOUT_MS;
-  const agent = options.dispatcher ? undefined : createAgent(timeoutMs);
   const run = new SyncRun(options);
   let result: ResultBody;
   try {
-    result = await run.run(
-      prepare(options, options.dispatcher ?? (agent as Dispatcher), timeoutMs),
+    result = await withDispatcher(options, (dispatcher, timeoutMs) =>
+      run.run(prepare(options, dispatcher, timeoutMs)),
     );
   } catch (error) {
     result = run.failed(toSyncError(error));
-  } finally {
-    await agent?.close();
   }
   replaceResultFile(options.resultPath, result);
   options.log.info(

@@ -22,17 +22,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Dispatcher } from 'undici';
-import { parseDuration } from '../../api/index.ts';
 import { DestinationWriter, recordVersion, type Destination } from '../destination.ts';
 import { SyncError, resultClass, toSyncError } from '../errors.ts';
-import { createAgent } from '../http/client.ts';
 import type { DeprecationNotice } from '../http/headers.ts';
 import { getPath, isObject, type JSONObject } from '../json.ts';
 import { forEachBounded } from '../pool.ts';
 import { createProvider, type Page, type Provider } from '../providers/index.ts';
 import { httpProvider } from '../providers/http.ts';
 import type { Source } from '../providers/types.ts';
-import { connect } from '../connect.ts';
+import { connect, withDispatcher } from '../connect.ts';
 import { replaceResultFile, type ResultBody } from '../result.ts';
 import type { RunnerOptions } from '../sync.ts';
 import { compileSchema, type RecordValidator } from '../schema.ts';
@@ -52,8 +50,6 @@ export interface DriftOptions extends RunnerOptions {
   maxFanIn?: number | undefined;
 }
 
-/** Default request timeout when the policy's cannot be read, in milliseconds. */
-const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 /** Repairs collected before they are sent (bounds the memory of pending repairs). */
 const REPAIR_BATCH = 256;
 
@@ -77,21 +73,17 @@ export async function runDriftCheck(options: DriftOptions): Promise<ResultBody> 
       retryable: true,
     },
   });
-  const timeoutMs =
-    parseDuration(options.input.policy.timeouts.request) ?? DEFAULT_REQUEST_TIMEOUT_MS;
-  const agent = options.dispatcher ? undefined : createAgent(timeoutMs);
   const dir = mkdtempSync(join(options.tmpDir ?? tmpdir(), 'tributary-drift-'));
   const run = new DriftRun(options, dir);
   let result: ResultBody;
   try {
-    result = await run.run(
-      prepare(options, options.dispatcher ?? (agent as Dispatcher), timeoutMs),
+    result = await withDispatcher(options, (dispatcher, timeoutMs) =>
+      run.run(prepare(options, dispatcher, timeoutMs)),
     );
   } catch (error) {
     result = run.failed(toSyncError(error));
   } finally {
     rmSync(dir, { recursive: true, force: true });
-    await agent?.close();
   }
   replaceResultFile(options.resultPath, result);
   options.log.info(
