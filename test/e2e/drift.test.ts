@@ -9,7 +9,7 @@ import { DRIFT_CHECK_REQUESTED_ANNOTATION } from '../../operator/api/index.ts';
 import { installOperator, OperatorProcess } from '../cluster/operator.ts';
 import { waitFor } from '../cluster/processes.ts';
 import { Integrations } from '../integration/integration-support.ts';
-import { cluster, createNamespace, deleteNamespaces } from '../integration/support.ts';
+import { cluster, createNamespace, deleteNamespaces, RESTRICTED } from '../integration/support.ts';
 import { startSimulators, type RunningSimulators } from '../simulators/index.ts';
 
 const client = cluster();
@@ -22,7 +22,7 @@ beforeAll(async () => {
   await installOperator(client);
   operator = await OperatorProcess.start(client);
   sims = await startSimulators({ seed: 5, records: 150, generic: true, destination: true });
-  integrations = new Integrations(client, await createNamespace(client, 'drift'));
+  integrations = new Integrations(client, await createNamespace(client, 'drift', RESTRICTED));
   await core.createNamespacedSecret({
     namespace: integrations.namespace,
     body: { metadata: { name: 'source' }, stringData: { token: 'generic-token' } },

@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { installOperator, OperatorProcess } from '../cluster/operator.ts';
 import { waitFor } from '../cluster/processes.ts';
 import { Integrations } from '../integration/integration-support.ts';
-import { cluster, createNamespace, deleteNamespaces } from '../integration/support.ts';
+import { cluster, createNamespace, deleteNamespaces, RESTRICTED } from '../integration/support.ts';
 import {
   startSimulators,
   type MalformedKind,
@@ -84,7 +84,11 @@ async function start(scenario: Scenario, name = 'sync'): Promise<Run> {
   source?.addFaults(scenario.sourceFaults ?? []);
   sims.destination?.addFaults(scenario.destinationFaults ?? []);
 
-  const integrations = new Integrations(client, await createNamespace(client, `e2e-${provider}`));
+  // Every run's pod must be admitted at the restricted Pod Security level.
+  const integrations = new Integrations(
+    client,
+    await createNamespace(client, `e2e-${provider}`, RESTRICTED),
+  );
   const described = sims.describe();
   const token = described.stripe?.apiKey ?? described.shopify?.accessToken ?? 'generic-token';
   await core.createNamespacedSecret({

@@ -11,6 +11,9 @@ export function cluster(): ClusterClient {
 
 const created: string[] = [];
 
+/** Labels of a namespace that enforces the `restricted` Pod Security level. */
+export const RESTRICTED = { 'pod-security.kubernetes.io/enforce': 'restricted' };
+
 /**
  * Creates a namespace with a unique name (prefix + random suffix) and `labels`; returns its
  * name. Tests never share namespaces, so they can run in any order.
