@@ -64,14 +64,20 @@ export class IntegrationReconciler implements Reconciler {
     if (!parsed.ok) return this.#invalid(raw, parsed.errors, now);
     const integration = parsed.value as StoredIntegration;
 
-    const plan = planIntegration({
+    const facts = {
       integration,
       policy: this.#policy(integration),
-      missingSecrets: await this.#missingSecrets(integration),
       runs: this.#runs(integration),
       now,
       random: this.#o.random ?? Math.random,
-    });
+    };
+    // Secrets are looked up (one GET each) only when it matters: before a run would start, and
+    // while the Integration is stalled on one. Other reconciles (Job and pod events) skip it.
+    let plan = planIntegration({ ...facts, missingSecrets: [] });
+    if (plan.start !== undefined || stalledOnSecret(integration)) {
+      const missingSecrets = await this.#missingSecrets(integration);
+      if (missingSecrets.length > 0) plan = planIntegration({ ...facts, missingSecrets });
+    }
     await this.#apply(integration, plan, now);
     this.#o.metrics?.observe(integration, plan);
     return plan.requeueAfterMs === undefined ? {} : { requeueAfterMs: plan.requeueAfterMs };
@@ -210,6 +216,15 @@ export class IntegrationReconciler implements Reconciler {
     }
     return {};
   }
+}
+
+/** Whether the last status said a referenced Secret was missing. */
+function stalledOnSecret(integration: StoredIntegration): boolean {
+  return (
+    integration.status?.conditions?.some(
+      (c) => c.type === 'Stalled' && c.status === 'True' && c.reason === Reason.SecretNotFound,
+    ) ?? false
+  );
 }
 
 function objectRef(object: { metadata: ObjectRef }): ObjectRef {

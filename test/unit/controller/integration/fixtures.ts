@@ -187,7 +187,11 @@ export class FakeCluster implements IntegrationReads, IntegrationWrites {
     return structuredClone(this.pods.get(jobName) ?? []);
   }
 
+  /** How many Secret lookups (API GETs in the real port) were made. */
+  secretLookups = 0;
+
   secretExists(_namespace: string, name: string): Promise<boolean> {
+    this.secretLookups++;
     return Promise.resolve(this.secrets.has(name));
   }
 

@@ -370,3 +370,15 @@ describe('IntegrationReconciler: long names', () => {
     expect(cluster.status(key).lastSync?.jobName).toBe(expected);
   });
 });
+
+describe('IntegrationReconciler: reads', () => {
+  it('looks Secrets up only before starting a run, not on every reconcile of a running one', async () => {
+    const { cluster, reconcile } = simulate();
+    await reconcile();
+    const atStart = cluster.secretLookups;
+    expect(atStart).toBeGreaterThan(0);
+    await reconcile();
+    await reconcile();
+    expect(cluster.secretLookups).toBe(atStart);
+  });
+});
