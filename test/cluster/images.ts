@@ -3,7 +3,8 @@
  * sources of this checkout; test images run Node itself.
  */
 import { join } from 'node:path';
-import type { ImageResolver } from './process-node.ts';
+import { imageTable, type ImageResolver } from './process-node.ts';
+import { imageRepository } from './process-node/images.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -16,31 +17,17 @@ export const TEST_NODE_IMAGE = 'tributary.dev/test/node:24';
 /** A custom connector image that runs test/fixtures/connectors/scripted.ts. */
 export const SCRIPTED_CONNECTOR_IMAGE = 'tributary.dev/test/scripted:1';
 
-/** Strips the tag or digest from an image reference. */
-export function imageRepository(image: string): string {
-  const withoutDigest = image.split('@')[0] ?? image;
-  const lastSlash = withoutDigest.lastIndexOf('/');
-  const lastColon = withoutDigest.lastIndexOf(':');
-  return lastColon > lastSlash ? withoutDigest.slice(0, lastColon) : withoutDigest;
-}
-
 /**
  * The default image map: the project image runs `node operator/cli.ts` from this checkout, the
- * test image runs `node`; `extra` (repository → entrypoint) adds or overrides mappings.
+ * test images run `node` and the scripted connector; any tag matches.
  */
-export function defaultImages(extra: Record<string, string[]> = {}): ImageResolver {
+export function defaultImages(): ImageResolver {
   const node = process.execPath;
-  const map: Record<string, string[]> = {
-    [PROJECT_IMAGE]: [node, join(ROOT, 'operator', 'cli.ts')],
-    [imageRepository(TEST_NODE_IMAGE)]: [node],
-    [imageRepository(SCRIPTED_CONNECTOR_IMAGE)]: [
-      node,
-      join(ROOT, 'test', 'fixtures', 'connectors', 'scripted.ts'),
-    ],
-    ...extra,
-  };
-  return (image) => {
-    const entrypoint = map[imageRepository(image)];
-    return entrypoint === undefined ? undefined : { entrypoint };
-  };
+  return imageTable({
+    [PROJECT_IMAGE]: { entrypoint: [node, join(ROOT, 'operator', 'cli.ts')] },
+    [imageRepository(TEST_NODE_IMAGE)]: { entrypoint: [node] },
+    [imageRepository(SCRIPTED_CONNECTOR_IMAGE)]: {
+      entrypoint: [node, join(ROOT, 'test', 'fixtures', 'connectors', 'scripted.ts')],
+    },
+  });
 }

@@ -212,32 +212,23 @@ describe('policies and steady state', () => {
     const status = (await integrations.get('governed')).status;
     expect(status?.effectivePolicy?.sync.interval).toBe('1h');
     expect(status?.effectivePolicy?.retry.maxAttempts).toBe(2);
-    const result = await client.kubectl([
-      'get',
-      'rpol',
-      'hourly',
-      '-n',
-      integrations.namespace,
-      '-o',
-      'json',
-    ]);
-    await waitFor('the policy status', async () => {
-      const policy = JSON.parse(
-        (
-          await client.kubectl([
-            'get',
-            'rpol',
-            'hourly',
-            '-n',
-            integrations.namespace,
-            '-o',
-            'json',
-          ])
-        ).stdout,
-      ) as { status?: { integrationCount?: number } };
-      return policy.status?.integrationCount === 1 ? true : undefined;
+    // What `kubectl get rpol` shows: Ready and the number of Integrations using the policy.
+    const policy = await waitFor('the policy status', async () => {
+      const shown = await client.kubectl([
+        'get',
+        'rpol',
+        'hourly',
+        '-n',
+        integrations.namespace,
+        '-o',
+        'json',
+      ]);
+      const parsed = JSON.parse(shown.stdout) as {
+        status?: { integrationCount?: number; conditions?: { type: string; status: string }[] };
+      };
+      return parsed.status?.integrationCount === 1 ? parsed : undefined;
     });
-    expect(result.code).toBe(0);
+    expect(policy.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
   });
 
   it('issues no writes in a steady state (a quiet minute)', async () => {
