@@ -11,6 +11,14 @@ export default defineConfig({
       },
       {
         test: {
+          // Checks of what ships, with tools built by `npm run setup` (helm, promtool, kstatus, lua).
+          name: 'packaging',
+          include: ['test/packaging/**/*.test.ts'],
+          testTimeout: 120_000,
+        },
+      },
+      {
+        test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           globalSetup: ['test/integration/global-setup.ts'],

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseAllDocuments } from 'yaml';
+import { namespaceList } from './controller/watch-namespaces.ts';
 import { KubeConfig } from '@kubernetes/client-node';
 import { validateIntegration, validateReconcilePolicy } from './api/index.ts';
 import { createLogger } from './controller/machinery/logger.ts';
@@ -31,12 +32,13 @@ Commands:
   help          Show this help
 
 Operator options (each also read from the environment variable in brackets):
-  --namespace NS          Watch one namespace only [WATCH_NAMESPACE]; default all
+  --namespace NS[,NS...]  Watch these namespaces only [WATCH_NAMESPACE]; default all
   --image IMAGE           Image of the built-in connector Jobs [TRIBUTARY_IMAGE]
                           (default ${DEFAULT_IMAGE})
   --metrics-port N        /healthz, /readyz, /metrics port [METRICS_PORT]; default 8080
   --leader-elect BOOL     Run controllers only while holding the Lease; default true
   --lease-namespace NS    Namespace of the Lease [POD_NAMESPACE]
+  --lease-name NAME       Name of the Lease [LEASE_NAME]; default tributary-operator
   --workers N             Concurrent Integration reconciles; default 4
   --log-level LEVEL       trace|debug|info|warn|error [LOG_LEVEL]; default info
 
@@ -77,6 +79,14 @@ async function operator(values: Record<string, string | boolean | undefined>): P
     return typeof value === 'string' ? value : process.env[env];
   };
   const log = createLogger({ level: (option('log-level', 'LOG_LEVEL') ?? 'info') as 'info' });
+  let namespaces: string[];
+  try {
+    namespaces = namespaceList(option('namespace', 'WATCH_NAMESPACE'));
+  } catch (error) {
+    log.error({ err: error }, 'invalid configuration');
+    log.flush();
+    return 2;
+  }
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromDefault();
   const stop = new AbortController();
@@ -92,10 +102,11 @@ async function operator(values: Record<string, string | boolean | undefined>): P
         kubeConfig,
         log,
         image: option('image', 'TRIBUTARY_IMAGE') ?? DEFAULT_IMAGE,
-        namespace: option('namespace', 'WATCH_NAMESPACE') || undefined,
+        namespaces,
         metricsPort: Number(option('metrics-port', 'METRICS_PORT') ?? 8080),
         leaderElection: option('leader-elect', 'LEADER_ELECT') !== 'false',
         leaseNamespace: option('lease-namespace', 'POD_NAMESPACE'),
+        leaseName: option('lease-name', 'LEASE_NAME') || 'tributary-operator',
         workers: Number(option('workers', 'WORKERS') ?? 4),
         identity: process.env.POD_NAME,
         faults: {
@@ -127,6 +138,7 @@ export async function main(argv: string[]): Promise<number> {
       'metrics-port': { type: 'string' },
       'leader-elect': { type: 'string' },
       'lease-namespace': { type: 'string' },
+      'lease-name': { type: 'string' },
       workers: { type: 'string' },
       'log-level': { type: 'string' },
     },

@@ -1,12 +1,13 @@
 /**
- * Writes every generated artifact: `crds/*.yaml` from the zod schemas and `manifests/*.yaml`
- * from the cdk8s app.
+ * Writes every generated artifact: `crds/*.yaml` from the zod schemas, `manifests/**.yaml`
+ * and the chart's generated files (CRDs, alert rules, values.schema.json) from the cdk8s app and `docs/reference.md` from the CRDs and the API's defaults.
  * `npm run generate`; a unit test fails when the committed files differ from this output.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { renderManifests } from '../manifests/src/app.ts';
+import { dirname, join } from 'node:path';
+import { renderChartFiles, renderManifests } from '../manifests/src/app.ts';
 import { renderCustomResourceDefinitions } from '../operator/api/render.ts';
+import { renderReference } from './reference.ts';
 
 const root = join(import.meta.dirname, '..');
 const crdDir = join(root, 'crds');
@@ -16,6 +17,16 @@ for (const [file, text] of renderCustomResourceDefinitions()) {
   console.log(`wrote crds/${file}`);
 }
 for (const [file, text] of renderManifests()) {
-  writeFileSync(join(root, 'manifests', file), text);
+  const target = join(root, 'manifests', file);
+  mkdirSync(dirname(target), { recursive: true });
+  writeFileSync(target, text);
   console.log(`wrote manifests/${file}`);
 }
+for (const [file, text] of renderChartFiles()) {
+  const target = join(root, 'charts', 'tributary', file);
+  mkdirSync(dirname(target), { recursive: true });
+  writeFileSync(target, text);
+  console.log(`wrote charts/tributary/${file}`);
+}
+writeFileSync(join(root, 'docs', 'reference.md'), renderReference());
+console.log('wrote docs/reference.md');

@@ -10,6 +10,7 @@ import { GROUP, VERSION } from '../api/index.ts';
 import { systemClock, type Clock } from './machinery/clock.ts';
 import { Controller } from './machinery/controller.ts';
 import { Informer } from './machinery/informer.ts';
+import { InformerSet, type Cache } from './machinery/informer-set.ts';
 import { LeaderElector } from './machinery/leader.ts';
 import { KubeLeaseStore } from './machinery/lease.ts';
 import type { Log } from './machinery/logger.ts';
@@ -28,8 +29,8 @@ export interface OperatorOptions {
   log: Log;
   /** Image of the built-in connector, used for sync Jobs: this operator's own image. */
   image: string;
-  /** Watch one namespace only. Default: all namespaces. */
-  namespace?: string | undefined;
+  /** Watch these namespaces only. Default (undefined or empty): all namespaces. */
+  namespaces?: readonly string[] | undefined;
   /** Port of /healthz, /readyz and /metrics; 0 picks a free one. Default 8080. */
   metricsPort?: number;
   /** Run controllers only while holding the Lease. Default true. */
@@ -56,16 +57,22 @@ export async function runOperator(options: OperatorOptions, signal: AbortSignal)
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'tributary_process_' });
   const metrics = new ControllerMetrics({ registry });
-  const informer = <T extends KubernetesObject>(path: string, labelSelector?: string) =>
-    new Informer<T>({
-      path,
-      kubeConfig,
-      log: log.child({ informer: path.split('/').at(-1) }),
-      clock,
-      metrics,
-      ...(options.namespace ? { namespace: options.namespace } : {}),
-      ...(labelSelector ? { labelSelector } : {}),
-    });
+  const namespaces = [...new Set(options.namespaces ?? [])];
+  const informer = <T extends KubernetesObject>(path: string, labelSelector?: string) => {
+    const watching = (namespace?: string) =>
+      new Informer<T>({
+        path,
+        kubeConfig,
+        log: log.child({ informer: path.split('/').at(-1), ...(namespace ? { namespace } : {}) }),
+        clock,
+        metrics,
+        ...(namespace ? { namespace } : {}),
+        ...(labelSelector ? { labelSelector } : {}),
+      });
+    if (namespaces.length === 0) return watching();
+    if (namespaces.length === 1) return watching(namespaces[0]);
+    return new InformerSet<T>(new Map(namespaces.map((ns) => [ns, watching(ns)])));
+  };
   const caches = {
     integrations: informer<KubernetesObject>(`/apis/${GROUP}/${VERSION}/integrations`),
     policies: informer<KubernetesObject>(`/apis/${GROUP}/${VERSION}/reconcilepolicies`),
@@ -126,7 +133,10 @@ export async function runOperator(options: OperatorOptions, signal: AbortSignal)
     server.addReadinessCheck(`informer/${name}`, () => cache.hasSynced() && cache.isHealthy());
   }
   await server.start();
-  log.info({ port: server.port, namespace: options.namespace ?? '(all)' }, 'operator starting');
+  log.info(
+    { port: server.port, namespaces: namespaces.length > 0 ? namespaces : '(all)' },
+    'operator starting',
+  );
 
   const informersDone = Object.values(caches).map((cache) => cache.start(signal));
   const runControllers = async (leading: AbortSignal) => {
@@ -139,6 +149,8 @@ export async function runOperator(options: OperatorOptions, signal: AbortSignal)
 
   try {
     if (options.leaderElection === false) {
+      // The only replica leads: tributary_leader says so, or the no-leader alert would fire.
+      metrics.setLeader(true);
       await runControllers(signal);
     } else {
       await lead(options, clock, log, metrics, runControllers, signal);
@@ -193,10 +205,10 @@ const BY_UID = 'uid';
 
 function wireEvents(
   caches: {
-    integrations: Informer<KubernetesObject>;
-    policies: Informer<KubernetesObject>;
-    jobs: Informer<V1Job>;
-    pods: Informer<V1Pod>;
+    integrations: Cache<KubernetesObject>;
+    policies: Cache<KubernetesObject>;
+    jobs: Cache<V1Job>;
+    pods: Cache<V1Pod>;
   },
   queues: { integrations: WorkQueue; policies: WorkQueue },
 ): void {
@@ -244,7 +256,7 @@ function wireEvents(
       queues.integrations.add(keyOf(integration));
     }
   };
-  for (const cache of [caches.jobs, caches.pods] as Informer<V1Job | V1Pod>[]) {
+  for (const cache of [caches.jobs, caches.pods] as Cache<V1Job | V1Pod>[]) {
     cache.addHandlers({
       onAdd: runChanged,
       onUpdate: (_, o) => {

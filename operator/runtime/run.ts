@@ -48,14 +48,13 @@ function decide({ dry, env }: RunOptions): Decided {
   const input = parseRunInput(env[RunEnv.Run]);
   if (!input.ok) {
     const detail = 'detail' in input.problem ? `: ${input.problem.detail}` : '';
+    const message = `${RunEnv.Run} is ${input.problem.code.toLowerCase()}${detail}`;
+    // Also said on stderr: someone running the image by hand reads no termination message.
+    process.stderr.write(`tributary: ${message} (a run is started by the operator, in a Job)\n`);
     return {
       code: writeResult(resultPath, {
         outcome: 'Failed',
-        error: {
-          class: 'Configuration',
-          message: `${RunEnv.Run} is ${input.problem.code.toLowerCase()}${detail}`,
-          retryable: false,
-        },
+        error: { class: 'Configuration', message, retryable: false },
       }),
     };
   }

@@ -1,34 +1,34 @@
 /**
  * Runs the operator out of process, as it runs in a cluster: `node operator/cli.ts operator`
  * with a kubeconfig holding the token of its own ServiceAccount, bound to exactly the RBAC of
- * manifests/rbac.yaml. Never as admin.
+ * manifests/install.yaml. Never as admin.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
-import { rbacObjects, OPERATOR_NAMESPACE } from '../../manifests/src/app.ts';
+import { OPERATOR_NAMESPACE } from '../../manifests/src/app.ts';
 import type { ClusterClient } from './cluster.ts';
 import { PROJECT_IMAGE } from './images.ts';
 import { freePort } from './processes.ts';
 import { ROOT } from '../fixtures/manifests.ts';
 
-/** Installs CRDs, the operator namespace and the shipped RBAC (idempotent). */
+/**
+ * Installs what ships: `kubectl apply --server-side -f manifests/` (namespace, CRDs,
+ * ServiceAccount, RBAC, Deployment, ...), then waits for the CRDs. Idempotent. The Deployment
+ * creates no pods here (no deployment controller runs); tests start the operator themselves,
+ * with the token of the ServiceAccount this created.
+ */
 export async function installOperator(client: ClusterClient): Promise<void> {
   const steps = [
-    ['apply', '--server-side', '-f', join(ROOT, 'crds')],
+    ['apply', '--server-side', '-f', join(ROOT, 'manifests')],
     ['wait', '--for=condition=Established', '--timeout=60s', '-f', join(ROOT, 'crds')],
   ];
   for (const args of steps) {
     const result = await client.kubectl(args);
     if (result.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${result.stderr}`);
   }
-  const namespace = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: OPERATOR_NAMESPACE } };
-  const documents = [namespace, ...rbacObjects()].map((o) => stringify(o)).join('---\n');
-  const applied = await client.kubectl(['apply', '--server-side', '-f', '-'], { input: documents });
-  if (applied.code !== 0) throw new Error(`installing RBAC: ${applied.stderr}`);
 }
 
 /** Options of {@link OperatorProcess.start}. */

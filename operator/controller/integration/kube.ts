@@ -17,7 +17,7 @@ import { fetch } from 'undici';
 import { GROUP, VERSION, type IntegrationStatus } from '../../api/index.ts';
 import { isApiStatus, toApiError } from '../machinery/errors.ts';
 import { statusError } from '../machinery/transport.ts';
-import type { Informer } from '../machinery/informer.ts';
+import type { Cache } from '../machinery/informer-set.ts';
 import type { Log } from '../machinery/logger.ts';
 import { JobLabel } from '../plan/job.ts';
 import { statusWriter } from '../status-writer.ts';
@@ -31,10 +31,10 @@ export const BY_JOB = 'job';
 
 /** The informers the reconciler reads from. */
 export interface IntegrationCaches {
-  integrations: Informer<KubernetesObject>;
-  policies: Informer<KubernetesObject>;
-  jobs: Informer<V1Job>;
-  pods: Informer<V1Pod>;
+  integrations: Cache<KubernetesObject>;
+  policies: Cache<KubernetesObject>;
+  jobs: Cache<V1Job>;
+  pods: Cache<V1Pod>;
 }
 
 /** Adds the indexes {@link KubeIntegrationReads} needs. Call before the informers start. */

@@ -1,12 +1,13 @@
 /**
  * Integration metrics for dashboards and alert rules: runs by outcome, records by result, the
- * last successful sync, Job creation skew and one gauge per condition.
+ * last successful sync, Job creation skew, one gauge per condition and the announced sunset.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { ConditionType, type Integration } from '../../api/index.ts';
+import { ConditionType, type Condition, type Integration } from '../../api/index.ts';
 import type { Plan } from './plan.ts';
 
 const CONDITION_STATUSES = ['True', 'False', 'Unknown'] as const;
+const DRIFT_TYPES = ['missing', 'unexpected', 'mismatched'] as const;
 
 /** Metrics of the Integration reconciler, registered on an injected registry. */
 export class IntegrationMetrics {
@@ -17,6 +18,7 @@ export class IntegrationMetrics {
   readonly #missed: Counter<'namespace' | 'name'>;
   readonly #condition: Gauge<'namespace' | 'name' | 'type' | 'status'>;
   readonly #drift: Gauge<'namespace' | 'name' | 'type'>;
+  readonly #sunset: Gauge<'namespace' | 'name'>;
 
   /** Registers the metric families on `registry`. */
   constructor(registry: Registry) {
@@ -64,6 +66,12 @@ export class IntegrationMetrics {
       labelNames: ['namespace', 'name', 'type', 'status'],
       registers,
     });
+    this.#sunset = new Gauge({
+      name: 'tributary_integration_sunset_timestamp_seconds',
+      help: 'Unix time of the sunset the provider announced for what each Integration calls (status.deprecation.sunset); no series when none is announced.',
+      labelNames: ['namespace', 'name'],
+      registers,
+    });
   }
 
   /** Records what one reconcile planned and observed. */
@@ -80,8 +88,21 @@ export class IntegrationMetrics {
     const success = plan.status.lastSuccessfulSyncTime;
     if (success !== undefined)
       this.#lastSuccess.set({ namespace, name }, Date.parse(success) / 1000);
+    const sunset = Date.parse(plan.status.deprecation?.sunset ?? '');
+    if (Number.isNaN(sunset)) this.#sunset.remove({ namespace, name });
+    else this.#sunset.set({ namespace, name }, sunset / 1000);
+    const drift = plan.status.drift;
+    for (const type of DRIFT_TYPES) {
+      if (drift === undefined) this.#drift.remove({ namespace, name, type });
+      else this.#drift.set({ namespace, name, type }, drift[type]);
+    }
+    this.observeConditions(namespace, name, plan.status.conditions);
+  }
+
+  /** Sets the condition gauges; also for an Integration whose spec cannot be planned. */
+  observeConditions(namespace: string, name: string, conditions: readonly Condition[] = []): void {
     for (const type of Object.values(ConditionType)) {
-      const current = plan.status.conditions?.find((c) => c.type === type)?.status;
+      const current = conditions.find((c) => c.type === type)?.status;
       for (const status of CONDITION_STATUSES) {
         this.#condition.set({ namespace, name, type, status }, current === status ? 1 : 0);
       }
@@ -96,8 +117,8 @@ export class IntegrationMetrics {
   /** Drops the series of a deleted Integration. */
   forget(namespace: string, name: string): void {
     this.#lastSuccess.remove({ namespace, name });
-    for (const type of ['missing', 'unexpected', 'mismatched'])
-      this.#drift.remove({ namespace, name, type });
+    this.#sunset.remove({ namespace, name });
+    for (const type of DRIFT_TYPES) this.#drift.remove({ namespace, name, type });
     for (const type of Object.values(ConditionType)) {
       for (const status of CONDITION_STATUSES)
         this.#condition.remove({ namespace, name, type, status });

@@ -206,6 +206,7 @@ export class IntegrationReconciler implements Reconciler {
       observedGeneration: object.metadata.generation ?? 0,
       conditions,
     };
+    this.#o.metrics?.observeConditions(object.metadata.namespace, object.metadata.name, conditions);
     if (!statusEqual(object.status, status)) {
       await this.#o.writes.updateStatus(objectRef(object), status);
       await this.#o.writes.recordEvent(objectRef(object), {

@@ -49,7 +49,7 @@ export function summarize(input: SummaryInput): Summary {
     setCondition(conditions, change, context);
   let conditions = [...(input.previous ?? [])];
   conditions = presentWhileTrue(conditions, ConditionType.Stalled, input.stalled, context);
-  conditions = presentWhileTrue(conditions, ConditionType.Reconciling, input.reconciling, context);
+  conditions = presentWhileTrue(conditions, ConditionType.Reconciling, reconciling(input), context);
 
   const synced = syncedCondition(input);
   const { stale, staleAt } = staleCondition(input);
@@ -70,6 +70,16 @@ export function summarize(input: SummaryInput): Summary {
   });
   conditions = set(conditions, readyCondition(input, synced, stale, drifted, degraded));
   return { conditions, staleAt };
+}
+
+/**
+ * Reconciling, as kstatus reads it (InProgress): work the operator will finish by itself. Not
+ * while Stalled (a human must act first), and while suspended only for a run still going.
+ */
+function reconciling({ stalled, reconciling, suspended }: SummaryInput): Blocked | undefined {
+  if (stalled !== undefined) return undefined;
+  if (suspended && reconciling?.reason !== Reason.Progressing) return undefined;
+  return reconciling;
 }
 
 function presentWhileTrue(

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { rbacObjects, renderManifests } from '../../../manifests/src/app.ts';
+import { parseAllDocuments } from 'yaml';
+import { renderChartFiles, renderManifests } from '../../../manifests/src/app.ts';
 import { ROOT } from '../../fixtures/manifests.ts';
 
 interface Rule {
@@ -11,7 +12,10 @@ interface Rule {
   resourceNames?: string[];
 }
 
-const objects = rbacObjects() as { kind: string; rules?: Rule[] }[];
+/** The shipped install, as committed (the chart renders the same objects: test/packaging). */
+const objects = parseAllDocuments(readFileSync(join(ROOT, 'manifests', 'install.yaml'), 'utf8'))
+  .map((doc) => doc.toJS() as { kind: string; rules?: Rule[] })
+  .filter((o) => ['ClusterRole', 'Role'].includes(o.kind));
 const rules = objects.flatMap((object) => object.rules ?? []);
 const clusterRules = objects.filter((o) => o.kind === 'ClusterRole').flatMap((o) => o.rules ?? []);
 
@@ -24,7 +28,20 @@ describe('manifests/', () => {
   );
 });
 
+describe('charts/tributary/', () => {
+  it.each([...renderChartFiles()])(
+    '%s is committed as generated (run `npm run generate`)',
+    (file, text) => {
+      expect(readFileSync(join(ROOT, 'charts', 'tributary', file), 'utf8')).toBe(text);
+    },
+  );
+});
+
 describe('the shipped RBAC', () => {
+  it('is in the install: a ClusterRole and the leader-election Role', () => {
+    expect(objects.map((o) => o.kind).sort()).toEqual(['ClusterRole', 'Role']);
+  });
+
   it('has no wildcard group, resource or verb', () => {
     for (const rule of rules) {
       expect([...rule.apiGroups, ...rule.resources, ...rule.verbs]).not.toContain('*');

@@ -182,6 +182,50 @@ describe('IntegrationReconciler: suspend', () => {
   });
 });
 
+describe('IntegrationReconciler: Reconciling as kstatus reads it', () => {
+  it('is absent while Stalled, so kstatus says Failed rather than InProgress', async () => {
+    // The run's pod exists but cannot start: a Job is active, yet a human must act.
+    const { cluster, reconcile, at } = simulate();
+    await reconcile();
+    await at(plus(T.created, 10 * SECOND));
+    cluster.podWaiting(syncJob(T.created), 'CreateContainerConfigError', 'no key apiKey');
+    await reconcile();
+    expect(cluster.activeJobNames()).toEqual([syncJob(T.created)]);
+    expect(cluster.condition('Stalled')).toMatchObject({ status: 'True' });
+    expect(cluster.condition('Reconciling')).toBeUndefined();
+  });
+
+  it('is absent for an Integration created suspended, and appears when it is resumed', async () => {
+    const { cluster, reconcile } = simulate({
+      integration: storedIntegration({ spec: { ...baseSpec(), suspend: true } }),
+    });
+    await reconcile();
+    expect(cluster.jobNames()).toEqual([]);
+    expect(cluster.condition('Suspended')).toMatchObject({ status: 'True' });
+    expect(cluster.condition('Reconciling')).toBeUndefined();
+
+    cluster.edit(KEY, (object) => {
+      object.metadata.generation = 2;
+      object.spec.suspend = false;
+    });
+    await reconcile();
+    expect(cluster.activeJobNames()).toEqual([syncJob(T.created)]);
+    expect(cluster.condition('Reconciling')).toMatchObject({ reason: 'Progressing' });
+  });
+
+  it('stays while a run that started before suspend still runs', async () => {
+    const { cluster, reconcile } = simulate();
+    await reconcile();
+    cluster.edit(KEY, (object) => {
+      object.metadata.generation = 2;
+      object.spec.suspend = true;
+    });
+    await reconcile();
+    expect(cluster.activeJobNames()).toEqual([syncJob(T.created)]);
+    expect(cluster.condition('Reconciling')).toMatchObject({ reason: 'Progressing' });
+  });
+});
+
 describe('IntegrationReconciler: concurrencyPolicy', () => {
   it('Forbid: a due run waits for the running one and Reconciling says why', async () => {
     const { cluster, reconcile, at } = simulate();

@@ -1,0 +1,33 @@
+{{/*
+Names and labels. manifests/src/app.ts (identity) computes the same; a test compares the
+chart's default render with manifests/install.yaml.
+*/}}
+
+{{/* Name of the operator objects: ServiceAccount, ClusterRole, Deployment, Lease. */}}
+{{- define "tributary.fullname" -}}
+{{- .Values.fullnameOverride | default (printf "%s-operator" .Release.Name) -}}
+{{- end }}
+
+{{/* Labels that select the operator pods; never change across upgrades. */}}
+{{- define "tributary.selectorLabels" -}}
+app.kubernetes.io/name: tributary
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: operator
+{{- end }}
+
+{{/* Labels on every object. */}}
+{{- define "tributary.labels" -}}
+{{ include "tributary.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/part-of: tributary
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/* Image of the operator and the built-in connector. */}}
+{{- define "tributary.image" -}}
+{{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}
+{{- end }}

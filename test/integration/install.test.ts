@@ -1,0 +1,200 @@
+/**
+ * Installing what ships, on the real control plane: `kubectl apply --server-side -f manifests/`
+ * and the chart (rendered, and installed by Helm itself) apply cleanly; the operator's pod
+ * template is admitted where the `restricted` Pod Security level is enforced; and the operator,
+ * run with exactly the installed ServiceAccount and RBAC, reconciles an Integration to Ready
+ * with its sync Job pod admitted in a restricted namespace.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AppsV1Api, CoreV1Api, type V1Pod } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { CHART_DIR, OPERATOR_NAMESPACE, RELEASE } from '../../manifests/src/app.ts';
+import { waitFor } from '../cluster/processes.ts';
+import { OperatorProcess } from '../cluster/operator.ts';
+import { ROOT } from '../fixtures/manifests.ts';
+import { runTool } from '../tools/tools.ts';
+import { Integrations } from './integration-support.ts';
+import { cluster, createNamespace, deleteNamespaces, RESTRICTED } from './support.ts';
+
+const client = cluster();
+const apps = client.kubeConfig.makeApiClient(AppsV1Api);
+const core = client.kubeConfig.makeApiClient(CoreV1Api);
+const dir = mkdtempSync(join(tmpdir(), 'tributary-install-'));
+const kubeconfig = join(dir, 'kubeconfig');
+let operator: OperatorProcess | undefined;
+
+beforeAll(() => {
+  writeFileSync(kubeconfig, client.kubeconfigYaml(), { mode: 0o600 });
+});
+
+afterAll(async () => {
+  await operator?.stop();
+  await deleteNamespaces(client);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function kubectl(args: string[], input?: string) {
+  const result = await client.kubectl(args, input === undefined ? {} : { input });
+  expect(result.code, `kubectl ${args.join(' ')}\n${result.stderr}`).toBe(0);
+  return result.stdout;
+}
+
+function helm(args: string[]) {
+  const result = runTool('helm', [...args, '--kubeconfig', kubeconfig]);
+  expect(result.code, `helm ${args.join(' ')}\n${result.stderr}`).toBe(0);
+  return result.stdout;
+}
+
+describe('kubectl apply --server-side -f manifests/', () => {
+  it('applies every object cleanly, twice (idempotent)', async () => {
+    const objects = parseAllDocuments(
+      readFileSync(join(ROOT, 'manifests', 'install.yaml'), 'utf8'),
+    ).length;
+    for (let round = 0; round < 2; round++) {
+      const out = await kubectl(['apply', '--server-side', '-f', join(ROOT, 'manifests')]);
+      const applied = out.split('\n').filter((line) => line.endsWith(' serverside-applied'));
+      expect(applied).toHaveLength(objects);
+    }
+    await kubectl([
+      'wait',
+      '--for=condition=Established',
+      '--timeout=60s',
+      '-f',
+      join(ROOT, 'crds'),
+    ]);
+    const deployment = await apps.readNamespacedDeployment({
+      namespace: OPERATOR_NAMESPACE,
+      name: 'tributary-operator',
+    });
+    expect(deployment.spec?.replicas).toBe(2);
+  });
+
+  it("the operator's pod template is admitted under the restricted level (and a weakened one is not)", async () => {
+    const namespace = await core.readNamespace({ name: OPERATOR_NAMESPACE });
+    expect(namespace.metadata?.labels?.['pod-security.kubernetes.io/enforce']).toBe('restricted');
+    const deployment = await apps.readNamespacedDeployment({
+      namespace: OPERATOR_NAMESPACE,
+      name: 'tributary-operator',
+    });
+    const template = deployment.spec?.template;
+    if (template?.spec === undefined) throw new Error('the Deployment has no pod template');
+    const pod: V1Pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'operator-template', labels: template.metadata?.labels },
+      spec: template.spec,
+    };
+    const admitted = await client.kubectl(
+      ['create', '--dry-run=server', '-n', OPERATOR_NAMESPACE, '-f', '-'],
+      { input: JSON.stringify(pod) },
+    );
+    expect(admitted.stderr).toBe('');
+    expect(admitted.code).toBe(0);
+    // The control: the same template without its container security context is refused.
+    const weakened = structuredClone(template.spec);
+    for (const container of weakened.containers) delete container.securityContext;
+    const refused = await client.kubectl(
+      ['create', '--dry-run=server', '-n', OPERATOR_NAMESPACE, '-f', '-'],
+      {
+        input: JSON.stringify({
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: pod.metadata,
+          spec: weakened,
+        }),
+      },
+    );
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('violates PodSecurity "restricted:latest"');
+  });
+});
+
+describe('the Helm chart', () => {
+  it('its rendered output applies cleanly with --server-side over the kubectl install', async () => {
+    const rendered = helm([
+      'template',
+      RELEASE,
+      CHART_DIR,
+      '--namespace',
+      OPERATOR_NAMESPACE,
+      '--include-crds',
+    ]);
+    const out = await kubectl(
+      ['apply', '--server-side', '--field-manager=helm-render', '-f', '-'],
+      rendered,
+    );
+    expect(out).toContain('deployment.apps/tributary-operator serverside-applied');
+  });
+
+  it('helm install and uninstall a second release in its own namespace', async () => {
+    const release = `acme-${randomBytes(2).toString('hex')}`;
+    const namespace = `${release}-system`;
+    helm([
+      'install',
+      release,
+      CHART_DIR,
+      '--namespace',
+      namespace,
+      '--create-namespace',
+      '--set',
+      'replicas=1,podDisruptionBudget.enabled=false',
+    ]);
+    try {
+      const deployment = await apps.readNamespacedDeployment({
+        namespace,
+        name: `${release}-operator`,
+      });
+      expect(deployment.spec?.replicas).toBe(1);
+      const status = JSON.parse(
+        helm(['status', release, '--namespace', namespace, '--output', 'json']),
+      ) as {
+        info: { status: string };
+      };
+      expect(status.info.status).toBe('deployed');
+    } finally {
+      helm(['uninstall', release, '--namespace', namespace]);
+      await core.deleteNamespace({ name: namespace }).catch(() => undefined);
+    }
+  });
+});
+
+describe('the operator, run as the installed ServiceAccount', () => {
+  it('reconciles an Integration to Ready, its sync Job pod admitted under restricted', async () => {
+    operator = await OperatorProcess.start(client);
+    await waitFor('the operator to be ready', async () =>
+      (await operator?.get('/readyz'))?.status === 200 ? true : undefined,
+    );
+    const integrations = new Integrations(
+      client,
+      await createNamespace(client, 'install', RESTRICTED),
+    );
+    await integrations.create('orders', { read: 3 });
+    const ready = await integrations.waitForCondition('orders', 'Ready', 'True', 'Succeeded');
+    expect(ready.message).toContain('read 3');
+    const [job] = await integrations.jobs('orders');
+    expect(job?.status?.succeeded).toBe(1);
+    await operator.stop();
+  });
+
+  it('watches only the namespaces it is given (WATCH_NAMESPACE=a,b)', async () => {
+    const fresh = async (prefix: string) =>
+      new Integrations(client, await createNamespace(client, prefix, RESTRICTED));
+    const a = await fresh('watched');
+    const b = await fresh('watched');
+    const other = await fresh('unwatched');
+    operator = await OperatorProcess.start(client, {
+      namespace: `${a.namespace},${b.namespace}`,
+      leaderElection: false,
+    });
+    for (const integrations of [a, b, other]) await integrations.create('orders', { read: 1 });
+    await a.waitForCondition('orders', 'Ready', 'True', 'Succeeded');
+    await b.waitForCondition('orders', 'Ready', 'True', 'Succeeded');
+    expect((await other.get('orders')).status).toBeUndefined();
+    expect(await other.jobs('orders')).toEqual([]);
+    await operator.stop();
+  });
+});

@@ -1,0 +1,181 @@
+/**
+ * The Helm chart: `helm lint` clean, its default render installs the same objects as
+ * manifests/install.yaml, and with any values it renders what the cdk8s app renders from the
+ * same values (manifests/src/values.ts is the one definition of both). values.schema.json
+ * rejects bad values with a message naming the key.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+import { parse, parseAllDocuments, stringify } from 'yaml';
+import { CHART_DIR, installObjects, OPERATOR_NAMESPACE, RELEASE } from '../../manifests/src/app.ts';
+import { defaultValues, parseValues, type InstallValuesInput } from '../../manifests/src/values.ts';
+import { ROOT } from '../fixtures/manifests.ts';
+import { runTool } from '../tools/tools.ts';
+
+type KubeObject = Record<string, unknown> & {
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+};
+
+/** Labels only Helm sets (release bookkeeping); everything else must match. */
+const HELM_ONLY_LABELS = ['helm.sh/chart', 'app.kubernetes.io/managed-by'];
+
+const dir = mkdtempSync(join(tmpdir(), 'tributary-chart-'));
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** `helm template` with `values`; the parsed objects. */
+function helmTemplate(values: InstallValuesInput | undefined, release: string, namespace: string) {
+  const args = ['template', release, CHART_DIR, '--namespace', namespace, '--include-crds'];
+  if (values !== undefined) {
+    const file = join(dir, `${release}-values.yaml`);
+    writeFileSync(file, stringify(values));
+    args.push('--values', file);
+  }
+  const result = runTool('helm', args);
+  if (result.code !== 0) throw new Error(`helm ${args.join(' ')}:\n${result.stderr}`);
+  return parseObjects(result.stdout).map(withoutHelmLabels);
+}
+
+function parseObjects(text: string): KubeObject[] {
+  return parseAllDocuments(text)
+    .map((doc) => doc.toJS() as KubeObject | null)
+    .filter((object): object is KubeObject => object !== null);
+}
+
+function withoutHelmLabels(object: KubeObject): KubeObject {
+  // crds/ is installed verbatim, untemplated: no release labels there.
+  if (object.kind === 'CustomResourceDefinition') return object;
+  const strip = (labels: Record<string, string> | undefined) => {
+    for (const label of HELM_ONLY_LABELS) {
+      expect(labels, `${object.kind}/${object.metadata.name}`).toHaveProperty([label]);
+    }
+    return Object.fromEntries(
+      Object.entries(labels ?? {}).filter(([key]) => !HELM_ONLY_LABELS.includes(key)),
+    );
+  };
+  object.metadata.labels = strip(object.metadata.labels);
+  if (object.kind === 'Deployment') {
+    const { spec } = object as unknown as {
+      spec: { template: { metadata: { labels: Record<string, string> } } };
+    };
+    spec.template.metadata.labels = strip(spec.template.metadata.labels);
+  }
+  return object;
+}
+
+/** Objects keyed `Kind namespace/name`, JSON round-tripped (drops undefined). */
+function byKey(objects: KubeObject[]): Map<string, unknown> {
+  const entries = objects.map((o): [string, unknown] => [
+    `${o.kind} ${o.metadata.namespace ?? ''}/${o.metadata.name}`,
+    JSON.parse(JSON.stringify(o)),
+  ]);
+  const map = new Map(entries.sort(([a], [b]) => a.localeCompare(b)));
+  expect(map.size, 'duplicate objects').toBe(entries.length);
+  return map;
+}
+
+/** What the chart cannot create: the namespace (`helm install --create-namespace`). */
+const notNamespace = (object: KubeObject) => object.kind !== 'Namespace';
+
+describe('helm lint', () => {
+  test.each([
+    ['default values', []],
+    [
+      'every option on',
+      [
+        '--set',
+        'metrics.serviceMonitor.enabled=true,prometheusRule.enabled=true,grafanaDashboard.enabled=true',
+      ],
+    ],
+  ])('is clean with %s (--strict)', (_, extra) => {
+    const result = runTool('helm', ['lint', CHART_DIR, '--strict', ...extra]);
+    expect(result.stdout + result.stderr).toContain('1 chart(s) linted, 0 chart(s) failed');
+    expect(result.stdout).not.toMatch(/\[(WARNING|ERROR)\]/);
+    expect(result.code).toBe(0);
+  });
+});
+
+describe('the default render', () => {
+  test('installs the same objects as manifests/install.yaml, except the namespace', () => {
+    const manifests = parseObjects(readFileSync(join(ROOT, 'manifests', 'install.yaml'), 'utf8'));
+    const chart = helmTemplate(undefined, RELEASE, OPERATOR_NAMESPACE);
+    expect(byKey(chart)).toEqual(byKey(manifests.filter(notNamespace)));
+  });
+
+  test('values.yaml holds exactly the defaults of values.schema.json', () => {
+    const values = parse(readFileSync(join(CHART_DIR, 'values.yaml'), 'utf8')) as unknown;
+    expect(values).toEqual(defaultValues());
+  });
+});
+
+/** Non-default values: each knob the chart offers, turned. */
+const VALUE_SETS: [string, InstallValuesInput][] = [
+  [
+    'scheduling and identity',
+    {
+      fullnameOverride: 'integrations',
+      image: {
+        repository: 'registry.example.com/tributary',
+        tag: '0.2.0-rc.1',
+        pullPolicy: 'Always',
+      },
+      imagePullSecrets: [{ name: 'registry' }],
+      replicas: 3,
+      watchNamespaces: ['team-a', 'team-b'],
+      logLevel: 'debug',
+      workers: 8,
+      resources: {
+        requests: { cpu: '250m', memory: '256Mi' },
+        limits: { cpu: '1', memory: '1Gi' },
+      },
+      commonLabels: { 'example.com/team': 'platform' },
+      podAnnotations: { 'example.com/scrape': 'true' },
+      nodeSelector: { 'kubernetes.io/os': 'linux' },
+      tolerations: [
+        { key: 'dedicated', operator: 'Equal', value: 'platform', effect: 'NoSchedule' },
+      ],
+      priorityClassName: 'platform-critical',
+    },
+  ],
+  [
+    'monitoring on, optional objects off',
+    {
+      metrics: {
+        port: 9090,
+        serviceMonitor: { enabled: true, interval: '15s', labels: { release: 'kube-prometheus' } },
+      },
+      prometheusRule: { enabled: true, labels: { release: 'kube-prometheus' } },
+      grafanaDashboard: { enabled: true },
+      networkPolicy: { enabled: false },
+      podDisruptionBudget: { enabled: false },
+    },
+  ],
+];
+
+describe.each(VALUE_SETS)('with %s', (_, values) => {
+  test('the chart renders what the cdk8s app renders from the same values', () => {
+    const target = { release: 'acme', namespace: 'integrations-system' };
+    const chart = helmTemplate(values, target.release, target.namespace);
+    const app = installObjects(parseValues(values), target) as KubeObject[];
+    expect(byKey(chart)).toEqual(byKey(app.filter(notNamespace)));
+  });
+});
+
+describe('values.schema.json', () => {
+  test.each([
+    ['replicas=0', 'replicas'],
+    ['logLevel=loud', 'logLevel'],
+    ['image.pullPolicy=Sometimes', 'pullPolicy'],
+    ['metrics.port=80', 'port'],
+    ['replica=2', 'replica'],
+  ])('rejects --set %s naming %s', (set, key) => {
+    const result = runTool('helm', ['template', RELEASE, CHART_DIR, '--set', set]);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('values don');
+    expect(result.stderr).toContain(key);
+  });
+});

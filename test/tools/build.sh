@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# Build the packaging tools the tests run (helm, promtool and our kstatus checker) from the Go
+# module proxy, and cache them outside the repo keyed by version. A no-op when every binary is
+# already cached. lua5.1 (the Argo CD health checks) is a Debian package: scripts/setup.sh.
+#
+#   test/tools/build.sh            # build what is missing, print the cache dirs
+#   TRIBUTARY_CACHE_DIR=/x build.sh  # cache root (default ~/.cache/tributary)
+#
+# Layout:  $CACHE_ROOT/helm-v3.22.0/helm
+#          $CACHE_ROOT/promtool-v0.316.0/promtool
+#          $CACHE_ROOT/kstatus-v0.37.2-<hash>/kstatus   (hash: our source, see kstatus_key)
+# See test/tools/README.md for what each is for and the timings.
+set -euo pipefail
+
+# ---- versions: versions.env beside this script (also read by tools.ts) ----
+SCRIPT_DIR="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=versions.env
+source "$SCRIPT_DIR/versions.env"
+CACHE_ROOT="${TRIBUTARY_CACHE_DIR:-$HOME/.cache/tributary}"
+
+# kstatus is our own program, so its cache key also covers its source: the first 12 hex digits
+# of sha256(go.mod + go.sum + main.go). tools.ts computes the same key.
+kstatus_key() {
+  cat "$SCRIPT_DIR/kstatus/go.mod" "$SCRIPT_DIR/kstatus/go.sum" "$SCRIPT_DIR/kstatus/main.go" |
+    sha256sum | cut -c1-12
+}
+HELM_DIR="$CACHE_ROOT/helm-$HELM_VERSION"
+PROMTOOL_DIR="$CACHE_ROOT/promtool-$PROMETHEUS_VERSION"
+KSTATUS_DIR="$CACHE_ROOT/kstatus-$CLI_UTILS_VERSION-$(kstatus_key)"
+
+all_present() {
+  [[ -x "$HELM_DIR/helm" && -x "$PROMTOOL_DIR/promtool" && -x "$KSTATUS_DIR/kstatus" ]]
+}
+
+report() {
+  echo "helm:     $HELM_DIR"
+  echo "promtool: $PROMTOOL_DIR"
+  echo "kstatus:  $KSTATUS_DIR"
+  echo "cache dir: $CACHE_ROOT"
+}
+
+if all_present; then
+  echo "cached: $HELM_DIR $PROMTOOL_DIR $KSTATUS_DIR"
+  report
+  exit 0
+fi
+
+command -v go >/dev/null || { echo "build.sh: go is not on PATH" >&2; exit 1; }
+# The cache is keyed by the versions above; refuse to build if a go.mod says otherwise.
+require_version() { # MODULE_DIR MODULE VERSION
+  grep -qE "^\s*(require )?$2 $3\b" "$SCRIPT_DIR/$1/go.mod" ||
+    { echo "build.sh: $1/go.mod does not require $2 $3 (versions.env)" >&2; exit 1; }
+}
+require_version helm helm.sh/helm/v3 "$HELM_VERSION"
+require_version prometheus github.com/prometheus/prometheus "$PROMETHEUS_VERSION"
+require_version kstatus sigs.k8s.io/cli-utils "$CLI_UTILS_VERSION"
+export GOTOOLCHAIN=local CGO_ENABLED=0
+# At most 2 parallel compile jobs (the machines have 2 cores).
+GO_P="${TRIBUTARY_GO_P:-2}"
+
+mkdir -p "$HELM_DIR" "$PROMTOOL_DIR" "$KSTATUS_DIR"
+
+# Serialize concurrent callers. The lock is the one test/cluster/build.sh takes, so the two
+# never compile at once on a 2-core machine; the second caller waits, then finds the binaries.
+if command -v flock >/dev/null; then
+  exec 9>"$CACHE_ROOT/.build.lock"
+  flock 9
+  # Holding the lock: temp dirs left by an interrupted (killed) run are stale.
+  rm -rf -- "$HELM_DIR"/.build-* "$PROMTOOL_DIR"/.build-* "$KSTATUS_DIR"/.build-*
+  if all_present; then
+    echo "cached: $HELM_DIR $PROMTOOL_DIR $KSTATUS_DIR (built by a concurrent run)"
+    report
+    exit 0
+  fi
+fi
+
+TMP_DIRS=()
+cleanup() { local d; for d in "${TMP_DIRS[@]+"${TMP_DIRS[@]}"}"; do rm -rf -- "$d"; done; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# build_one MODULE_DIR TARGET_DIR NAME PACKAGE LDFLAGS [TAGS]
+# Builds into a temp dir inside TARGET_DIR (same filesystem) and renames the
+# finished binary into place, so an interrupted build never leaves a partial binary.
+build_one() {
+  local moddir="$1" target="$2" name="$3" pkg="$4" ldflags="$5" tags="${6:-}"
+  if [[ -x "$target/$name" ]]; then
+    echo "cached: $target/$name"
+    return 0
+  fi
+  local tmp start
+  tmp="$(mktemp -d "$target/.build-$name.XXXXXX")"
+  TMP_DIRS+=("$tmp")
+  echo "building $name ($pkg) ..."
+  start=$SECONDS
+  # go.sum is committed, so the default -mod=readonly downloads any missing
+  # module from the proxy and fails loudly if go.mod would need changes.
+  (cd "$moddir" && go build -p "$GO_P" -trimpath -buildvcs=false -tags "$tags" \
+    -ldflags "$ldflags" -o "$tmp/$name" "$pkg")
+  mv -f -- "$tmp/$name" "$target/$name"
+  rm -rf -- "$tmp"
+  echo "built $name in $((SECONDS - start))s -> $target/$name"
+}
+
+# helm: its Makefile's ldflags. The Kubernetes version helm assumes offline (`helm template`'s
+# .Capabilities.KubeVersion, the lint deprecation checks) follows its client-go: v0.37 -> 1.37.
+HELM_K8S_MINOR="$(sed -nE 's/^\s*k8s.io\/client-go v0\.([0-9]+)\..*/\1/p' "$SCRIPT_DIR/helm/go.mod")"
+[[ -n "$HELM_K8S_MINOR" ]] || { echo "build.sh: no k8s.io/client-go in helm/go.mod" >&2; exit 1; }
+HELM_LDFLAGS="-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
+HELM_LDFLAGS+=" -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
+for p in lint/rules chartutil; do
+  HELM_LDFLAGS+=" -X helm.sh/helm/v3/pkg/$p.k8sVersionMajor=1"
+  HELM_LDFLAGS+=" -X helm.sh/helm/v3/pkg/$p.k8sVersionMinor=$HELM_K8S_MINOR"
+done
+
+# promtool: the version Prometheus' .promu.yml sets (v0.316.0 -> 3.16.0), dated by the tag.
+PROM_MINOR="${PROMETHEUS_VERSION#v0.}"; PROM_MINOR="${PROM_MINOR%%.*}" # v0.316.0 -> 316
+PROM_SEMVER="$((PROM_MINOR / 100)).$((PROM_MINOR % 100)).${PROMETHEUS_VERSION##*.}"
+PROM_DATE="$(cd "$SCRIPT_DIR/prometheus" &&
+  go list -m -f '{{.Time.Format "20060102-15:04:05"}}' github.com/prometheus/prometheus)"
+pv() { echo "-X github.com/prometheus/common/version.$1=$2"; }
+PROMTOOL_LDFLAGS="-s -w $(pv Version "$PROM_SEMVER") $(pv Branch "HEAD")"
+PROMTOOL_LDFLAGS+=" $(pv BuildUser gomod) $(pv BuildDate "$PROM_DATE")"
+# The release tags (netgo is implied by CGO_ENABLED=0; builtinassets only affects the server).
+PROMTOOL_TAGS="netgo,builtinassets"
+
+total_start=$SECONDS
+build_one "$SCRIPT_DIR/kstatus" "$KSTATUS_DIR" kstatus . "-s -w"
+build_one "$SCRIPT_DIR/helm" "$HELM_DIR" helm helm.sh/helm/v3/cmd/helm "$HELM_LDFLAGS"
+build_one "$SCRIPT_DIR/prometheus" "$PROMTOOL_DIR" promtool \
+  github.com/prometheus/prometheus/cmd/promtool "$PROMTOOL_LDFLAGS" "$PROMTOOL_TAGS"
+echo "total build time: $((SECONDS - total_start))s"
+report
