@@ -195,6 +195,8 @@ describe('the operator, run as the installed ServiceAccount', () => {
     await b.waitForCondition('orders', 'Ready', 'True', 'Succeeded');
     expect((await other.get('orders')).status).toBeUndefined();
     expect(await other.jobs('orders')).toEqual([]);
+    // Without leader election the only replica leads, and says so (the no-leader alert).
+    expect((await operator.get('/metrics'))?.body).toMatch(/^tributary_leader 1$/m);
     await operator.stop();
   });
 });

@@ -121,8 +121,10 @@ PROM_DATE="$(cd "$SCRIPT_DIR/prometheus" &&
 pv() { echo "-X github.com/prometheus/common/version.$1=$2"; }
 PROMTOOL_LDFLAGS="-s -w $(pv Version "$PROM_SEMVER") $(pv Branch "HEAD")"
 PROMTOOL_LDFLAGS+=" $(pv BuildUser gomod) $(pv BuildDate "$PROM_DATE")"
-# The release tags (netgo is implied by CGO_ENABLED=0; builtinassets only affects the server).
-PROMTOOL_TAGS="netgo,builtinassets"
+# The release builds with netgo,builtinassets (the latter only affects the server). We also drop
+# the service-discovery plugins but Kubernetes': rule checks and rule unit tests never use them,
+# and without the cloud SDKs the cold build takes ~4 instead of ~10 minutes on 2 cores (README).
+PROMTOOL_TAGS="netgo,remove_all_sd,enable_kubernetes_sd"
 
 total_start=$SECONDS
 build_one "$SCRIPT_DIR/kstatus" "$KSTATUS_DIR" kstatus . "-s -w"
