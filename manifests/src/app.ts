@@ -66,7 +66,13 @@ export function operatorObjects(
   const { name, namespace, labels, selector, image } = identity(values, target);
   const app = new App();
   const chart = new Chart(app, 'tributary', { disableResourceNameHashes: true });
-  new OperatorRbac(chart, 'rbac', { namespace, name, leaseName: name, labels });
+  new OperatorRbac(chart, 'rbac', {
+    namespace,
+    name,
+    leaseName: name,
+    labels,
+    watchNamespaces: values.watchNamespaces,
+  });
   new OperatorWorkload(chart, 'operator', { name, namespace, image, labels, selector, values });
   const objects = chart.toJson() as KubeObject[];
   return [...objects, ...monitoringObjects(values, target)];

@@ -23,10 +23,15 @@ export interface OperatorRbacProps {
   leaseName?: string;
   /** Labels on every object. */
   labels?: Record<string, string>;
+  /**
+   * The namespaces the operator watches. Empty (default): a ClusterRole bound cluster-wide.
+   * Otherwise a Role and RoleBinding in each, and nothing cluster-wide.
+   */
+  watchNamespaces?: readonly string[];
 }
 
-/** Cluster-wide rules: read the Tributary kinds, write their status, run Jobs, read pods. */
-export const CLUSTER_RULES: readonly PolicyRule[] = [
+/** Rules where Integrations live: read the Tributary kinds, write their status, run Jobs, read pods. */
+export const WATCH_RULES: readonly PolicyRule[] = [
   {
     apiGroups: ['tributary.dev'],
     resources: ['integrations', 'reconcilepolicies'],
@@ -65,7 +70,10 @@ export function leaseRules(leaseName: string): PolicyRule[] {
   ];
 }
 
-/** ServiceAccount, ClusterRole + binding, and a namespaced Role + binding for the Lease. */
+/**
+ * ServiceAccount; {@link WATCH_RULES} as a ClusterRole + binding, or as a Role + binding in each
+ * watched namespace; and a Role + binding for the Lease in the operator's namespace.
+ */
 export class OperatorRbac extends Construct {
   /** Name of the ServiceAccount. */
   readonly serviceAccountName: string;
@@ -83,19 +91,38 @@ export class OperatorRbac extends Construct {
       kind: 'ServiceAccount',
       metadata: { name, namespace, labels },
     });
-    new ApiObject(this, 'cluster-role', {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'ClusterRole',
-      metadata: { name, labels },
-      rules: CLUSTER_RULES,
-    });
-    new ApiObject(this, 'cluster-role-binding', {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'ClusterRoleBinding',
-      metadata: { name, labels },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name },
-      subjects: [subject],
-    });
+    const watched = props.watchNamespaces ?? [];
+    if (watched.length === 0) {
+      new ApiObject(this, 'cluster-role', {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRole',
+        metadata: { name, labels },
+        rules: WATCH_RULES,
+      });
+      new ApiObject(this, 'cluster-role-binding', {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRoleBinding',
+        metadata: { name, labels },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name },
+        subjects: [subject],
+      });
+    }
+    for (const watchedNamespace of watched) {
+      const metadata = { name, namespace: watchedNamespace, labels };
+      new ApiObject(this, `role-${watchedNamespace}`, {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'Role',
+        metadata,
+        rules: WATCH_RULES,
+      });
+      new ApiObject(this, `role-binding-${watchedNamespace}`, {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        metadata,
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+        subjects: [subject],
+      });
+    }
     new ApiObject(this, 'lease-role', {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'Role',

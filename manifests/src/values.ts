@@ -73,7 +73,10 @@ export const InstallValues = z
       .array(z.string().max(63).regex(DNS_LABEL))
       .max(100)
       .default([])
-      .describe('Watch Integrations in these namespaces only. Default (empty): every namespace.'),
+      .describe(
+        'Watch Integrations in these namespaces only, with a Role in each instead of a ' +
+          'ClusterRole. Default (empty): every namespace.',
+      ),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
     workers: z.int().min(1).max(64).default(4).describe('Concurrent Integration reconciles.'),
     resources: z

@@ -41,6 +41,11 @@ export interface OperatorProcessOptions {
   leaderElection?: boolean;
   /** Identity in the Lease. */
   identity?: string;
+  /**
+   * The ServiceAccount to run as, in the namespace that also holds its Lease (named after it).
+   * Default `tributary-operator` in `tributary-system`: what manifests/install.yaml creates.
+   */
+  serviceAccount?: { namespace: string; name: string };
 }
 
 /** One operator process. */
@@ -63,7 +68,11 @@ export class OperatorProcess {
     options: OperatorProcessOptions = {},
   ): Promise<OperatorProcess> {
     const dir = mkdtempSync(join(tmpdir(), 'tributary-operator-'));
-    const token = await client.serviceAccountToken(OPERATOR_NAMESPACE, 'tributary-operator');
+    const account = options.serviceAccount ?? {
+      namespace: OPERATOR_NAMESPACE,
+      name: 'tributary-operator',
+    };
+    const token = await client.serviceAccountToken(account.namespace, account.name);
     const kubeconfig = join(dir, 'kubeconfig');
     writeFileSync(kubeconfig, client.kubeconfigYaml(token, 'tributary-operator'), { mode: 0o600 });
     const metricsPort = await freePort();
@@ -73,7 +82,8 @@ export class OperatorProcess {
       env: {
         PATH: process.env.PATH,
         KUBECONFIG: kubeconfig,
-        POD_NAMESPACE: OPERATOR_NAMESPACE,
+        POD_NAMESPACE: account.namespace,
+        LEASE_NAME: account.name,
         METRICS_PORT: String(metricsPort),
         TRIBUTARY_IMAGE: `${PROJECT_IMAGE}:test`,
         LOG_LEVEL: 'debug',

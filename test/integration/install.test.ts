@@ -162,6 +162,52 @@ describe('the Helm chart', () => {
   });
 });
 
+describe('a Helm release watching some namespaces', () => {
+  it('has Roles only there, and its operator reconciles there with exactly them', async () => {
+    const fresh = async (prefix: string) =>
+      new Integrations(client, await createNamespace(client, prefix, RESTRICTED));
+    const [teamA, teamB, other] = [await fresh('team'), await fresh('team'), await fresh('other')];
+    const release = `scoped-${randomBytes(2).toString('hex')}`;
+    const namespace = await createNamespace(client, `${release}-system`, RESTRICTED);
+    const account = { namespace, name: `${release}-operator` };
+    helm([
+      'install',
+      release,
+      CHART_DIR,
+      '--namespace',
+      namespace,
+      '--set',
+      `watchNamespaces={${teamA.namespace},${teamB.namespace}}`,
+    ]);
+    try {
+      const as = `system:serviceaccount:${namespace}:${account.name}`;
+      const can = async (...args: string[]) =>
+        (await client.kubectl(['auth', 'can-i', '--as', as, ...args])).stdout.trim();
+      expect(await can('list', 'integrations.tributary.dev', '-n', teamA.namespace)).toBe('yes');
+      expect(await can('create', 'jobs', '-n', teamB.namespace)).toBe('yes');
+      expect(await can('list', 'integrations.tributary.dev', '-n', other.namespace)).toBe('no');
+      expect(await can('list', 'integrations.tributary.dev', '--all-namespaces')).toBe('no');
+
+      operator = await OperatorProcess.start(client, {
+        serviceAccount: account,
+        namespace: `${teamA.namespace},${teamB.namespace}`,
+      });
+      for (const integrations of [teamA, teamB, other]) {
+        await integrations.create('orders', { read: 2 });
+      }
+      await teamA.waitForCondition('orders', 'Ready', 'True', 'Succeeded');
+      await teamB.waitForCondition('orders', 'Ready', 'True', 'Succeeded');
+      expect((await other.get('orders')).status).toBeUndefined();
+      await operator.stop();
+      const lease = await client.kubectl(['get', 'lease', '-n', namespace, account.name]);
+      expect(lease.code, lease.stderr).toBe(0);
+    } finally {
+      await operator?.stop();
+      helm(['uninstall', release, '--namespace', namespace]);
+    }
+  });
+});
+
 describe('the operator, run as the installed ServiceAccount', () => {
   it('reconciles an Integration to Ready, its sync Job pod admitted under restricted', async () => {
     operator = await OperatorProcess.start(client);

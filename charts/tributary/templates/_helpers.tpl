@@ -31,3 +31,32 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{- define "tributary.image" -}}
 {{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}
 {{- end }}
+
+{{/*
+What the operator may do where Integrations live (manifests/src/rbac.ts, WATCH_RULES): no
+wildcards, no Secret list/watch, no escalate/bind/impersonate; tests assert it.
+*/}}
+{{- define "tributary.watchRules" -}}
+- apiGroups: [tributary.dev]
+  resources: [integrations, reconcilepolicies]
+  verbs: [get, list, watch]
+- apiGroups: [tributary.dev]
+  resources: [integrations/status, reconcilepolicies/status]
+  verbs: [get, update, patch]
+- apiGroups: [tributary.dev]
+  resources: [integrations/finalizers]
+  verbs: [update]
+- apiGroups: [batch]
+  resources: [jobs]
+  verbs: [get, list, watch, create, delete]
+- apiGroups: ['']
+  resources: [pods]
+  verbs: [get, list, watch]
+# A metadata-only GET to report a missing Secret by name; never list or watch.
+- apiGroups: ['']
+  resources: [secrets]
+  verbs: [get]
+- apiGroups: ['']
+  resources: [events]
+  verbs: [create, patch]
+{{- end }}

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { renderChartFiles, renderManifests } from '../../../manifests/src/app.ts';
+import { operatorObjects, renderChartFiles, renderManifests } from '../../../manifests/src/app.ts';
+import { parseValues } from '../../../manifests/src/values.ts';
 import { ROOT } from '../../fixtures/manifests.ts';
 
 interface Rule {
@@ -73,6 +74,32 @@ describe('the shipped RBAC', () => {
       'leases',
       'leases',
       'reconcilepolicies/status',
+    ]);
+  });
+});
+
+describe('the RBAC of an operator watching some namespaces', () => {
+  const scoped = operatorObjects(parseValues({ watchNamespaces: ['team-a', 'team-b'] })) as {
+    kind: string;
+    metadata: { name: string; namespace?: string };
+    rules?: Rule[];
+  }[];
+  const roles = scoped.filter((o) => o.kind === 'Role' || o.kind === 'ClusterRole');
+
+  it('grants nothing cluster-wide', () => {
+    expect(scoped.filter((o) => o.kind.startsWith('Cluster'))).toEqual([]);
+  });
+
+  it("has the cluster install's rules as a Role in each watched namespace", () => {
+    const clusterRules = objects.find((o) => o.kind === 'ClusterRole')?.rules;
+    for (const namespace of ['team-a', 'team-b']) {
+      const role = roles.find((o) => o.metadata.namespace === namespace);
+      expect(role?.rules).toEqual(clusterRules);
+    }
+    expect(roles.map((o) => o.metadata.namespace).sort()).toEqual([
+      'team-a',
+      'team-b',
+      'tributary-system',
     ]);
   });
 });
