@@ -11,42 +11,102 @@ const HOUR = 3_600_000;
 
 /** The policy in force for one Integration, every field resolved. */
 export const EffectivePolicy = z.strictObject({
-  sync: z.strictObject({
-    interval: z.string().max(32).optional().describe('Interval between runs, if not scheduled.'),
-    schedule: z.string().max(128).optional().describe('Cron schedule, if not interval-based.'),
-    timeZone: z.string().max(64).describe('Time zone of schedule.'),
-    jitter: z.string().max(4).describe('Deterministic spread of start times.'),
-    startingDeadline: z.string().max(32).optional().describe('Deadline to start a late run.'),
-    concurrencyPolicy: z.enum(['Forbid', 'Replace']).describe('Forbid or Replace.'),
-  }),
-  retry: z.strictObject({
-    maxAttempts: z.int().describe('Attempts per due run.'),
-    initialInterval: z.string().max(32).describe('First retry delay.'),
-    backoffCoefficient: z.number().describe('Delay multiplier.'),
-    maxInterval: z.string().max(32).describe('Delay cap.'),
-    jitter: z.enum(['Full', 'None']).describe('Full or None.'),
-  }),
-  timeouts: z.strictObject({
-    request: z.string().max(32).describe('Per request.'),
-    run: z.string().max(32).describe('Per run.'),
-  }),
-  drift: z.strictObject({
-    interval: z.string().max(32).optional().describe('Interval between drift checks.'),
-    schedule: z.string().max(128).optional().describe('Cron schedule of drift checks.'),
-    timeZone: z.string().max(64).describe('Time zone of schedule.'),
-    mode: z.enum(['Report', 'Repair']).describe('Report or Repair.'),
-    tolerance: z.strictObject({ records: z.int().describe('Differences tolerated.') }),
-  }),
-  freshness: z.strictObject({ maxAge: z.string().max(32).describe('Stale after.') }),
-  quarantine: z.strictObject({ maxRecords: z.int().describe('Degraded above.') }),
-  rateLimit: z.strictObject({
-    requestsPerSecond: z.number().describe('Sustained rate.'),
-    burst: z.int().describe('Burst.'),
-  }),
-  history: z.strictObject({
-    successfulRuns: z.int().describe('Successful Jobs kept.'),
-    failedRuns: z.int().describe('Failed Jobs kept.'),
-  }),
+  sync: z
+    .strictObject({
+      interval: z
+        .string()
+        .max(32)
+        .optional()
+        .describe('Time between sync runs (a duration); absent when a schedule is in force.'),
+      schedule: z
+        .string()
+        .max(128)
+        .optional()
+        .describe('Cron schedule of sync runs; absent when an interval is in force.'),
+      timeZone: z.string().max(64).describe('IANA time zone the schedule is read in.'),
+      jitter: z
+        .string()
+        .max(4)
+        .describe('Deterministic spread of start times, as a percentage of the period.'),
+      startingDeadline: z
+        .string()
+        .max(32)
+        .optional()
+        .describe('How late a due run may still start; later, it is counted as missed.'),
+      concurrencyPolicy: z
+        .enum(['Forbid', 'Replace'])
+        .describe('Forbid: a due run waits for the running one. Replace: it replaces it.'),
+    })
+    .describe('When sync runs happen.'),
+  retry: z
+    .strictObject({
+      maxAttempts: z.int().describe('Attempts per due run, the first included.'),
+      initialInterval: z.string().max(32).describe('Delay before the first retry (a duration).'),
+      backoffCoefficient: z.number().describe('Factor each retry delay grows by.'),
+      maxInterval: z.string().max(32).describe('Longest delay between attempts (a duration).'),
+      jitter: z
+        .enum(['Full', 'None'])
+        .describe('Full: each delay is drawn uniformly below its cap. None: exact delays.'),
+    })
+    .describe('How failed attempts are retried.'),
+  timeouts: z
+    .strictObject({
+      request: z.string().max(32).describe('Limit of one HTTP request of a run (a duration).'),
+      run: z.string().max(32).describe("Limit of a whole run: the Job's activeDeadlineSeconds."),
+    })
+    .describe('Time limits of runs.'),
+  drift: z
+    .strictObject({
+      interval: z
+        .string()
+        .max(32)
+        .optional()
+        .describe('Time between drift checks (a duration); absent when a schedule is in force.'),
+      schedule: z
+        .string()
+        .max(128)
+        .optional()
+        .describe('Cron schedule of drift checks; absent when an interval is in force.'),
+      timeZone: z.string().max(64).describe('IANA time zone the schedule is read in.'),
+      mode: z
+        .enum(['Report', 'Repair'])
+        .describe(
+          'Report: only count differences. Repair: also re-apply missing and mismatched records.',
+        ),
+      tolerance: z
+        .strictObject({
+          records: z.int().describe('Differences allowed before Drifted turns True.'),
+        })
+        .describe('What the Drifted condition tolerates.'),
+    })
+    .describe('When and how drift checks run.'),
+  freshness: z
+    .strictObject({
+      maxAge: z
+        .string()
+        .max(32)
+        .describe('Age of the last successful sync after which Stale turns True (a duration).'),
+    })
+    .describe('When data counts as stale.'),
+  quarantine: z
+    .strictObject({
+      maxRecords: z
+        .int()
+        .describe('Quarantined records of one sync above which Degraded turns True.'),
+    })
+    .describe('How many set-aside records are tolerated.'),
+  rateLimit: z
+    .strictObject({
+      requestsPerSecond: z.number().describe('Sustained requests per second toward the provider.'),
+      burst: z.int().describe('Requests allowed at once above the sustained rate.'),
+    })
+    .describe('How fast runs call the provider.'),
+  history: z
+    .strictObject({
+      successfulRuns: z.int().describe('Finished successful Jobs kept.'),
+      failedRuns: z.int().describe('Finished failed Jobs kept.'),
+    })
+    .describe('How many finished run Jobs are kept.'),
 });
 /** The policy in force for one Integration, every field resolved. */
 export type EffectivePolicy = z.infer<typeof EffectivePolicy>;
