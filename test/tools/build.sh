@@ -104,7 +104,8 @@ build_one() {
 
 # helm: its Makefile's ldflags. The Kubernetes version helm assumes offline (`helm template`'s
 # .Capabilities.KubeVersion, the lint deprecation checks) follows its client-go: v0.37 -> 1.37.
-HELM_K8S_MINOR="$(sed -nE 's/^\s*k8s.io\/client-go v0\.([0-9]+)\..*/\1/p' "$SCRIPT_DIR/helm/go.mod")"
+HELM_K8S_MINOR="$(sed -nE 's/^\s*k8s.io\/client-go v0\.([0-9]+)\..*/\1/p' \
+  "$SCRIPT_DIR/helm/go.mod")"
 [[ -n "$HELM_K8S_MINOR" ]] || { echo "build.sh: no k8s.io/client-go in helm/go.mod" >&2; exit 1; }
 HELM_LDFLAGS="-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
 HELM_LDFLAGS+=" -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
