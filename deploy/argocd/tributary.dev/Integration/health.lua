@@ -12,7 +12,7 @@
 --   Stalled=True                            Degraded     InvalidSpec, PolicyNotFound, SecretNotFound,
 --                                                        AuthenticationFailed, ConfigurationError,
 --                                                        NotFound, RetriesExhausted; also while a
---                                                        stuck run is still active (Reconciling=True)
+--                                                        stuck run's Job is still active
 --   Ready=True                              Healthy      also while a routine sync runs and with
 --                                                        Deprecated=True: the operator keeps Ready
 --                                                        True then, and Ready is the summary
