@@ -43,59 +43,12 @@ if all_present; then
   exit 0
 fi
 
-command -v go >/dev/null || { echo "build.sh: go is not on PATH" >&2; exit 1; }
+# shellcheck source=go-build.sh
+source "$SCRIPT_DIR/go-build.sh"
 # The cache is keyed by the versions above; refuse to build if go.mod says otherwise.
-grep -qE "^\s*(require )?k8s.io/kubernetes $K8S_VERSION\b" "$SCRIPT_DIR/kube/go.mod" ||
-  { echo "build.sh: kube/go.mod does not require k8s.io/kubernetes $K8S_VERSION" >&2; exit 1; }
-grep -qE "^\s*(require )?go.etcd.io/etcd/server/v3 $ETCD_VERSION\b" "$SCRIPT_DIR/etcd/go.mod" ||
-  { echo "build.sh: etcd/go.mod does not require go.etcd.io/etcd/server/v3 $ETCD_VERSION" >&2; exit 1; }
-export GOTOOLCHAIN=local CGO_ENABLED=0
-# At most 2 parallel compile jobs (the machines have 2 cores).
-GO_P="${TRIBUTARY_GO_P:-2}"
-
-mkdir -p "$K8S_DIR" "$ETCD_DIR"
-
-# Serialize concurrent callers (e.g. parallel test workers): the second waits,
-# then finds the binaries cached.
-if command -v flock >/dev/null; then
-  exec 9>"$CACHE_ROOT/.build.lock"
-  flock 9
-  # Holding the lock: temp dirs left by an interrupted (killed) run are stale.
-  rm -rf -- "$K8S_DIR"/.build-* "$ETCD_DIR"/.build-*
-  if all_present; then
-    echo "cached: $K8S_DIR $ETCD_DIR (built by a concurrent run)"
-    report
-    exit 0
-  fi
-fi
-
-TMP_DIRS=()
-cleanup() { local d; for d in "${TMP_DIRS[@]+"${TMP_DIRS[@]}"}"; do rm -rf -- "$d"; done; }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# build_one MODULE_DIR TARGET_DIR NAME PACKAGE LDFLAGS
-# Builds into a temp dir inside TARGET_DIR (same filesystem) and renames the
-# finished binary into place, so an interrupted build never leaves a partial binary.
-build_one() {
-  local moddir="$1" target="$2" name="$3" pkg="$4" ldflags="$5"
-  if [[ -x "$target/$name" ]]; then
-    echo "cached: $target/$name"
-    return 0
-  fi
-  local tmp start end
-  tmp="$(mktemp -d "$target/.build-$name.XXXXXX")"
-  TMP_DIRS+=("$tmp")
-  echo "building $name ($pkg) ..."
-  start=$SECONDS
-  # go.sum is committed, so the default -mod=readonly downloads any missing
-  # module from the proxy and fails loudly if go.mod would need changes.
-  (cd "$moddir" && go build -p "$GO_P" -trimpath -ldflags "$ldflags" -o "$tmp/$name" "$pkg")
-  mv -f -- "$tmp/$name" "$target/$name"
-  rm -rf -- "$tmp"
-  end=$SECONDS
-  echo "built $name in $((end - start))s -> $target/$name"
-}
+require_version "$SCRIPT_DIR/kube" k8s.io/kubernetes "$K8S_VERSION"
+require_version "$SCRIPT_DIR/etcd" go.etcd.io/etcd/server/v3 "$ETCD_VERSION"
+take_build_lock "$K8S_DIR" "$ETCD_DIR"
 
 kv() { echo "-X k8s.io/$1/version.$2=$3"; }
 K8S_LDFLAGS="-s -w"

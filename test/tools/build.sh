@@ -45,62 +45,13 @@ if all_present; then
   exit 0
 fi
 
-command -v go >/dev/null || { echo "build.sh: go is not on PATH" >&2; exit 1; }
+# shellcheck source=../cluster/go-build.sh
+source "$SCRIPT_DIR/../cluster/go-build.sh"
 # The cache is keyed by the versions above; refuse to build if a go.mod says otherwise.
-require_version() { # MODULE_DIR MODULE VERSION
-  grep -qE "^\s*(require )?$2 $3\b" "$SCRIPT_DIR/$1/go.mod" ||
-    { echo "build.sh: $1/go.mod does not require $2 $3 (versions.env)" >&2; exit 1; }
-}
-require_version helm helm.sh/helm/v3 "$HELM_VERSION"
-require_version prometheus github.com/prometheus/prometheus "$PROMETHEUS_VERSION"
-require_version kstatus sigs.k8s.io/cli-utils "$CLI_UTILS_VERSION"
-export GOTOOLCHAIN=local CGO_ENABLED=0
-# At most 2 parallel compile jobs (the machines have 2 cores).
-GO_P="${TRIBUTARY_GO_P:-2}"
-
-mkdir -p "$HELM_DIR" "$PROMTOOL_DIR" "$KSTATUS_DIR"
-
-# Serialize concurrent callers. The lock is the one test/cluster/build.sh takes, so the two
-# never compile at once on a 2-core machine; the second caller waits, then finds the binaries.
-if command -v flock >/dev/null; then
-  exec 9>"$CACHE_ROOT/.build.lock"
-  flock 9
-  # Holding the lock: temp dirs left by an interrupted (killed) run are stale.
-  rm -rf -- "$HELM_DIR"/.build-* "$PROMTOOL_DIR"/.build-* "$KSTATUS_DIR"/.build-*
-  if all_present; then
-    echo "cached: $HELM_DIR $PROMTOOL_DIR $KSTATUS_DIR (built by a concurrent run)"
-    report
-    exit 0
-  fi
-fi
-
-TMP_DIRS=()
-cleanup() { local d; for d in "${TMP_DIRS[@]+"${TMP_DIRS[@]}"}"; do rm -rf -- "$d"; done; }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# build_one MODULE_DIR TARGET_DIR NAME PACKAGE LDFLAGS [TAGS]
-# Builds into a temp dir inside TARGET_DIR (same filesystem) and renames the
-# finished binary into place, so an interrupted build never leaves a partial binary.
-build_one() {
-  local moddir="$1" target="$2" name="$3" pkg="$4" ldflags="$5" tags="${6:-}"
-  if [[ -x "$target/$name" ]]; then
-    echo "cached: $target/$name"
-    return 0
-  fi
-  local tmp start
-  tmp="$(mktemp -d "$target/.build-$name.XXXXXX")"
-  TMP_DIRS+=("$tmp")
-  echo "building $name ($pkg) ..."
-  start=$SECONDS
-  # go.sum is committed, so the default -mod=readonly downloads any missing
-  # module from the proxy and fails loudly if go.mod would need changes.
-  (cd "$moddir" && go build -p "$GO_P" -trimpath -buildvcs=false -tags "$tags" \
-    -ldflags "$ldflags" -o "$tmp/$name" "$pkg")
-  mv -f -- "$tmp/$name" "$target/$name"
-  rm -rf -- "$tmp"
-  echo "built $name in $((SECONDS - start))s -> $target/$name"
-}
+require_version "$SCRIPT_DIR/helm" helm.sh/helm/v3 "$HELM_VERSION"
+require_version "$SCRIPT_DIR/prometheus" github.com/prometheus/prometheus "$PROMETHEUS_VERSION"
+require_version "$SCRIPT_DIR/kstatus" sigs.k8s.io/cli-utils "$CLI_UTILS_VERSION"
+take_build_lock "$HELM_DIR" "$PROMTOOL_DIR" "$KSTATUS_DIR"
 
 # helm: its Makefile's ldflags. The Kubernetes version helm assumes offline (`helm template`'s
 # .Capabilities.KubeVersion, the lint deprecation checks) follows its client-go: v0.37 -> 1.37.
