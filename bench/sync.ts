@@ -39,6 +39,8 @@ Options:
   --concurrency N      destination writes in flight, both sides (default 8)
   --page-size N        records per source page, both sides (default 100)
   --seed N             simulator data seed (default 1)
+  --source-latency MS  added to every source page request on both sides, like a remote API's
+                       round trip (default 0: the simulator on loopback)
   -h, --help           show this help`;
 
 type Client = 'fetch' | 'undici';
@@ -63,6 +65,8 @@ interface Settings {
   concurrency: number;
   pageSize: number;
   seed: number;
+  /** Added to every source page request (a latency fault on the simulator), ms. */
+  sourceLatencyMs: number;
 }
 
 /** Runs the sync benchmark with command-line `args`. */
@@ -81,7 +85,8 @@ export async function run(args: string[]): Promise<void> {
   console.log(
     `settings:   page size ${settings.pageSize}, concurrency ${settings.concurrency}, ` +
       `repeat ${settings.repeats.join(',')} (median), seed ${settings.seed}, ` +
-      `baseline client ${settings.baselines.join(',')}`,
+      `baseline client ${settings.baselines.join(',')}, ` +
+      `source latency ${settings.sourceLatencyMs} ms per page`,
   );
   console.log(`load:       ${load()}\n`);
   const results: SizeResult[] = [];
@@ -104,6 +109,7 @@ function parse(args: string[]): Settings | undefined {
       concurrency: { type: 'string', default: '8' },
       'page-size': { type: 'string', default: '100' },
       seed: { type: 'string', default: '1' },
+      'source-latency': { type: 'string', default: '0' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -127,6 +133,8 @@ function parse(args: string[]): Settings | undefined {
     concurrency: count(values.concurrency, '--concurrency'),
     pageSize,
     seed: Number(values.seed),
+    sourceLatencyMs:
+      values['source-latency'] === '0' ? 0 : count(values['source-latency'], '--source-latency'),
   };
 }
 
@@ -222,7 +230,7 @@ async function measureSize(
       for (const side of order) {
         const child = runEnv.get(side);
         if (child === undefined) throw new Error(`no child for ${side}`);
-        const sample = await measureRun(side, records, child, simulators);
+        const sample = await measureRun(side, records, child, simulators, settings);
         samples.get(side)?.push(sample);
         process.stderr.write(
           `  ${grouped(records)} records, ${side.padEnd(15)} #${repeat + 1}: ` +
@@ -284,8 +292,9 @@ async function measureRun(
   records: number,
   { script, env }: { script: string; env: Record<string, string> },
   simulators: SimulatorProcess,
+  settings: Settings,
 ): Promise<Sample> {
-  await reset(simulators);
+  await reset(simulators, settings.sourceLatencyMs);
   const before = simulators.cpuMs();
   const measurement = await runMeasuredChild(script, env);
   const after = simulators.cpuMs();
@@ -320,11 +329,19 @@ function checkRuntimeResult(path: string, records: number): void {
   }
 }
 
-/** Resets both simulators: destination data and counters, provider counters and logs. */
-async function reset(simulators: SimulatorProcess): Promise<void> {
+/**
+ * Resets both simulators (destination data and counters, provider counters and logs), then
+ * re-arms the source latency, as a remote API's round trip would add to every page.
+ */
+async function reset(simulators: SimulatorProcess, sourceLatencyMs = 0): Promise<void> {
   const { generic, destination } = simulators.description;
   await controlJSON(`${destination?.url ?? ''}/__control/reset`, {});
   await controlJSON(`${generic?.url ?? ''}/__control/reset`, { keepData: true });
+  if (sourceLatencyMs > 0) {
+    await controlJSON(`${generic?.url ?? ''}/__control/faults`, [
+      { type: 'latency', ms: sourceLatencyMs, method: 'GET' },
+    ]);
+  }
 }
 
 async function controlJSON<T>(url: string, post?: unknown): Promise<T> {

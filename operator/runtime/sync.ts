@@ -22,7 +22,7 @@ import { SyncError, resultClass, toSyncError } from './errors.ts';
 import type { RetryOptions } from './http/client.ts';
 import type { DeprecationNotice } from './http/headers.ts';
 import { getPath, isObject } from './json.ts';
-import { forEachBounded } from './pool.ts';
+import { forEachBounded, readAhead } from './pool.ts';
 import { createProvider, type Page, type Provider } from './providers/index.ts';
 import { connect, withDispatcher } from './connect.ts';
 import { replaceResultFile, type ResultBody } from './result.ts';
@@ -146,7 +146,8 @@ class SyncRun {
     const since = provider.incremental ? start.since : undefined;
     this.#highWater = since;
     if (start.page !== undefined && start.carry !== undefined) this.#resume(start.carry);
-    for await (const page of provider.pages({ cursor: start.page, since })) {
+    // The next page downloads while this one is written (readAhead): pages still commit in order.
+    for await (const page of readAhead(provider.pages({ cursor: start.page, since }))) {
       this.#throwIfInterrupted();
       await this.#handlePage(prepared, page);
       // The last page is committed by the final result; a kill before it redoes that page.
