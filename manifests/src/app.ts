@@ -176,14 +176,18 @@ export function renderChartFiles(): Map<string, string> {
   return files;
 }
 
-/** The chart's appVersion (Chart.yaml). */
+let appVersion: string | undefined;
+
+/** The chart's appVersion (Chart.yaml), read once. */
 export function chartAppVersion(): string {
+  if (appVersion !== undefined) return appVersion;
   const chart = parse(readFileSync(join(CHART_DIR, 'Chart.yaml'), 'utf8')) as {
     appVersion?: unknown;
   };
-  const version = chart.appVersion;
-  if (typeof version !== 'string') throw new Error('charts/tributary/Chart.yaml has no appVersion');
-  return version;
+  if (typeof chart.appVersion !== 'string')
+    throw new Error('charts/tributary/Chart.yaml has no appVersion');
+  appVersion = chart.appVersion;
+  return appVersion;
 }
 
 function yamlDocuments(objects: KubeObject[]): string {

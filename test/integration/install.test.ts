@@ -37,6 +37,11 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** Integrations in a new namespace that enforces the restricted Pod Security level. */
+async function fresh(prefix: string): Promise<Integrations> {
+  return new Integrations(client, await createNamespace(client, prefix, RESTRICTED));
+}
+
 async function kubectl(args: string[], input?: string) {
   const result = await client.kubectl(args, input === undefined ? {} : { input });
   expect(result.code, `kubectl ${args.join(' ')}\n${result.stderr}`).toBe(0);
@@ -164,8 +169,6 @@ describe('the Helm chart', () => {
 
 describe('a Helm release watching some namespaces', () => {
   it('has Roles only there, and its operator reconciles there with exactly them', async () => {
-    const fresh = async (prefix: string) =>
-      new Integrations(client, await createNamespace(client, prefix, RESTRICTED));
     const [teamA, teamB, other] = [await fresh('team'), await fresh('team'), await fresh('other')];
     const release = `scoped-${randomBytes(2).toString('hex')}`;
     const namespace = await createNamespace(client, `${release}-system`, RESTRICTED);
@@ -214,10 +217,7 @@ describe('the operator, run as the installed ServiceAccount', () => {
     await waitFor('the operator to be ready', async () =>
       (await operator?.get('/readyz'))?.status === 200 ? true : undefined,
     );
-    const integrations = new Integrations(
-      client,
-      await createNamespace(client, 'install', RESTRICTED),
-    );
+    const integrations = await fresh('install');
     await integrations.create('orders', { read: 3 });
     const ready = await integrations.waitForCondition('orders', 'Ready', 'True', 'Succeeded');
     expect(ready.message).toContain('read 3');
@@ -227,8 +227,6 @@ describe('the operator, run as the installed ServiceAccount', () => {
   });
 
   it('watches only the namespaces it is given (WATCH_NAMESPACE=a,b)', async () => {
-    const fresh = async (prefix: string) =>
-      new Integrations(client, await createNamespace(client, prefix, RESTRICTED));
     const a = await fresh('watched');
     const b = await fresh('watched');
     const other = await fresh('unwatched');

@@ -13,9 +13,13 @@ function plan(status: IntegrationStatus): Plan {
   return { status, prune: [], events: [], missed: 0, finished: [] };
 }
 
-async function sunsetSeries(registry: Registry): Promise<{ labels: object; value: number }[]> {
-  const metric = registry.getSingleMetric(SUNSET);
-  if (metric === undefined) throw new Error(`${SUNSET} is not registered`);
+/** The series of metric `name`: labels and value. Throws when it is not registered. */
+async function series(
+  registry: Registry,
+  name: string,
+): Promise<{ labels: object; value: number }[]> {
+  const metric = registry.getSingleMetric(name);
+  if (metric === undefined) throw new Error(`${name} is not registered`);
   return (await metric.get()).values.map(({ labels, value }) => ({ labels, value }));
 }
 
@@ -27,7 +31,7 @@ describe('IntegrationMetrics: the announced sunset', () => {
       integration,
       plan({ deprecation: { message: 'v1 is deprecated', sunset: '2026-07-01T00:00:00Z' } }),
     );
-    expect(await sunsetSeries(registry)).toEqual([
+    expect(await series(registry, SUNSET)).toEqual([
       { labels: { namespace: NAMESPACE, name: NAME }, value: Date.UTC(2026, 6, 1) / 1000 },
     ]);
   });
@@ -43,7 +47,7 @@ describe('IntegrationMetrics: the announced sunset', () => {
       plan({ deprecation: { message: 'deprecated', sunset: '2026-07-01T00:00:00Z' } }),
     );
     metrics.observe(integration, plan(status));
-    expect(await sunsetSeries(registry)).toEqual([]);
+    expect(await series(registry, SUNSET)).toEqual([]);
   });
 
   it('drops the series of a deleted Integration', async () => {
@@ -54,18 +58,13 @@ describe('IntegrationMetrics: the announced sunset', () => {
       plan({ deprecation: { message: 'deprecated', sunset: '2026-07-01T00:00:00Z' } }),
     );
     metrics.forget(NAMESPACE, NAME);
-    expect(await sunsetSeries(registry)).toEqual([]);
+    expect(await series(registry, SUNSET)).toEqual([]);
   });
 });
 
 describe('IntegrationMetrics: drift and conditions', () => {
   const DRIFT = 'tributary_drift_records';
   const CONDITION = 'tributary_integration_condition';
-  const series = async (registry: Registry, name: string) =>
-    ((await registry.getSingleMetric(name)?.get())?.values ?? []).map(({ labels, value }) => ({
-      labels,
-      value,
-    }));
 
   it('exports the last drift check by type, and drops it when status has none', async () => {
     const registry = new Registry();
