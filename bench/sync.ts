@@ -11,7 +11,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { resolvePolicy } from '../operator/api/index.ts';
-import { RUN_VERSION, RunEnv, type RunInput } from '../operator/controller/plan/run-contract.ts';
+import { RUN_VERSION, RunEnv, type RunInput } from '../operator/api/run-input.ts';
 import {
   runMeasuredChild,
   startSimulatorProcess,

@@ -6,10 +6,10 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseAllDocuments } from 'yaml';
-import { namespaceList } from './controller/watch-namespaces.ts';
+import { namespaceList } from './controller/machinery/namespaces.ts';
 import { KubeConfig } from '@kubernetes/client-node';
 import { validateIntegration, validateReconcilePolicy } from './api/index.ts';
-import { createLogger } from './controller/machinery/logger.ts';
+import { createLogger } from './lib/log.ts';
 import { runOperator } from './controller/operator.ts';
 import { runJobAsync } from './runtime/run.ts';
 

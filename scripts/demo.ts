@@ -11,10 +11,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import type { IntegrationStatus } from '../operator/api/index.ts';
-import { startCluster, type Cluster } from '../test/cluster/cluster.ts';
-import { defaultImages } from '../test/cluster/images.ts';
-import { installOperator, OperatorProcess } from '../test/cluster/operator.ts';
-import { startSimulators, type RunningSimulators } from '../test/simulators/index.ts';
+import { startCluster, type Cluster } from '../dev/cluster/cluster.ts';
+import { defaultImages } from '../dev/cluster/images.ts';
+import { installOperator, OperatorProcess } from '../dev/cluster/operator.ts';
+import { startSimulators, type RunningSimulators } from '../dev/simulators/index.ts';
 
 const NAMESPACE = 'demo';
 const { values } = parseArgs({

@@ -19,5 +19,5 @@ if ! command -v lua5.1 >/dev/null; then
     { "${SUDO[@]}" apt-get update && "${SUDO[@]}" apt-get install -y --no-install-recommends lua5.1; }
 fi
 
-bash "$ROOT/test/cluster/build.sh"
+bash "$ROOT/dev/cluster/build.sh"
 bash "$ROOT/test/tools/build.sh"

@@ -93,16 +93,16 @@ export interface SimulatorProcess {
   stop(): Promise<void>;
 }
 
-/** The JSON line `test/simulators/cli.ts` prints. */
+/** The JSON line `dev/simulators/cli.ts` prints. */
 export interface SimulatorsLine {
   generic?: { url: string; paths: string[]; auth: { type: string; token?: string } };
   destination?: { url: string; token?: string };
   [name: string]: unknown;
 }
 
-/** Starts `node test/simulators/cli.ts ...flags` and waits for its description line. */
+/** Starts `node dev/simulators/cli.ts ...flags` and waits for its description line. */
 export async function startSimulatorProcess(flags: string[]): Promise<SimulatorProcess> {
-  const child = spawn(process.execPath, ['test/simulators/cli.ts', ...flags], {
+  const child = spawn(process.execPath, ['dev/simulators/cli.ts', ...flags], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -7,3 +7,4 @@ export * from './integration.ts';
 export * from './policy.ts';
 export * from './validate.ts';
 export * from './result.ts';
+export * from './run-input.ts';

@@ -7,13 +7,14 @@ import { hostname } from 'node:os';
 import type { KubeConfig, KubernetesObject, V1Job, V1Pod } from '@kubernetes/client-node';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { GROUP, VERSION } from '../api/index.ts';
-import { systemClock, type Clock } from './machinery/clock.ts';
+import { joinKey, objectKey } from '../lib/key.ts';
+import { systemClock, type Clock } from '../lib/clock.ts';
 import { Controller } from './machinery/controller.ts';
 import { Informer } from './machinery/informer.ts';
 import { InformerSet, type Cache } from './machinery/informer-set.ts';
 import { LeaderElector } from './machinery/leader.ts';
 import { KubeLeaseStore } from './machinery/lease.ts';
-import type { Log } from './machinery/logger.ts';
+import type { Log } from '../lib/log.ts';
 import { ControllerMetrics } from './machinery/metrics.ts';
 import { WorkQueue } from './machinery/queue.ts';
 import { HealthServer } from './machinery/server.ts';
@@ -121,7 +122,7 @@ export async function runOperator(options: OperatorOptions, signal: AbortSignal)
       {
         policy: (namespace, name) => caches.policies.get(namespace, name),
         usedBy: (namespace, name) =>
-          caches.integrations.byIndex(BY_POLICY, `${namespace}/${name}`).length,
+          caches.integrations.byIndex(BY_POLICY, joinKey(namespace, name)).length,
         updateStatus: policyStatusWriter(kubeConfig),
       },
       clock,
@@ -142,8 +143,8 @@ export async function runOperator(options: OperatorOptions, signal: AbortSignal)
   const runControllers = async (leading: AbortSignal) => {
     await Promise.all(Object.values(caches).map((cache) => cache.waitForSync()));
     log.info('caches synced; controllers starting');
-    for (const object of caches.integrations.list()) queues.integrations.add(keyOf(object));
-    for (const object of caches.policies.list()) queues.policies.add(keyOf(object));
+    for (const object of caches.integrations.list()) queues.integrations.add(objectKey(object));
+    for (const object of caches.policies.list()) queues.policies.add(objectKey(object));
     await Promise.all([integrationController.start(leading), policyController.start(leading)]);
   };
 
@@ -214,7 +215,7 @@ function wireEvents(
 ): void {
   const policyOf = (object: KubernetesObject) => {
     const ref = (object as { spec?: { policyRef?: { name?: string } } }).spec?.policyRef?.name;
-    return ref === undefined ? [] : [`${object.metadata?.namespace ?? ''}/${ref}`];
+    return ref === undefined ? [] : [joinKey(object.metadata?.namespace, ref)];
   };
   caches.integrations.addIndex(BY_POLICY, policyOf);
   caches.integrations.addIndex(BY_UID, (object) =>
@@ -222,7 +223,7 @@ function wireEvents(
   );
 
   const integrationChanged = (object: KubernetesObject) => {
-    queues.integrations.add(keyOf(object));
+    queues.integrations.add(objectKey(object));
     for (const policy of policyOf(object)) queues.policies.add(policy);
   };
   caches.integrations.addHandlers({
@@ -235,10 +236,10 @@ function wireEvents(
   });
 
   const policyChanged = (object: KubernetesObject) => {
-    const key = keyOf(object);
+    const key = objectKey(object);
     queues.policies.add(key);
     for (const integration of caches.integrations.byIndex(BY_POLICY, key)) {
-      queues.integrations.add(keyOf(integration));
+      queues.integrations.add(objectKey(integration));
     }
   };
   caches.policies.addHandlers({
@@ -253,7 +254,7 @@ function wireEvents(
     const uid = object.metadata?.labels?.[JobLabel.IntegrationUID];
     if (uid === undefined) return;
     for (const integration of caches.integrations.byIndex(BY_UID, uid)) {
-      queues.integrations.add(keyOf(integration));
+      queues.integrations.add(objectKey(integration));
     }
   };
   for (const cache of [caches.jobs, caches.pods] as Cache<V1Job | V1Pod>[]) {
@@ -288,8 +289,4 @@ function withFaults(
     return outcome;
   };
   return writes;
-}
-
-function keyOf(object: KubernetesObject): string {
-  return `${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`;
 }

@@ -5,8 +5,8 @@
  */
 import type { Dispatcher } from 'undici';
 import { parseDuration, type RunKind } from '../api/index.ts';
-import { systemClock, type Clock } from '../controller/machinery/clock.ts';
-import type { RunInput } from '../controller/plan/run-contract.ts';
+import { systemClock, type Clock } from '../lib/clock.ts';
+import type { RunInput } from '../api/run-input.ts';
 import { SyncError } from './errors.ts';
 import { authHeaders } from './http/auth.ts';
 import { HttpClient, createAgent } from './http/client.ts';

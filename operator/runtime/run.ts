@@ -4,14 +4,9 @@
  * system; `sync` runs the engine ({@link runSync}); `drift-check` compares the two systems
  * ({@link runDriftCheck}).
  */
-import type { Log } from '../controller/machinery/logger.ts';
-import { createLogger } from '../controller/machinery/logger.ts';
-import {
-  RESULT_PATH,
-  RunEnv,
-  parseRunInput,
-  type RunInput,
-} from '../controller/plan/run-contract.ts';
+import type { Log } from '../lib/log.ts';
+import { createLogger } from '../lib/log.ts';
+import { RESULT_PATH, RunEnv, parseRunInput, type RunInput } from '../api/run-input.ts';
 import { EXIT_RETRYABLE } from '../api/index.ts';
 import { runDriftCheck, type DriftOptions } from './drift/check.ts';
 import { exitCodeOf, writeResult } from './result.ts';

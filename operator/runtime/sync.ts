@@ -7,9 +7,9 @@
  * read is written, unchanged, quarantined with a reason, or the checkpoint stays before it.
  */
 import type { Dispatcher } from 'undici';
-import type { Clock } from '../controller/machinery/clock.ts';
-import type { Log } from '../controller/machinery/logger.ts';
-import type { RunInput } from '../controller/plan/run-contract.ts';
+import type { Clock } from '../lib/clock.ts';
+import type { Log } from '../lib/log.ts';
+import type { RunInput } from '../api/run-input.ts';
 import {
   decodeCheckpoint,
   encodeCheckpoint,

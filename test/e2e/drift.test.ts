@@ -6,11 +6,11 @@
 import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DRIFT_CHECK_REQUESTED_ANNOTATION } from '../../operator/api/index.ts';
-import { installOperator, OperatorProcess } from '../cluster/operator.ts';
-import { waitFor } from '../cluster/processes.ts';
-import { Integrations } from '../integration/integration-support.ts';
-import { cluster, createNamespace, deleteNamespaces, RESTRICTED } from '../integration/support.ts';
-import { startSimulators, type RunningSimulators } from '../simulators/index.ts';
+import { installOperator, OperatorProcess } from '../../dev/cluster/operator.ts';
+import { waitFor } from '../../dev/cluster/processes.ts';
+import { Integrations } from '../support/integrations.ts';
+import { cluster, createNamespace, deleteNamespaces, RESTRICTED } from '../support/cluster.ts';
+import { startSimulators, type RunningSimulators } from '../../dev/simulators/index.ts';
 
 const client = cluster();
 const core = client.kubeConfig.makeApiClient(CoreV1Api);

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { INVALID_CASES } from '../fixtures/invalid-objects.ts';
 import { ROOT, exampleDocuments } from '../fixtures/manifests.ts';
-import { cluster, createNamespace } from './support.ts';
+import { cluster, createNamespace } from '../support/cluster.ts';
 
 const client = cluster();
 const crdDir = join(ROOT, 'crds');

@@ -13,12 +13,12 @@ import { AppsV1Api, CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { CHART_DIR, OPERATOR_NAMESPACE, RELEASE } from '../../manifests/src/app.ts';
-import { waitFor } from '../cluster/processes.ts';
-import { OperatorProcess } from '../cluster/operator.ts';
+import { waitFor } from '../../dev/cluster/processes.ts';
+import { OperatorProcess } from '../../dev/cluster/operator.ts';
 import { ROOT } from '../fixtures/manifests.ts';
 import { runTool } from '../tools/tools.ts';
-import { Integrations } from './integration-support.ts';
-import { cluster, createNamespace, deleteNamespaces, RESTRICTED } from './support.ts';
+import { Integrations } from '../support/integrations.ts';
+import { cluster, createNamespace, deleteNamespaces, RESTRICTED } from '../support/cluster.ts';
 
 const client = cluster();
 const apps = client.kubeConfig.makeApiClient(AppsV1Api);

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { BatchV1Api, CoreV1Api, type V1Job } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { TEST_NODE_IMAGE } from '../cluster/images.ts';
-import { waitFor } from '../cluster/processes.ts';
-import { ProcessNode } from '../cluster/process-node.ts';
-import { cluster, createNamespace } from './support.ts';
+import { TEST_NODE_IMAGE } from '../../dev/cluster/images.ts';
+import { waitFor } from '../../dev/cluster/processes.ts';
+import { ProcessNode } from '../../dev/cluster/process-node.ts';
+import { cluster, createNamespace } from '../support/cluster.ts';
 
 const client = cluster();
 const batch = client.kubeConfig.makeApiClient(BatchV1Api);

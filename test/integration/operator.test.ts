@@ -2,10 +2,10 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SYNC_REQUESTED_ANNOTATION } from '../../operator/api/index.ts';
 import { JobAnnotation } from '../../operator/controller/plan/job.ts';
-import { waitFor } from '../cluster/processes.ts';
-import { Integrations } from './integration-support.ts';
-import { installOperator, OperatorProcess } from '../cluster/operator.ts';
-import { cluster, createNamespace, deleteNamespaces } from './support.ts';
+import { waitFor } from '../../dev/cluster/processes.ts';
+import { Integrations } from '../support/integrations.ts';
+import { installOperator, OperatorProcess } from '../../dev/cluster/operator.ts';
+import { cluster, createNamespace, deleteNamespaces } from '../support/cluster.ts';
 
 const client = cluster();
 const core = client.kubeConfig.makeApiClient(CoreV1Api);

@@ -1,7 +1,7 @@
 import { CoreV1Api, type V1Pod, type V1PodSpec } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { TEST_NODE_IMAGE } from '../cluster/images.ts';
-import { cluster, createNamespace } from './support.ts';
+import { TEST_NODE_IMAGE } from '../../dev/cluster/images.ts';
+import { cluster, createNamespace } from '../support/cluster.ts';
 
 const client = cluster();
 const core = client.kubeConfig.makeApiClient(CoreV1Api);

@@ -1,6 +1,6 @@
 import { CoreV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cluster, createNamespace } from './support.ts';
+import { cluster, createNamespace } from '../support/cluster.ts';
 
 const client = cluster();
 let namespace: string;

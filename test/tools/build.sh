@@ -45,8 +45,8 @@ if all_present; then
   exit 0
 fi
 
-# shellcheck source=../cluster/go-build.sh
-source "$SCRIPT_DIR/../cluster/go-build.sh"
+# shellcheck source=../../dev/cluster/go-build.sh
+source "$SCRIPT_DIR/../../dev/cluster/go-build.sh"
 # The cache is keyed by the versions above; refuse to build if a go.mod says otherwise.
 require_version "$SCRIPT_DIR/helm" helm.sh/helm/v3 "$HELM_VERSION"
 require_version "$SCRIPT_DIR/prometheus" github.com/prometheus/prometheus "$PROMETHEUS_VERSION"

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { cacheRoot, parseEnvFile } from '../cluster/binaries.ts';
+import { cacheRoot, parseEnvFile } from '../../dev/cluster/binaries.ts';
 
 /** The tools tests can run. */
 export type ToolName = 'helm' | 'promtool' | 'kstatus' | 'lua';

@@ -10,7 +10,8 @@ import {
   type RunRecord,
 } from '../../api/index.ts';
 import { nextAttempt } from '../plan/backoff.ts';
-import { planSchedule, rfc3339, type SchedulePlan } from '../plan/schedule.ts';
+import { floorSecond, rfc3339 } from '../../lib/time.ts';
+import { planSchedule, type SchedulePlan } from '../plan/schedule.ts';
 import type { ObservedRun } from './runs.ts';
 
 /** The facts a decision is taken from. */
@@ -90,7 +91,7 @@ export function decide(input: DecisionInput): Decision | Blocked {
   if (input.lastScheduled === undefined) {
     // A new Integration syncs at once whatever its trigger, so a nightly cron schedule proves
     // its configuration today instead of showing "waiting" until tonight.
-    const createdAt = new Date(Math.floor(input.createdAt.getTime() / 1000) * 1000);
+    const createdAt = new Date(floorSecond(input.createdAt));
     return dueRun(
       input,
       base,
@@ -104,7 +105,7 @@ export function decide(input: DecisionInput): Decision | Blocked {
 
 /** A sync request annotation or a spec change after a stall starts a run now. */
 function pendingRequest(input: DecisionInput): Decision['start'] | undefined {
-  const now = new Date(Math.floor(input.now.getTime() / 1000) * 1000);
+  const now = new Date(floorSecond(input.now));
   const requested = input.annotations[SYNC_REQUESTED_ANNOTATION];
   if (requested !== undefined && requested !== input.lastHandledSyncRequest) {
     return { dueTime: now, attempt: 1, why: 'Requested' };

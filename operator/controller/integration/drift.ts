@@ -5,6 +5,7 @@
  * destination that a sync is still writing. Pure.
  */
 import { DRIFT_CHECK_REQUESTED_ANNOTATION, Reason, type EffectivePolicy } from '../../api/index.ts';
+import { floorSecond } from '../../lib/time.ts';
 import { planSchedule } from '../plan/schedule.ts';
 import type { Blocked } from './decide.ts';
 
@@ -55,7 +56,7 @@ export function decideDrift(input: DriftInput): DriftDecision {
   if (input.suspended || input.busy) return base;
   const requested = input.annotations[DRIFT_CHECK_REQUESTED_ANNOTATION];
   if (requested !== undefined && requested !== input.lastHandledRequest) {
-    const now = new Date(Math.floor(input.now.getTime() / 1000) * 1000);
+    const now = new Date(floorSecond(input.now));
     return {
       ...base,
       start: { dueTime: now, why: 'Requested' },

@@ -15,12 +15,13 @@ import {
 } from '@kubernetes/client-node';
 import { fetch } from 'undici';
 import { GROUP, VERSION, type IntegrationStatus } from '../../api/index.ts';
+import { joinKey } from '../../lib/key.ts';
 import { isApiStatus, toApiError } from '../machinery/errors.ts';
 import { statusError } from '../machinery/transport.ts';
 import type { Cache } from '../machinery/informer-set.ts';
-import type { Log } from '../machinery/logger.ts';
+import type { Log } from '../../lib/log.ts';
 import { JobLabel } from '../plan/job.ts';
-import { statusWriter } from '../status-writer.ts';
+import { statusWriter } from '../machinery/status-writer.ts';
 import type { PlannedEvent } from './plan.ts';
 import type { IntegrationReads, IntegrationWrites, ObjectRef } from './ports.ts';
 
@@ -45,7 +46,7 @@ export function addIndexes(caches: IntegrationCaches): void {
   });
   caches.pods.addIndex(BY_JOB, (pod) => {
     const job = pod.metadata?.labels?.['job-name'];
-    return job === undefined ? [] : [`${pod.metadata?.namespace ?? ''}/${job}`];
+    return job === undefined ? [] : [joinKey(pod.metadata?.namespace, job)];
   });
 }
 
@@ -73,7 +74,7 @@ export class KubeIntegrationReads implements IntegrationReads {
   }
 
   podsOf(namespace: string, jobName: string): V1Pod[] {
-    return this.#caches.pods.byIndex(BY_JOB, `${namespace}/${jobName}`);
+    return this.#caches.pods.byIndex(BY_JOB, joinKey(namespace, jobName));
   }
 
   /** A metadata-only GET: the Secret's data never reaches this process. */

@@ -12,7 +12,8 @@ import {
   type RunRecord,
 } from '../../api/index.ts';
 import { jobName } from '../plan/job-name.ts';
-import { delayUntil, rfc3339 } from '../plan/schedule.ts';
+import { rfc3339 } from '../../lib/time.ts';
+import { delayUntil } from '../plan/schedule.ts';
 import { decide, type Blocked, type Decision } from './decide.ts';
 import { decideDrift, type DriftDecision, type DriftInput } from './drift.ts';
 import type { ObservedRun } from './runs.ts';

@@ -4,6 +4,7 @@
  */
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import type { IntegrationStatus } from '../../api/index.ts';
+import type { ReconcileContext } from '../machinery/controller.ts';
 import type { PlannedEvent } from './plan.ts';
 
 /** A namespaced object the reconciler refers to. */
@@ -25,19 +26,22 @@ export interface IntegrationReads {
   /** Pods of a run Job. */
   podsOf(namespace: string, jobName: string): V1Pod[];
   /** Whether a Secret exists: a metadata-only GET, the operator never reads Secret values. */
-  secretExists(namespace: string, name: string): Promise<boolean>;
+  secretExists(namespace: string, name: string, ctx: ReconcileContext): Promise<boolean>;
 }
 
-/** Writes to the API server. Each either succeeds or throws a machinery ApiError. */
+/**
+ * Writes to the API server. Each either succeeds or throws a machinery ApiError; each passes
+ * `ctx.signal` on and has a timeout of its own.
+ */
 export interface IntegrationWrites {
   /** Creates a Job; `exists` when a Job of that name already exists (the name is the lock). */
-  createJob(job: V1Job): Promise<'created' | 'exists'>;
+  createJob(job: V1Job, ctx: ReconcileContext): Promise<'created' | 'exists'>;
   /** Deletes a Job and, in the background, its pods. NotFound is success. */
-  deleteJob(namespace: string, name: string): Promise<void>;
+  deleteJob(namespace: string, name: string, ctx: ReconcileContext): Promise<void>;
   /** Reads a Job straight from the API server (to adopt after AlreadyExists). */
-  getJob(namespace: string, name: string): Promise<V1Job | undefined>;
+  getJob(namespace: string, name: string, ctx: ReconcileContext): Promise<V1Job | undefined>;
   /** Replaces the status subresource; a stale resourceVersion throws a 409 ApiError. */
-  updateStatus(object: ObjectRef, status: IntegrationStatus): Promise<void>;
+  updateStatus(object: ObjectRef, status: IntegrationStatus, ctx: ReconcileContext): Promise<void>;
   /** Records an Event on the object. Failures are logged, never fatal. */
-  recordEvent(object: ObjectRef, event: PlannedEvent): Promise<void>;
+  recordEvent(object: ObjectRef, event: PlannedEvent, ctx: ReconcileContext): Promise<void>;
 }

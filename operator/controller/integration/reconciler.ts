@@ -13,11 +13,11 @@ import {
   type EffectivePolicy,
   type IntegrationStatus,
 } from '../../api/index.ts';
-import type { Clock } from '../machinery/clock.ts';
-import type { ReconcileResult, Reconciler } from '../machinery/controller.ts';
+import type { Clock } from '../../lib/clock.ts';
+import type { ReconcileContext, ReconcileResult, Reconciler } from '../machinery/controller.ts';
 import { TerminalError } from '../machinery/errors.ts';
-import type { Log } from '../machinery/logger.ts';
-import { splitKey } from '../machinery/logger.ts';
+import type { Log } from '../../lib/log.ts';
+import { splitKey } from '../../lib/key.ts';
 import { setCondition } from '../plan/conditions.ts';
 import { buildJob, JobLabel } from '../plan/job.ts';
 import { JobAnnotation } from '../plan/job.ts';
@@ -50,7 +50,7 @@ export class IntegrationReconciler implements Reconciler {
   }
 
   /** One level-based reconcile of the Integration named by `key`. */
-  async reconcile(key: string): Promise<ReconcileResult> {
+  async reconcile(key: string, ctx: ReconcileContext): Promise<ReconcileResult> {
     const { namespace, name } = splitKey(key);
     const raw = this.#o.reads.integration(namespace, name);
     if (raw === undefined) {
@@ -61,7 +61,7 @@ export class IntegrationReconciler implements Reconciler {
     if (meta?.deletionTimestamp !== undefined) return {};
     const now = new Date(this.#o.clock.now());
     const parsed = validate(Integration, raw);
-    if (!parsed.ok) return this.#invalid(raw, parsed.errors, now);
+    if (!parsed.ok) return this.#invalid(raw, parsed.errors, now, ctx);
     const integration = parsed.value as StoredIntegration;
 
     const facts = {
@@ -75,10 +75,10 @@ export class IntegrationReconciler implements Reconciler {
     // while the Integration is stalled on one. Other reconciles (Job and pod events) skip it.
     let plan = planIntegration({ ...facts, missingSecrets: [] });
     if (plan.start !== undefined || stalledOnSecret(integration)) {
-      const missingSecrets = await this.#missingSecrets(integration);
+      const missingSecrets = await this.#missingSecrets(integration, ctx);
       if (missingSecrets.length > 0) plan = planIntegration({ ...facts, missingSecrets });
     }
-    await this.#apply(integration, plan, now);
+    await this.#apply(integration, plan, now, ctx);
     this.#o.metrics?.observe(integration, plan);
     return plan.requeueAfterMs === undefined ? {} : { requeueAfterMs: plan.requeueAfterMs };
   }
@@ -114,7 +114,7 @@ export class IntegrationReconciler implements Reconciler {
     return { ok: true, value: resolvePolicy(policySpec, integration.spec.overrides) };
   }
 
-  async #missingSecrets(integration: StoredIntegration): Promise<string[]> {
+  async #missingSecrets(integration: StoredIntegration, ctx: ReconcileContext): Promise<string[]> {
     const { namespace } = integration.metadata;
     const names = new Set(
       [
@@ -124,7 +124,7 @@ export class IntegrationReconciler implements Reconciler {
     );
     const missing: string[] = [];
     for (const name of names) {
-      if (!(await this.#o.reads.secretExists(namespace, name))) missing.push(`"${name}"`);
+      if (!(await this.#o.reads.secretExists(namespace, name, ctx))) missing.push(`"${name}"`);
     }
     return missing;
   }
@@ -137,17 +137,28 @@ export class IntegrationReconciler implements Reconciler {
     });
   }
 
-  async #apply(integration: StoredIntegration, plan: Plan, now: Date): Promise<void> {
+  async #apply(
+    integration: StoredIntegration,
+    plan: Plan,
+    now: Date,
+    ctx: ReconcileContext,
+  ): Promise<void> {
     const ref = objectRef(integration);
     const { writes } = this.#o;
-    if (plan.replace !== undefined) await writes.deleteJob(ref.namespace, plan.replace);
-    if (plan.start !== undefined) await this.#start(integration, plan, now);
-    if (!statusEqual(integration.status, plan.status)) await writes.updateStatus(ref, plan.status);
-    for (const jobName of plan.prune) await writes.deleteJob(ref.namespace, jobName);
-    for (const event of plan.events) await writes.recordEvent(ref, event);
+    if (plan.replace !== undefined) await writes.deleteJob(ref.namespace, plan.replace, ctx);
+    if (plan.start !== undefined) await this.#start(integration, plan, now, ctx);
+    if (!statusEqual(integration.status, plan.status))
+      await writes.updateStatus(ref, plan.status, ctx);
+    for (const jobName of plan.prune) await writes.deleteJob(ref.namespace, jobName, ctx);
+    for (const event of plan.events) await writes.recordEvent(ref, event, ctx);
   }
 
-  async #start(integration: StoredIntegration, plan: Plan, now: Date): Promise<void> {
+  async #start(
+    integration: StoredIntegration,
+    plan: Plan,
+    now: Date,
+    ctx: ReconcileContext,
+  ): Promise<void> {
     const start = plan.start;
     if (start === undefined) return;
     const job = buildJob({
@@ -159,29 +170,35 @@ export class IntegrationReconciler implements Reconciler {
       operatorImage: this.#o.operatorImage,
       checkpoint: plan.status.checkpoint?.cursor,
     });
-    const outcome = await this.#o.writes.createJob(job);
+    const outcome = await this.#o.writes.createJob(job, ctx);
     if (outcome === 'exists') {
       // The name is the lock: a Job of this name exists. Adopt it only if it is ours.
-      const existing = await this.#o.writes.getJob(integration.metadata.namespace, start.jobName);
+      const existing = await this.#o.writes.getJob(
+        integration.metadata.namespace,
+        start.jobName,
+        ctx,
+      );
       const owner = existing?.metadata?.labels?.[JobLabel.IntegrationUID];
       if (owner !== integration.metadata.uid) {
         throw new TerminalError(
           `Job ${start.jobName} exists and is not owned by this Integration; delete or rename it`,
         );
       }
-      this.#o.log.info({ job: start.jobName }, 'adopted existing run Job');
+      ctx.log.info({ job: start.jobName }, 'adopted existing run Job');
       return;
     }
     const due = Date.parse(job.metadata?.annotations?.[JobAnnotation.DueTime] ?? '');
     this.#o.metrics?.jobCreated(start.kind, now.getTime() - due);
-    this.#o.log.info(
-      { job: start.jobName, attempt: start.attempt, kind: start.kind },
-      'run started',
-    );
+    ctx.log.info({ job: start.jobName, attempt: start.attempt, kind: start.kind }, 'run started');
   }
 
   /** An object that fails validation after admission: Stalled/InvalidSpec, not a crash. */
-  async #invalid(raw: unknown, errors: string[], now: Date): Promise<ReconcileResult> {
+  async #invalid(
+    raw: unknown,
+    errors: string[],
+    now: Date,
+    ctx: ReconcileContext,
+  ): Promise<ReconcileResult> {
     const object = raw as {
       metadata: ObjectRef & { generation?: number };
       status?: IntegrationStatus;
@@ -208,12 +225,9 @@ export class IntegrationReconciler implements Reconciler {
     };
     this.#o.metrics?.observeConditions(object.metadata.namespace, object.metadata.name, conditions);
     if (!statusEqual(object.status, status)) {
-      await this.#o.writes.updateStatus(objectRef(object), status);
-      await this.#o.writes.recordEvent(objectRef(object), {
-        type: 'Warning',
-        reason: Reason.InvalidSpec,
-        message,
-      });
+      await this.#o.writes.updateStatus(objectRef(object), status, ctx);
+      const event = { type: 'Warning' as const, reason: Reason.InvalidSpec, message };
+      await this.#o.writes.recordEvent(objectRef(object), event, ctx);
     }
     return {};
   }

@@ -14,7 +14,7 @@ import {
   type RunResult,
 } from '../../api/index.ts';
 import { CONNECTOR_CONTAINER, JobAnnotation, JobLabel } from '../plan/job.ts';
-import { rfc3339 } from '../plan/schedule.ts';
+import { rfc3339 } from '../../lib/time.ts';
 
 /** One run of an Integration as observed through its Job and pod. */
 export interface ObservedRun {

@@ -2,9 +2,9 @@
  * The controller loop: N workers take keys from a {@link WorkQueue}, call the {@link Reconciler},
  * and turn its result or error into the queue action of the result contract (STYLE rule 3).
  */
-import type { Clock } from './clock.ts';
+import type { Clock } from '../../lib/clock.ts';
 import { isMachineryError } from './errors.ts';
-import { reconcileLogger, type Log } from './logger.ts';
+import { reconcileLogger, type Log } from '../../lib/log.ts';
 import type { ControllerMetrics, ReconcileOutcome } from './metrics.ts';
 import type { WorkQueue } from './queue.ts';
 
@@ -14,14 +14,22 @@ export interface ReconcileResult {
   requeueAfterMs?: number;
 }
 
+/** What one reconcile carries down to every call it makes. */
+export interface ReconcileContext {
+  /** The reconcile's child logger: `controller`, `namespace`, `name`, `reconcileID`. */
+  log: Log;
+  /** Aborts when shutdown gives up waiting for in-flight reconciles; API calls pass it on. */
+  signal: AbortSignal;
+}
+
 /**
  * The whole reconcile contract: return to finish (optionally requeue after a delay), throw to
  * retry with backoff, throw `TerminalError` to stop retrying, throw `WaitError` to retry after
- * its `retryAfterMs`. `key` is `namespace/name`; `signal` aborts when shutdown gives up waiting.
+ * its `retryAfterMs`. `key` is `namespace/name`.
  */
 export interface Reconciler {
   /** Makes the world match the object named `key`; NotFound means done. */
-  reconcile(key: string, signal: AbortSignal): Promise<ReconcileResult>;
+  reconcile(key: string, ctx: ReconcileContext): Promise<ReconcileResult>;
 }
 
 /** The queue action for one reconcile's ending: a pure function of its result or error. */
@@ -131,7 +139,8 @@ export class Controller {
     const startedMs = clock.now();
     let action: ReconcileAction;
     try {
-      action = decideAction({ result: await reconciler.reconcile(key, this.#abort.signal) });
+      const ctx = { log, signal: this.#abort.signal };
+      action = decideAction({ result: await reconciler.reconcile(key, ctx) });
     } catch (error) {
       action = decideAction({ error });
       logFailure(log, action.outcome, error, queue.numRequeues(key));

@@ -4,9 +4,10 @@
  * other failure with exponential backoff, and reports its health for `/readyz`.
  */
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
-import { type Clock, sleep } from './clock.ts';
+import { type Clock, sleep } from '../../lib/clock.ts';
+import { joinKey } from '../../lib/key.ts';
 import { ApiError } from './errors.ts';
-import type { Log } from './logger.ts';
+import type { Log } from '../../lib/log.ts';
 import type { ControllerMetrics } from './metrics.ts';
 import {
   applyWatchEvent,
@@ -16,7 +17,7 @@ import {
   type StoreEvent,
 } from './store.ts';
 import { KubeListWatch, type ListWatchTransport, type WatchEvent } from './transport.ts';
-import { backoffDelayMs } from './ratelimit.ts';
+import { backoffDelayMs } from '../../lib/ratelimit.ts';
 
 /** Pacing of watch retries; defaults follow client-go's reflector backoff manager. */
 export interface WatchRetryOptions {
@@ -178,7 +179,7 @@ export class Informer<T extends KubernetesObject> {
 
   /** The cached object `namespace/name` (namespace '' for cluster-scoped). */
   get(namespace: string, name: string): T | undefined {
-    return this.#store.getByKey(namespace === '' ? name : `${namespace}/${name}`);
+    return this.#store.getByKey(joinKey(namespace, name));
   }
 
   /** Cached objects, all or of one namespace. */

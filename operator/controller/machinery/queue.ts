@@ -3,13 +3,13 @@
  * one in-flight item per key, requeue-after timers, and per-item backoff plus an overall rate
  * limit for retries.
  */
-import type { Cancel, Clock } from './clock.ts';
+import type { Cancel, Clock } from '../../lib/clock.ts';
 import {
   backoffDelayMs,
   type BackoffOptions,
   TokenBucket,
   type TokenBucketOptions,
-} from './ratelimit.ts';
+} from '../../lib/ratelimit.ts';
 
 /** Observers of a {@link WorkQueue}, typically wired to {@link ControllerMetrics}. */
 export interface WorkQueueHooks {

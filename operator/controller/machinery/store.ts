@@ -3,6 +3,7 @@
  * functions that apply one watch event or diff a relist into the events handlers should see.
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
+import { objectKey } from '../../lib/key.ts';
 
 /** A change the informer reports to handlers (handlers only enqueue keys; STYLE rule 1). */
 export type StoreEvent<T> =
@@ -12,13 +13,6 @@ export type StoreEvent<T> =
 
 /** Computes the index values of an object (e.g. the Secret names an Integration refers to). */
 export type IndexFunc<T> = (object: T) => string[];
-
-/** The cache key of an object: `namespace/name`, or `name` when cluster-scoped. */
-export function objectKey(object: KubernetesObject): string {
-  const namespace = object.metadata?.namespace;
-  const name = object.metadata?.name ?? '';
-  return namespace === undefined || namespace === '' ? name : `${namespace}/${name}`;
-}
 
 /** An in-memory map of objects with named secondary indexes. */
 export class IndexedStore<T extends KubernetesObject> {

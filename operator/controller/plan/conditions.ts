@@ -5,7 +5,7 @@
  * then the others alphabetically) so that an unchanged status serializes identically.
  */
 import { ConditionType, type Condition, type Reason } from '../../api/index.ts';
-import { rfc3339 } from './schedule.ts';
+import { rfc3339 } from '../../lib/time.ts';
 
 /** What a caller decides about one condition; the helpers add the bookkeeping fields. */
 export interface ConditionChange {

@@ -22,8 +22,8 @@ import {
   type SecretKeyRef,
 } from '../../api/index.ts';
 import { integrationLabelValue, jobName } from './job-name.ts';
-import { RESULT_PATH, RUN_VERSION, RunEnv, type RunInput } from './run-contract.ts';
-import { rfc3339 } from './schedule.ts';
+import { RESULT_PATH, RUN_VERSION, RunEnv, type RunInput } from '../../api/run-input.ts';
+import { rfc3339 } from '../../lib/time.ts';
 
 /** Label keys set on every run Job and its pod; the reconciler selects Jobs by them. */
 export const JobLabel = {

@@ -23,6 +23,7 @@
 import { createHash } from 'node:crypto';
 import { CronExpressionParser, type CronExpression } from 'cron-parser';
 import { CRON_PATTERN, isKnownTimeZone, parseDuration, parsePercent } from '../../api/index.ts';
+import { floorSecond } from '../../lib/time.ts';
 
 const SECOND = 1000;
 const MINUTE = 60_000;
@@ -158,15 +159,6 @@ export function delayUntil(time: Date, now: Date): number {
 export function jitterFraction(uid: string): number {
   const digest = createHash('sha256').update(uid).digest();
   return digest.readUInt32BE(0) / 2 ** 32;
-}
-
-/** Formats a time as Kubernetes writes timestamps: RFC 3339 in UTC, whole seconds. */
-export function rfc3339(time: Date): string {
-  return new Date(floorSecond(time.getTime())).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
-function floorSecond(ms: number): number {
-  return Math.floor(ms / SECOND) * SECOND;
 }
 
 /** Interval due times: index 0 at the anchor, index k ≥ 1 at anchor + k·interval + offset. */

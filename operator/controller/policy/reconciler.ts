@@ -12,11 +12,11 @@ import {
   validate,
   type ReconcilePolicyStatus,
 } from '../../api/index.ts';
-import type { Clock } from '../machinery/clock.ts';
-import type { ReconcileResult, Reconciler } from '../machinery/controller.ts';
-import { splitKey } from '../machinery/logger.ts';
+import type { Clock } from '../../lib/clock.ts';
+import type { ReconcileContext, ReconcileResult, Reconciler } from '../machinery/controller.ts';
+import { splitKey } from '../../lib/key.ts';
 import { setCondition } from '../plan/conditions.ts';
-import { statusWriter } from '../status-writer.ts';
+import { statusWriter } from '../machinery/status-writer.ts';
 import { planSchedule } from '../plan/schedule.ts';
 
 /** Ports of the policy reconciler. */
@@ -29,6 +29,7 @@ export interface PolicyPorts {
   updateStatus(
     object: { namespace: string; name: string; resourceVersion?: string | undefined },
     status: ReconcilePolicyStatus,
+    ctx: ReconcileContext,
   ): Promise<void>;
 }
 
@@ -44,7 +45,7 @@ export class PolicyReconciler implements Reconciler {
   }
 
   /** Computes and, when it changed, writes the status of one policy. */
-  async reconcile(key: string): Promise<ReconcileResult> {
+  async reconcile(key: string, ctx: ReconcileContext): Promise<ReconcileResult> {
     const { namespace, name } = splitKey(key);
     const raw = this.#ports.policy(namespace, name);
     if (raw === undefined) return {};
@@ -79,6 +80,7 @@ export class PolicyReconciler implements Reconciler {
       await this.#ports.updateStatus(
         { namespace, name, resourceVersion: object.metadata.resourceVersion },
         status,
+        ctx,
       );
     }
     return {};

@@ -7,9 +7,9 @@
  * run's injected clock, classify malformed JSON bodies as retryable, and share one error family.
  */
 import { Agent, request, type Dispatcher } from 'undici';
-import { TokenBucket } from '../../controller/machinery/ratelimit.ts';
-import { sleep, type Clock } from '../../controller/machinery/clock.ts';
-import type { Log } from '../../controller/machinery/logger.ts';
+import { TokenBucket } from '../../lib/ratelimit.ts';
+import { sleep, type Clock } from '../../lib/clock.ts';
+import type { Log } from '../../lib/log.ts';
 import { SyncError, redact } from '../errors.ts';
 import { classifyFailure, classifyStatus } from './classify.ts';
 import {

@@ -4,7 +4,7 @@
  * `X-Shopify-Access-Token`, incremental via `updated_at_min`, and pacing from
  * `X-Shopify-Shop-Api-Call-Limit` so the shared leaky bucket is not run dry.
  */
-import { sleep } from '../../controller/machinery/clock.ts';
+import { sleep } from '../../lib/clock.ts';
 import { SyncError } from '../errors.ts';
 import { isObject, joinURL } from '../json.ts';
 import { describeRequest } from '../http/client.ts';

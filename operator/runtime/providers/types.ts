@@ -1,5 +1,5 @@
 /** The contract every source provider implements: an async generator of pages. */
-import type { Clock } from '../../controller/machinery/clock.ts';
+import type { Clock } from '../../lib/clock.ts';
 import type { z } from 'zod';
 import type { Source as SourceSchema } from '../../api/index.ts';
 import type { HttpClient } from '../http/client.ts';

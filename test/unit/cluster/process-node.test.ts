@@ -2,22 +2,26 @@
    client-node models are plain data classes; fixtures are object literals, as the API sends. */
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { containerEnvironment, fieldValue } from '../../cluster/process-node/env.ts';
-import { expand } from '../../cluster/process-node/expansion.ts';
-import { containerArgv, imageRepository, imageTable } from '../../cluster/process-node/images.ts';
+import { containerEnvironment, fieldValue } from '../../../dev/cluster/process-node/env.ts';
+import { expand } from '../../../dev/cluster/process-node/expansion.ts';
+import {
+  containerArgv,
+  imageRepository,
+  imageTable,
+} from '../../../dev/cluster/process-node/images.ts';
 import {
   podReferences,
   type ObjectData,
   type PodObjects,
-} from '../../cluster/process-node/objects.ts';
+} from '../../../dev/cluster/process-node/objects.ts';
 import {
   containerRelocations,
   podDirectory,
   relocate,
   workingDirectory,
-} from '../../cluster/process-node/paths.ts';
-import { planContainers, type PodHost } from '../../cluster/process-node/prepare.ts';
-import { StartProblem } from '../../cluster/process-node/problems.ts';
+} from '../../../dev/cluster/process-node/paths.ts';
+import { planContainers, type PodHost } from '../../../dev/cluster/process-node/prepare.ts';
+import { StartProblem } from '../../../dev/cluster/process-node/problems.ts';
 import {
   abandonWaiting,
   exitCodeOf,
@@ -25,9 +29,9 @@ import {
   podStatus,
   type ContainerState,
   type PodView,
-} from '../../cluster/process-node/status.ts';
-import { tailLog, terminationMessage } from '../../cluster/process-node/termination.ts';
-import { volumeFiles } from '../../cluster/process-node/volumes.ts';
+} from '../../../dev/cluster/process-node/status.ts';
+import { tailLog, terminationMessage } from '../../../dev/cluster/process-node/termination.ts';
+import { volumeFiles } from '../../../dev/cluster/process-node/volumes.ts';
 
 const POD_DIR = '/work/pods/ns/run-abcdef12';
 const T0 = new Date('2025-01-01T00:00:00Z');

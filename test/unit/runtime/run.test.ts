@@ -8,7 +8,7 @@ import {
   parseRunResult,
   type RunResult,
 } from '../../../operator/api/index.ts';
-import { RunEnv } from '../../../operator/controller/plan/run-contract.ts';
+import { RunEnv } from '../../../operator/api/run-input.ts';
 import { replaceResultFile } from '../../../operator/runtime/result.ts';
 import { runJob, runJobAsync } from '../../../operator/runtime/run.ts';
 import { runInput, sendJSON, silentLog, startServer, type TestServer } from './support.ts';

@@ -3,9 +3,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { resolvePolicy } from '../../../operator/api/index.ts';
-import type { Clock } from '../../../operator/controller/machinery/clock.ts';
-import type { Log } from '../../../operator/controller/machinery/logger.ts';
-import { RUN_VERSION, type RunInput } from '../../../operator/controller/plan/run-contract.ts';
+import type { Clock } from '../../../operator/lib/clock.ts';
+import type { Log } from '../../../operator/lib/log.ts';
+import { RUN_VERSION, type RunInput } from '../../../operator/api/run-input.ts';
 
 /** One request as the server saw it. */
 export interface SeenRequest {

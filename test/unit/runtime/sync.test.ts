@@ -8,7 +8,7 @@ import {
   parseRunResult,
   type RunResult,
 } from '../../../operator/api/index.ts';
-import type { RunInput } from '../../../operator/controller/plan/run-contract.ts';
+import type { RunInput } from '../../../operator/api/run-input.ts';
 import { idempotencyKey, recordVersion } from '../../../operator/runtime/destination.ts';
 import { exitCodeOf } from '../../../operator/runtime/result.ts';
 import { runSync, type SyncOptions } from '../../../operator/runtime/sync.ts';

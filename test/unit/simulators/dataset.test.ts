@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Dataset } from '../../simulators/dataset.ts';
+import { Dataset } from '../../../dev/simulators/dataset.ts';
 
 describe('Dataset', () => {
   it('generates the same records from the same seed and different ones from another', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DestinationSimulator } from '../../simulators/destination.ts';
+import { DestinationSimulator } from '../../../dev/simulators/destination.ts';
 import { call, control, field, started } from './support.ts';
 
 function put(base: string, id: string, body: Record<string, unknown>, key?: string) {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parseLinks } from '../../simulators/link.ts';
-import { ShopifySimulator } from '../../simulators/shopify.ts';
-import { StripeSimulator } from '../../simulators/stripe.ts';
+import { parseLinks } from '../../../dev/simulators/link.ts';
+import { ShopifySimulator } from '../../../dev/simulators/shopify.ts';
+import { StripeSimulator } from '../../../dev/simulators/stripe.ts';
 import { call, control, field, started } from './support.ts';
 
 const auth = { authorization: 'Bearer sk_test_tributary' };

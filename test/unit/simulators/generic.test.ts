@@ -3,8 +3,8 @@ import {
   GenericSimulator,
   type GenericAuth,
   type GenericSimulatorOptions,
-} from '../../simulators/generic.ts';
-import { linkWithRel } from '../../simulators/link.ts';
+} from '../../../dev/simulators/generic.ts';
+import { linkWithRel } from '../../../dev/simulators/link.ts';
 import { call, started, type Seen } from './support.ts';
 
 function at(body: unknown, path: string): unknown {

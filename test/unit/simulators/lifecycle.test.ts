@@ -2,9 +2,9 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
-import { startSimulators, type SimulatorsDescription } from '../../simulators/index.ts';
-import { formatLinks, parseLinks } from '../../simulators/link.ts';
-import { StripeSimulator } from '../../simulators/stripe.ts';
+import { startSimulators, type SimulatorsDescription } from '../../../dev/simulators/index.ts';
+import { formatLinks, parseLinks } from '../../../dev/simulators/link.ts';
+import { StripeSimulator } from '../../../dev/simulators/stripe.ts';
 import { call } from './support.ts';
 
 describe('simulator lifecycle', () => {
@@ -56,7 +56,7 @@ describe('cli', () => {
   it('prints one JSON line with the base URLs and exits on SIGTERM', async () => {
     const child = spawn(
       process.execPath,
-      ['test/simulators/cli.ts', '--stripe', '--generic', '--records', '7'],
+      ['dev/simulators/cli.ts', '--stripe', '--generic', '--records', '7'],
       {
         stdio: ['ignore', 'pipe', 'inherit'],
       },

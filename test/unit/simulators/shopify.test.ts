@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { linkWithRel, parseLinks } from '../../simulators/link.ts';
-import { ShopifySimulator, shopifyIdBase } from '../../simulators/shopify.ts';
+import { linkWithRel, parseLinks } from '../../../dev/simulators/link.ts';
+import { ShopifySimulator, shopifyIdBase } from '../../../dev/simulators/shopify.ts';
 import { call, field, ids, started } from './support.ts';
 
 const auth = { 'x-shopify-access-token': 'shpat_tributary' };

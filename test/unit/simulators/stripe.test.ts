@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Dataset } from '../../simulators/dataset.ts';
-import { StripeSimulator } from '../../simulators/stripe.ts';
+import { Dataset } from '../../../dev/simulators/dataset.ts';
+import { StripeSimulator } from '../../../dev/simulators/stripe.ts';
 import { call, field, ids, started } from './support.ts';
 
 const auth = { authorization: 'Bearer sk_test_tributary' };

@@ -3,7 +3,7 @@
  * HTTP helpers that return what a client sees.
  */
 import { afterEach } from 'vitest';
-import type { SimulatorServer } from '../../simulators/server.ts';
+import type { SimulatorServer } from '../../../dev/simulators/server.ts';
 
 const running: SimulatorServer[] = [];
 

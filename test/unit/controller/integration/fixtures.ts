@@ -12,9 +12,10 @@ import {
   type IntegrationStatus,
   type RunResult,
 } from '../../../../operator/api/index.ts';
-import { FakeClock } from '../../../../operator/controller/machinery/clock.ts';
+import { FakeClock } from '../../../support/fake-clock.ts';
 import { ApiError } from '../../../../operator/controller/machinery/errors.ts';
 import { IntegrationReconciler } from '../../../../operator/controller/integration/reconciler.ts';
+import type { ReconcileContext } from '../../../../operator/controller/machinery/controller.ts';
 import type { PlannedEvent } from '../../../../operator/controller/integration/plan.ts';
 import type {
   IntegrationReads,
@@ -22,7 +23,7 @@ import type {
   ObjectRef,
 } from '../../../../operator/controller/integration/ports.ts';
 import { CONNECTOR_CONTAINER } from '../../../../operator/controller/plan/job.ts';
-import { rfc3339 } from '../../../../operator/controller/plan/schedule.ts';
+import { rfc3339 } from '../../../../operator/lib/time.ts';
 import { silentLogger } from '../machinery/support.ts';
 
 /** The namespace every fixture lives in. */
@@ -459,6 +460,8 @@ export interface Simulation {
   reconciler: IntegrationReconciler;
   /** Reconciles {@link KEY} (or `key`) once. */
   reconcile: (key?: string) => ReturnType<IntegrationReconciler['reconcile']>;
+  /** The context every reconcile of the simulation gets. */
+  ctx: ReconcileContext;
   /** Moves the clock to `time` (never backwards). */
   at: (time: Date) => Promise<void>;
 }
@@ -475,10 +478,12 @@ export function simulate(options: SimulationOptions = {}): Simulation {
     operatorImage: OPERATOR_IMAGE,
     random: options.random ?? (() => 0.5),
   });
+  const ctx: ReconcileContext = { log: silentLogger(), signal: new AbortController().signal };
   return {
     cluster,
     reconciler,
-    reconcile: (key = KEY) => reconciler.reconcile(key),
+    ctx,
+    reconcile: (key = KEY) => reconciler.reconcile(key, ctx),
     at: async (time) => {
       const delta = time.getTime() - cluster.clock.now();
       if (delta < 0) throw new Error(`the clock cannot go back to ${time.toISOString()}`);

@@ -1,6 +1,6 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../../../../operator/controller/machinery/clock.ts';
+import { FakeClock } from '../../../support/fake-clock.ts';
 import {
   Controller,
   type ReconcileResult,
@@ -211,7 +211,7 @@ describe('Controller concurrency', () => {
       log: silentLogger(),
       drainTimeoutMs: 5_000,
       reconciler: {
-        reconcile: (_key, signal) =>
+        reconcile: (_key, { signal }) =>
           new Promise((resolve) => {
             signal.addEventListener('abort', () => {
               resolve({});

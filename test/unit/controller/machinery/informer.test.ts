@@ -1,7 +1,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../../../../operator/controller/machinery/clock.ts';
+import { FakeClock } from '../../../support/fake-clock.ts';
 import { ApiError } from '../../../../operator/controller/machinery/errors.ts';
 import {
   decideRecovery,

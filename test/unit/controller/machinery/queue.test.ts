@@ -1,13 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../../../../operator/controller/machinery/clock.ts';
+import { FakeClock } from '../../../support/fake-clock.ts';
 import {
   WorkQueue,
   type WorkQueueOptions,
 } from '../../../../operator/controller/machinery/queue.ts';
-import {
-  backoffDelayMs,
-  TokenBucket,
-} from '../../../../operator/controller/machinery/ratelimit.ts';
+import { backoffDelayMs, TokenBucket } from '../../../../operator/lib/ratelimit.ts';
 
 function newQueue(overrides: Partial<WorkQueueOptions> = {}) {
   const clock = new FakeClock(0);

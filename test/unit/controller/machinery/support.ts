@@ -1,8 +1,8 @@
 /** Test helpers for the controller machinery: a capturing logger and a deferred promise. */
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import type { Log } from '../../../../operator/controller/machinery/logger.ts';
-import { createLogger } from '../../../../operator/controller/machinery/logger.ts';
+import type { Log } from '../../../../operator/lib/log.ts';
+import { createLogger } from '../../../../operator/lib/log.ts';
 
 /** A logger that keeps its JSON lines in memory. */
 export function captureLogger(): { log: Log; lines: () => Record<string, unknown>[] } {

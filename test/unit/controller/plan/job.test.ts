@@ -14,7 +14,7 @@ import {
   type BuildJobInput,
   type RunIntegration,
 } from '../../../../operator/controller/plan/job.ts';
-import { parseRunInput, RunEnv } from '../../../../operator/controller/plan/run-contract.ts';
+import { parseRunInput, RunEnv } from '../../../../operator/api/run-input.ts';
 import { example } from '../../../fixtures/manifests.ts';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;

@@ -1,11 +1,11 @@
 import { CronExpressionParser } from 'cron-parser';
 import { describe, expect, it } from 'vitest';
 import { resolvePolicy } from '../../../../operator/api/index.ts';
+import { rfc3339 } from '../../../../operator/lib/time.ts';
 import {
   delayUntil,
   jitterFraction,
   planSchedule,
-  rfc3339,
   type ScheduleInput,
   type SchedulePlan,
   type Trigger,
@@ -497,11 +497,5 @@ describe('delayUntil', () => {
     ['a past time', plus(now, -5000), 0],
   ])('for %s', (_name, time, expected) => {
     expect(delayUntil(time, now)).toBe(expected);
-  });
-});
-
-describe('rfc3339', () => {
-  it('writes whole seconds in UTC, as Kubernetes does', () => {
-    expect(rfc3339(at('2026-01-05T10:00:00.999Z'))).toBe('2026-01-05T10:00:00Z');
   });
 });

@@ -9,7 +9,7 @@ import {
   resolvePolicy,
   type RunResult,
 } from '../../../../operator/api/index.ts';
-import { RunEnv, type RunInput } from '../../../../operator/controller/plan/run-contract.ts';
+import { RunEnv, type RunInput } from '../../../../operator/api/run-input.ts';
 import { idempotencyKey } from '../../../../operator/runtime/destination.ts';
 import {
   repairVersion,
@@ -19,7 +19,7 @@ import {
 import { exitCodeOf } from '../../../../operator/runtime/result.ts';
 import { runJobAsync } from '../../../../operator/runtime/run.ts';
 import { runSync } from '../../../../operator/runtime/sync.ts';
-import { startSimulators, type RunningSimulators } from '../../../simulators/index.ts';
+import { startSimulators, type RunningSimulators } from '../../../../dev/simulators/index.ts';
 import { instantClock, runInput, silentLog } from '../support.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];

@@ -2,14 +2,14 @@
  * Runs simulators until SIGINT/SIGTERM and prints one JSON line describing them (URLs and the
  * credentials they accept), e.g. for the demo:
  *
- *   node test/simulators/cli.ts --stripe --shopify --generic --destination --records 200
+ *   node dev/simulators/cli.ts --stripe --shopify --generic --destination --records 200
  *
  * With no simulator flag, all four start.
  */
 import { parseArgs } from 'node:util';
 import { startSimulators } from './index.ts';
 
-const usage = `usage: node test/simulators/cli.ts [--stripe] [--shopify] [--generic] [--destination]
+const usage = `usage: node dev/simulators/cli.ts [--stripe] [--shopify] [--generic] [--destination]
   [--records N (default 100)] [--seed N (default 1)] [--destination-token TOKEN]
   [--replay (repeated idempotency keys answer 200 + Idempotent-Replayed instead of 409)]
   [--stripe-port N] [--shopify-port N] [--generic-port N] [--destination-port N] (default 0: free)

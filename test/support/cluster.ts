@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { inject } from 'vitest';
-import { ClusterClient } from '../cluster/cluster.ts';
+import { ClusterClient } from '../../dev/cluster/cluster.ts';
 
 /** The cluster started by the global set-up. */
 export function cluster(): ClusterClient {

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { imageTable, type ImageResolver } from './process-node.ts';
 import { imageRepository } from './process-node/images.ts';
 
-const ROOT = join(import.meta.dirname, '..', '..');
+/** The repository root. */
+export const ROOT = join(import.meta.dirname, '..', '..');
 
 /** The repository of the project's own image; any tag maps to this checkout. */
 export const PROJECT_IMAGE = 'ghcr.io/tributary-dev/tributary';

@@ -3,12 +3,12 @@
 # kube-controller-manager, kubectl) from the Go module proxy, and cache them outside
 # the repo keyed by version. A no-op when every binary is already cached.
 #
-#   test/cluster/build.sh            # build what is missing, print the cache dirs
+#   dev/cluster/build.sh            # build what is missing, print the cache dirs
 #   TRIBUTARY_CACHE_DIR=/x build.sh  # cache root (default ~/.cache/tributary)
 #
 # Layout:  $CACHE_ROOT/k8s-v1.34.4/{kube-apiserver,kube-controller-manager,kubectl}
 #          $CACHE_ROOT/etcd-v3.6.16/etcd
-# See test/cluster/README.md for timings and the flags that start a cluster.
+# See dev/cluster/README.md for timings and the flags that start a cluster.
 set -euo pipefail
 
 # ---- versions: versions.env beside this script (also read by binaries.ts) ----

@@ -10,9 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OPERATOR_NAMESPACE } from '../../manifests/src/app.ts';
 import type { ClusterClient } from './cluster.ts';
-import { PROJECT_IMAGE } from './images.ts';
+import { PROJECT_IMAGE, ROOT } from './images.ts';
 import { freePort } from './processes.ts';
-import { ROOT } from '../fixtures/manifests.ts';
 
 /**
  * Installs what ships: `kubectl apply --server-side -f manifests/` (namespace, CRDs,

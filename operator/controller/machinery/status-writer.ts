@@ -3,8 +3,8 @@
  * resourceVersion: a stale cache gets 409 and a retry, never a lost update).
  */
 import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
-import { GROUP, VERSION } from '../api/index.ts';
-import { toApiError } from './machinery/errors.ts';
+import { GROUP, VERSION } from '../../api/index.ts';
+import { toApiError } from './errors.ts';
 
 /** The object whose status is replaced. */
 export interface StatusTarget {

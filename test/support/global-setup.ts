@@ -3,8 +3,8 @@
  * shared with the test files through `inject('cluster')`.
  */
 import type { TestProject } from 'vitest/node';
-import { startCluster, type Cluster, type ClusterInfo } from '../cluster/cluster.ts';
-import { defaultImages } from '../cluster/images.ts';
+import { startCluster, type Cluster, type ClusterInfo } from '../../dev/cluster/cluster.ts';
+import { defaultImages } from '../../dev/cluster/images.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -1,17 +1,12 @@
 /**
  * The run input contract: what the operator hands to a run's pod (built-in connector or custom
- * image) through its environment. The counterpart of the result contract in operator/api/result.ts.
+ * image) through its environment. The counterpart of the result contract in result.ts.
  * Secret values never appear here: credentials arrive as their own variables via secretKeyRef.
  */
 import { z } from 'zod';
-import {
-  Destination,
-  EffectivePolicy,
-  RecordSchema,
-  RunKind,
-  Source,
-  timestamp,
-} from '../../api/index.ts';
+import { timestamp } from './common.ts';
+import { EffectivePolicy } from './defaults.ts';
+import { Destination, RecordSchema, RunKind, Source } from './integration.ts';
 
 /** The version of the run input document this operator writes. */
 export const RUN_VERSION = 'tributary.dev/run/v1';

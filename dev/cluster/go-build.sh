@@ -1,4 +1,4 @@
-# Sourced by test/cluster/build.sh and test/tools/build.sh: what every Go-built, cached binary
+# Sourced by dev/cluster/build.sh and test/tools/build.sh: what every Go-built, cached binary
 # shares. The caller sets CACHE_ROOT and defines all_present and report.
 #
 #   require_version MODULE_DIR MODULE VERSION   refuse to build when go.mod disagrees with the cache key

@@ -8,9 +8,9 @@ import {
 } from '@kubernetes/client-node';
 import type { Condition, IntegrationStatus } from '../../operator/api/index.ts';
 import { JobLabel } from '../../operator/controller/plan/job.ts';
-import type { ClusterClient } from '../cluster/cluster.ts';
-import { SCRIPTED_CONNECTOR_IMAGE } from '../cluster/images.ts';
-import { waitFor } from '../cluster/processes.ts';
+import type { ClusterClient } from '../../dev/cluster/cluster.ts';
+import { SCRIPTED_CONNECTOR_IMAGE } from '../../dev/cluster/images.ts';
+import { waitFor } from '../../dev/cluster/processes.ts';
 
 const GROUP = 'tributary.dev';
 const VERSION = 'v1alpha1';

@@ -3,7 +3,7 @@
 // The replace block maps every staging module that k8s.io/kubernetes requires at
 // v0.0.0 (replaced with ./staging/src/... in its own go.mod, which only applies
 // there) to its published v0.34.x tag. Derived from k8s.io/kubernetes@v1.34.4 go.mod.
-module tributary.dev/test/cluster/kube
+module tributary.dev/dev/cluster/kube
 
 go 1.24.0
 

@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { pino, type DestinationStream, type Logger, type LevelWithSilent } from 'pino';
+import { splitKey } from './key.ts';
 
 /** The logger type every machinery component takes. */
 export type Log = Logger;
@@ -49,14 +50,6 @@ export function createLogger(options: LoggerOptions = {}): Log {
 /** A short random id (8 hex chars) that tells the lines of one reconcile apart. */
 export function newReconcileID(): string {
   return randomBytes(4).toString('hex');
-}
-
-/** Splits a `namespace/name` key; a key without `/` is a cluster-scoped name. */
-export function splitKey(key: string): { namespace: string; name: string } {
-  const slash = key.indexOf('/');
-  return slash < 0
-    ? { namespace: '', name: key }
-    : { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
 }
 
 /** The child logger of one reconcile: `controller`, `namespace`, `name`, `reconcileID`. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock, sleep } from '../../../../operator/controller/machinery/clock.ts';
+import { sleep } from '../../../operator/lib/clock.ts';
+import { FakeClock } from '../../support/fake-clock.ts';
 
 describe('FakeClock', () => {
   it('fires due timers in time order, then scheduling order, with now() at each due time', async () => {

@@ -1,7 +1,7 @@
 // Wrapper module that builds etcd (the module root go.etcd.io/etcd/server/v3 is
 // the etcd main package since 3.5) from the Go module proxy. Kept separate from
 // ../kube because etcd's grpc/otel pins differ from Kubernetes'. See ../README.md.
-module tributary.dev/test/cluster/etcd
+module tributary.dev/dev/cluster/etcd
 
 go 1.26.0
 

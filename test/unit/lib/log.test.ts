@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { reconcileLogger, splitKey } from '../../../../operator/controller/machinery/logger.ts';
-import { captureLogger } from './support.ts';
+import { reconcileLogger } from '../../../operator/lib/log.ts';
+import { captureLogger } from '../controller/machinery/support.ts';
 
 describe('createLogger', () => {
   it('removes credentials at any of the first levels of nesting', () => {
@@ -31,12 +31,5 @@ describe('reconcileLogger', () => {
       name: 'orders',
       reconcileID: 'abcd1234',
     });
-  });
-
-  it.each([
-    ['ns/name', { namespace: 'ns', name: 'name' }],
-    ['cluster-scoped', { namespace: '', name: 'cluster-scoped' }],
-  ])('splitKey(%s)', (key, expected) => {
-    expect(splitKey(key)).toEqual(expected);
   });
 });
