@@ -4,8 +4,8 @@
  * renders the chart and the app with the same values and compares the objects.
  */
 import { z } from 'zod';
+import { DNS_LABEL } from '../../operator/api/formats.ts';
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const QUANTITY = /^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$/;
 
 const labelMap = (what: string) =>

@@ -152,6 +152,14 @@ export const httpURL = () =>
     error: 'must be an absolute http:// or https:// URL',
   });
 
+/** A DNS-1123 label (a namespace, a Job name); its length (at most 63) is checked apart. */
+export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** Whether `value` is a DNS-1123 label of at most `maxLength` (default 63) characters. */
+export function isDnsLabel(value: string, maxLength = 63): boolean {
+  return value.length <= maxLength && DNS_LABEL.test(value);
+}
+
 /** A DNS-1123 subdomain: the name of most Kubernetes objects (Secrets, policies). */
 export const dnsSubdomain = () =>
   z

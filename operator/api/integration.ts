@@ -357,7 +357,7 @@ export const RunOutcome = z.enum(['Succeeded', 'PartiallySucceeded', 'Failed']);
 /** How a run ended. */
 export type RunOutcome = z.infer<typeof RunOutcome>;
 
-/** The classes every error is sorted into, once, at the edge (DESIGN.md §2). */
+/** The classes every error is sorted into, once, at the edge (docs/connectors.md). */
 export const ErrorClass = z.enum([
   'Timeout',
   'RateLimited',

@@ -22,7 +22,8 @@ import { addIndexes, KubeIntegrationReads, KubeIntegrationWrites } from './integ
 import { IntegrationMetrics } from './integration/metrics.ts';
 import { IntegrationReconciler } from './integration/reconciler.ts';
 import { JobLabel } from './plan/job.ts';
-import { PolicyReconciler, policyStatusWriter } from './policy/reconciler.ts';
+import { PolicyReconciler } from './policy/reconciler.ts';
+import { statusWriter } from './machinery/status-writer.ts';
 
 /** Options of {@link runOperator}. */
 export interface OperatorOptions {
@@ -123,7 +124,7 @@ export async function runOperator(options: OperatorOptions, signal: AbortSignal)
         policy: (namespace, name) => caches.policies.get(namespace, name),
         usedBy: (namespace, name) =>
           caches.integrations.byIndex(BY_POLICY, joinKey(namespace, name)).length,
-        updateStatus: policyStatusWriter(kubeConfig),
+        updateStatus: statusWriter(kubeConfig, 'ReconcilePolicy', 'reconcilepolicies'),
       },
       clock,
     ),

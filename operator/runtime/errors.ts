@@ -1,11 +1,11 @@
 /**
  * The runtime's error family. Every failure of a run is one {@link SyncError} whose `code` is a
- * DESIGN §2 error class (or `Interrupted`), decided once where the failure enters the runtime
+ * error class of docs/connectors.md (or `Interrupted`), decided once where the failure enters the runtime
  * (the HTTP edge, configuration checks); everything above switches on `code`, never on messages.
  */
 import type { ErrorClass } from '../api/index.ts';
 
-/** Stable codes of the family: the DESIGN error classes plus `Interrupted` (SIGTERM, abort). */
+/** Stable codes of the family: the error classes of docs/connectors.md plus `Interrupted` (SIGTERM, abort). */
 export type SyncErrorCode = ErrorClass | 'Interrupted';
 
 /** Whether another attempt may succeed after an error of `code`. */

@@ -1,6 +1,6 @@
 /**
  * The controller loop: N workers take keys from a {@link WorkQueue}, call the {@link Reconciler},
- * and turn its result or error into the queue action of the result contract (STYLE rule 3).
+ * and turn its result or error into the queue action of the result contract (docs/architecture.md).
  */
 import type { Clock } from '../../lib/clock.ts';
 import { isMachineryError } from './errors.ts';

@@ -1,5 +1,5 @@
 /**
- * The machinery's error family. Behaviour changes by `code`, never by message (STYLE rule 9);
+ * The machinery's error family. Behaviour changes by `code`, never by message;
  * client and HTTP errors are converted once, at the boundary, by {@link toApiError}.
  */
 

@@ -1,5 +1,5 @@
 /** The namespaces the operator watches, from WATCH_NAMESPACE / --namespace. */
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+import { isDnsLabel } from '../../api/index.ts';
 
 /** `a, b,,c` → [a, b, c]; throws naming a value that cannot be a namespace. */
 export function namespaceList(value: string | undefined): string[] {
@@ -7,7 +7,7 @@ export function namespaceList(value: string | undefined): string[] {
     .split(',')
     .map((name) => name.trim())
     .filter((name) => name !== '');
-  const invalid = names.filter((name) => !DNS_LABEL.test(name));
+  const invalid = names.filter((name) => !isDnsLabel(name));
   if (invalid.length > 0) {
     throw new Error(
       `WATCH_NAMESPACE (--namespace): ${invalid.map((n) => JSON.stringify(n)).join(', ')} is not a namespace name`,

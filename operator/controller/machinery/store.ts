@@ -5,7 +5,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { objectKey } from '../../lib/key.ts';
 
-/** A change the informer reports to handlers (handlers only enqueue keys; STYLE rule 1). */
+/** A change the informer reports to handlers (handlers only enqueue keys: see docs/architecture.md). */
 export type StoreEvent<T> =
   | { type: 'add'; object: T }
   | { type: 'update'; old: T; object: T }

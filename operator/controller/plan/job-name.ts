@@ -1,11 +1,11 @@
 /**
  * Deterministic names for run Jobs and label values for Integrations. The Job name is the lock
- * against duplicate runs (DESIGN.md §2): the same (integration, kind, due time, attempt) always
+ * against duplicate runs (docs/connectors.md): the same (integration, kind, due time, attempt) always
  * gives the same name, so a create that races a crash fails with AlreadyExists instead of
  * starting a second run. Names are never parsed back: Jobs are found by their labels.
  */
 import { createHash } from 'node:crypto';
-import type { RunKind } from '../../api/index.ts';
+import { isDnsLabel, type RunKind } from '../../api/index.ts';
 
 /** Longest label value, and so longest Job name (the Job controller copies it into `job-name`). */
 export const MAX_LABEL_LENGTH = 63;
@@ -19,7 +19,6 @@ export const NAME_HASH_LENGTH = 10;
 const SUFFIX_ROOM = 17;
 
 const KIND_LETTER: Readonly<Record<RunKind, string>> = { sync: 's', 'drift-check': 'd' };
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /** The first `length` hex characters of the SHA-256 of `text`: stable across processes. */
 export function shortHash(text: string, length = NAME_HASH_LENGTH): string {
@@ -32,7 +31,7 @@ export function shortHash(text: string, length = NAME_HASH_LENGTH): string {
  * and a hash of the whole name, so two long names with a common prefix stay distinct.
  */
 export function fitName(name: string, maxLength: number): string {
-  if (name.length <= maxLength && DNS_LABEL.test(name)) return name;
+  if (isDnsLabel(name, maxLength)) return name;
   const room = Math.max(0, maxLength - NAME_HASH_LENGTH - 1);
   const prefix = name
     .slice(0, room)

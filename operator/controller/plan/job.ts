@@ -1,6 +1,6 @@
 /**
  * The Job of one attempt of a run, built as data from the Integration, its policy and the due
- * time (DESIGN.md §2): owned by the Integration, one pod, no Job-level retries, a pod that passes
+ * time (docs/connectors.md): owned by the Integration, one pod, no Job-level retries, a pod that passes
  * the `restricted` Pod Security Standard, input through the environment and secretKeyRefs only.
  */
 import type {

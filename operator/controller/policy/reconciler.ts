@@ -3,7 +3,6 @@
  * use it. The Integrations themselves are re-reconciled by the operator's event mapping.
  */
 import { isDeepStrictEqual } from 'node:util';
-import type { KubeConfig } from '@kubernetes/client-node';
 import {
   ConditionType,
   ReconcilePolicy,
@@ -16,7 +15,6 @@ import type { Clock } from '../../lib/clock.ts';
 import type { ReconcileContext, ReconcileResult, Reconciler } from '../machinery/controller.ts';
 import { splitKey } from '../../lib/key.ts';
 import { setCondition } from '../plan/conditions.ts';
-import { statusWriter } from '../machinery/status-writer.ts';
 import { planSchedule } from '../plan/schedule.ts';
 
 /** Ports of the policy reconciler. */
@@ -99,9 +97,4 @@ function policyProblem(raw: unknown): string | undefined {
     now: new Date(0),
   });
   return schedule.ok ? undefined : schedule.error.message;
-}
-
-/** Writes ReconcilePolicy status through client-node. */
-export function policyStatusWriter(kubeConfig: KubeConfig): PolicyPorts['updateStatus'] {
-  return statusWriter(kubeConfig, 'ReconcilePolicy', 'reconcilepolicies');
 }

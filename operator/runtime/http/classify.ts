@@ -1,6 +1,6 @@
 /**
  * Error classification at the HTTP edge: HTTP statuses and socket/undici failures become
- * {@link SyncErrorCode}s here and nowhere else (DESIGN §2, STYLE rule 9).
+ * {@link SyncErrorCode}s here and nowhere else (docs/connectors.md, "Output"; one typed family, never matched by message).
  */
 import type { SyncErrorCode } from '../errors.ts';
 
