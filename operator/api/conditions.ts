@@ -73,6 +73,24 @@ export const Reason = {
   Suspended: 'Suspended',
   /** A due run was skipped because it could not start before startingDeadline. */
   MissedSchedule: 'MissedSchedule',
+  /**
+   * Stalled=True: the run's Job could not be created because a Job of its deterministic name
+   * exists and belongs to something else; delete or rename that Job.
+   */
+  JobNameConflict: 'JobNameConflict',
+  /** Event (Normal): a run's Job was created. */
+  RunStarted: 'RunStarted',
+  /** Event (Normal): a run finished and everything it read was written. */
+  RunSucceeded: 'RunSucceeded',
+  /** Event (Normal): a run finished but set records aside (quarantine). */
+  RunPartiallySucceeded: 'RunPartiallySucceeded',
 } as const;
 /** A condition reason. */
 export type Reason = (typeof Reason)[keyof typeof Reason];
+
+const REASONS: ReadonlySet<string> = new Set(Object.values(Reason));
+
+/** True when `value` is one of the declared reasons (e.g. a reason read back from status). */
+export function isReason(value: string | undefined): value is Reason {
+  return value !== undefined && REASONS.has(value);
+}
