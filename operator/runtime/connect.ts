@@ -1,16 +1,20 @@
 /**
  * What a sync and a drift check set up alike: the run kind and the built-in connector's inputs
  * are checked, and one HTTP client per side is made (the source one rate-limited by policy),
- * both knowing the secrets to redact.
+ * both knowing the secrets to redact; on them, the source provider, the destination writer and
+ * the record validator.
  */
 import type { Dispatcher } from 'undici';
 import { parseDuration, type RunKind } from '../api/index.ts';
 import { systemClock, type Clock } from '../lib/clock.ts';
 import type { RunInput } from '../api/run-input.ts';
+import { DestinationWriter } from './destination.ts';
 import { SyncError } from './errors.ts';
 import { authHeaders } from './http/auth.ts';
 import { HttpClient, createAgent } from './http/client.ts';
-import type { RunnerOptions } from './sync.ts';
+import type { RunnerOptions } from './options.ts';
+import { createProvider, type Provider } from './providers/index.ts';
+import { compileSchema, type RecordValidator } from './schema.ts';
 
 /** A run input whose source and destination are present. */
 export type ConnectedInput = RunInput & {
@@ -66,6 +70,46 @@ export function connect(
       log: log.child({ side: 'source' }),
     }),
     destinationClient: new HttpClient({ ...common, log: log.child({ side: 'destination' }) }),
+  };
+}
+
+/** A connection with what every run reads and writes through it. */
+export interface RunParts extends Connection {
+  /** The source, as its provider reads it. */
+  provider: Provider;
+  /** Idempotent writes to the destination. */
+  writer: DestinationWriter;
+  /** The record contract of `spec.schema`. */
+  validator: RecordValidator;
+}
+
+/** {@link connect}, then the source provider, the destination writer and the validator. */
+export function connectRun(
+  options: RunnerOptions,
+  kind: RunKind,
+  dispatcher: Dispatcher,
+  timeoutMs: number,
+): RunParts {
+  const { credentials } = options;
+  const connection = connect(options, kind, dispatcher, timeoutMs);
+  const { input, clock, sourceClient, destinationClient } = connection;
+  return {
+    ...connection,
+    provider: createProvider({
+      source: input.source,
+      client: sourceClient,
+      credentials: credentials.source,
+      pageSize: options.pageSize,
+      clock,
+      signal: options.signal,
+    }),
+    writer: new DestinationWriter({
+      destination: input.destination,
+      client: destinationClient,
+      integrationUID: input.integration.uid,
+      credentials: credentials.destination,
+    }),
+    validator: compileSchema(input.schema),
   };
 }
 

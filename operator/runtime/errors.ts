@@ -5,8 +5,12 @@
  */
 import type { ErrorClass } from '../api/index.ts';
 
-/** Stable codes of the family: the error classes of docs/connectors.md plus `Interrupted` (SIGTERM, abort). */
-export type SyncErrorCode = ErrorClass | 'Interrupted';
+/**
+ * Stable codes of the family: the error classes of docs/connectors.md plus `Interrupted`
+ * (SIGTERM, abort). Not `InvalidRecord`: a bad record is quarantined with that reason, never
+ * thrown (custom connectors may still report the class).
+ */
+export type SyncErrorCode = Exclude<ErrorClass, 'InvalidRecord'> | 'Interrupted';
 
 /** Whether another attempt may succeed after an error of `code`. */
 export function isRetryable(code: SyncErrorCode): boolean {
@@ -21,7 +25,6 @@ export function isRetryable(code: SyncErrorCode): boolean {
     case 'Authentication':
     case 'Configuration':
     case 'NotFound':
-    case 'InvalidRecord':
       return false;
   }
 }
@@ -60,6 +63,11 @@ export class SyncError extends Error {
     this.status = details.status;
     this.retryAfterMs = details.retryAfterMs;
   }
+}
+
+/** Throws an `Interrupted` {@link SyncError} saying `message` once `signal` is aborted. */
+export function throwIfInterrupted(signal: AbortSignal | undefined, message: string): void {
+  if (signal?.aborted === true) throw new SyncError('Interrupted', message);
 }
 
 /** Converts anything thrown into a {@link SyncError}; unknown errors become `Internal`. */

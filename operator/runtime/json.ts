@@ -1,4 +1,4 @@
-/** JSON helpers of the runtime: dot paths, canonical serialization and hashing. */
+/** JSON helpers of the runtime: dot paths, record ids, canonical serialization and hashing. */
 import { createHash } from 'node:crypto';
 
 /** A JSON object as read from a source. */
@@ -17,6 +17,16 @@ export function getPath(value: unknown, path: string): unknown {
     current = current[key];
   }
   return current;
+}
+
+/**
+ * The record id of `record` at `path` as a string, or undefined when it has none usable (not a
+ * string or number, or empty): such a record cannot be keyed, so it is never written.
+ */
+export function recordId(record: JSONObject, path: string): string | undefined {
+  const value = getPath(record, path);
+  if ((typeof value !== 'string' && typeof value !== 'number') || value === '') return undefined;
+  return String(value);
 }
 
 /** JSON with object keys sorted at every level: equal values give equal text. */

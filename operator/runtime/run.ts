@@ -7,12 +7,12 @@
 import type { Log } from '../lib/log.ts';
 import { createLogger } from '../lib/log.ts';
 import { RESULT_PATH, RunEnv, parseRunInput, type RunInput } from '../api/run-input.ts';
-import { EXIT_RETRYABLE } from '../api/index.ts';
 import { runDriftCheck, type DriftOptions } from './drift/check.ts';
+import { zeroStats } from './report.ts';
 import { exitCodeOf, writeResult } from './result.ts';
 import { runSync, type SyncOptions } from './sync.ts';
 
-/** Options of {@link runJob} and {@link runJobAsync}. */
+/** Options of {@link runJobAsync}. */
 export interface RunOptions {
   kind: 'sync' | 'drift-check';
   /** Do no I/O toward the source or destination; report success with zero counts. */
@@ -57,7 +57,7 @@ function decide({ dry, env }: RunOptions): Decided {
     return {
       code: writeResult(resultPath, {
         outcome: 'Succeeded',
-        stats: { read: 0, written: 0, unchanged: 0, quarantined: 0, failed: 0 },
+        stats: zeroStats(),
         ...(input.input.checkpoint ? { checkpoint: input.input.checkpoint } : {}),
       }),
     };
@@ -124,23 +124,4 @@ async function sync(
     termination?.release();
     if (!options.log) log.flush();
   }
-}
-
-/**
- * Runs one job for the synchronous CLI: decisions without I/O return their exit code at once;
- * a sync returns {@link EXIT_RETRYABLE} provisionally (what a crash would mean) and sets
- * `process.exitCode` when it ends, keeping the process alive until then.
- */
-export function runJob(options: RunOptions): number {
-  const decided = decide(options);
-  if ('code' in decided) return decided.code;
-  void sync(decided, options).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    () => {
-      process.exitCode = EXIT_RETRYABLE;
-    },
-  );
-  return EXIT_RETRYABLE;
 }

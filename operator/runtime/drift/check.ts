@@ -6,12 +6,8 @@
  * merge-joins them: `missing` (source only), `unexpected` (destination only), `mismatched`.
  *
  * Report mode never writes. Repair mode re-applies missing and mismatched records through the
- * sync's {@link DestinationWriter}; unexpected records are reported, never deleted. A repair's
- * Idempotency-Key is the sync's derivation — (integration UID, id, version) — with the version
- * qualified by this due run and what the destination held (see {@link repairVersion}): the plain
- * sync key would be answered 409 by a destination that accepted it before and later lost or
- * changed the record, so it could never repair; the qualified key still makes retries and
- * replays of one drift run idempotent.
+ * sync's destination writer, under a version of their own (see destination.ts); unexpected
+ * records are reported, never deleted.
  *
  * Source records the sync would quarantine (not an object, no id, breaking `spec.schema`) are
  * not compared: the sync never writes them. Stats of a drift run: `read` source records read,
@@ -22,19 +18,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Dispatcher } from 'undici';
-import { DestinationWriter, recordVersion, type Destination } from '../destination.ts';
-import { SyncError, resultClass, toSyncError } from '../errors.ts';
-import type { DeprecationNotice } from '../http/headers.ts';
-import { getPath, isObject, type JSONObject } from '../json.ts';
+import { connectRun, type RunParts } from '../connect.ts';
+import { throwIfInterrupted, type SyncError } from '../errors.ts';
+import { isObject, recordId, type JSONObject } from '../json.ts';
+import type { RunnerOptions } from '../options.ts';
 import { forEachBounded } from '../pool.ts';
-import { createProvider, type Page, type Provider } from '../providers/index.ts';
+import type { Provider } from '../providers/index.ts';
 import { httpProvider } from '../providers/http.ts';
-import type { Source } from '../providers/types.ts';
-import { connect, withDispatcher } from '../connect.ts';
+import { Deprecations, failure, interim, reportRun, zeroStats } from '../report.ts';
 import { replaceResultFile, type ResultBody } from '../result.ts';
-import type { RunnerOptions } from '../sync.ts';
-import { compileSchema, type RecordValidator } from '../schema.ts';
 import { countDifference, differences, emptyTally, type Difference } from './compare.ts';
+import { listSource, repairVersion } from './destination.ts';
 import { contractedFields, fingerprint } from './fingerprint.ts';
 import { ExternalSorter, type SortedStream } from './spill.ts';
 
@@ -53,112 +47,51 @@ export interface DriftOptions extends RunnerOptions {
 /** Repairs collected before they are sent (bounds the memory of pending repairs). */
 const REPAIR_BATCH = 256;
 
+/** What an interrupted drift check says. */
+const INTERRUPTED = 'drift check interrupted by SIGTERM';
+
 /** What a run needs once its configuration was checked. */
-interface Prepared {
+interface Prepared extends Pick<RunParts, 'writer' | 'validator'> {
   source: Provider;
   destination: Provider;
-  writer: DestinationWriter;
-  validator: RecordValidator;
   fields: readonly string[] | undefined;
   repair: boolean;
 }
 
 /** Runs one drift check and writes its result to `resultPath`; returns the result. */
 export async function runDriftCheck(options: DriftOptions): Promise<ResultBody> {
-  replaceResultFile(options.resultPath, {
-    outcome: 'Failed',
-    error: {
-      class: 'Internal',
-      message: 'interrupted before the drift check ended',
-      retryable: true,
-    },
-  });
+  replaceResultFile(options.resultPath, interim('interrupted before the drift check ended'));
   const dir = mkdtempSync(join(options.tmpDir ?? tmpdir(), 'tributary-drift-'));
   const run = new DriftRun(options, dir);
-  let result: ResultBody;
   try {
-    result = await withDispatcher(options, (dispatcher, timeoutMs) =>
-      run.run(prepare(options, dispatcher, timeoutMs)),
+    return await reportRun(
+      options,
+      'drift check',
+      (dispatcher, timeoutMs) => run.run(prepare(options, dispatcher, timeoutMs)),
+      (error) => run.failed(error),
     );
-  } catch (error) {
-    result = run.failed(toSyncError(error));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  replaceResultFile(options.resultPath, result);
-  options.log.info(
-    { outcome: result.outcome, drift: result.drift, stats: result.stats },
-    'drift check finished',
-  );
-  return result;
-}
-
-/** The destination's list endpoint as a generic HTTP source, authenticated like its writes. */
-export function listSource(destination: Destination, hasCredentials: boolean): Source {
-  const list = destination.list;
-  if (list === undefined) {
-    throw new SyncError('Configuration', 'a drift check needs spec.destination.list');
-  }
-  const url = new URL(list.url);
-  const auth = destination.auth ?? (hasCredentials ? { type: 'bearer' as const } : undefined);
-  return {
-    provider: 'http',
-    baseURL: url.origin,
-    http: {
-      path: url.pathname,
-      ...(url.search === '' ? {} : { query: Object.fromEntries(url.searchParams) }),
-      ...(list.recordsPath === undefined ? {} : { recordsPath: list.recordsPath }),
-      ...(list.pagination === undefined ? {} : { pagination: list.pagination }),
-      idField: list.idField ?? 'id',
-      ...(auth === undefined ? {} : { auth }),
-    },
-  };
-}
-
-/**
- * The version a repair writes `record` under: the sync's record version, qualified by the due
- * run and the destination's fingerprint (`absent` for a missing record).
- */
-export function repairVersion(
-  record: JSONObject,
-  updatedField: string | undefined,
-  dueTime: string,
-  destinationHash: string | undefined,
-): string {
-  return `${recordVersion(record, updatedField)}#repair@${dueTime}:${destinationHash ?? 'absent'}`;
 }
 
 /** Checks the configuration and builds both sides, the writer and the validator. */
 function prepare(options: DriftOptions, dispatcher: Dispatcher, timeoutMs: number): Prepared {
   const { credentials } = options;
-  const { input, clock, sourceClient, destinationClient } = connect(
-    options,
-    'drift-check',
-    dispatcher,
-    timeoutMs,
-  );
-  const list = listSource(input.destination, (credentials.destination ?? '') !== '');
-  const side = { clock, signal: options.signal, pageSize: options.pageSize };
+  const parts = connectRun(options, 'drift-check', dispatcher, timeoutMs);
+  const { input, clock, destinationClient, provider, writer, validator } = parts;
   return {
-    source: createProvider({
-      ...side,
-      source: input.source,
-      client: sourceClient,
-      credentials: credentials.source,
-    }),
+    source: provider,
     destination: httpProvider({
-      ...side,
-      source: list,
+      clock,
+      signal: options.signal,
+      pageSize: options.pageSize,
+      source: listSource(input.destination, (credentials.destination ?? '') !== ''),
       client: destinationClient,
       credentials: credentials.destination,
     }),
-    writer: new DestinationWriter({
-      destination: input.destination,
-      client: destinationClient,
-      integrationUID: input.integration.uid,
-      credentials: credentials.destination,
-    }),
-    validator: compileSchema(input.schema),
+    writer,
+    validator,
     fields: contractedFields(input.schema),
     repair: input.policy.drift.mode === 'Repair',
   };
@@ -168,15 +101,9 @@ function prepare(options: DriftOptions, dispatcher: Dispatcher, timeoutMs: numbe
 class DriftRun {
   readonly #options: DriftOptions;
   readonly #dir: string;
-  readonly #stats: NonNullable<ResultBody['stats']> = {
-    read: 0,
-    written: 0,
-    unchanged: 0,
-    quarantined: 0,
-    failed: 0,
-  };
+  readonly #stats = zeroStats();
   readonly #tally = emptyTally();
-  readonly #deprecations = new Map<string, DeprecationNotice>();
+  readonly #deprecations = new Deprecations();
   #destinationRead = 0;
   #destinationWithoutId = 0;
   #refusedRepairs = 0;
@@ -223,31 +150,23 @@ class DriftRun {
       outcome,
       stats: { ...this.#stats },
       drift: this.#drift(prepared.repair),
-      ...this.#deprecation(),
+      ...this.#deprecations.report(),
     };
   }
 
   /** The result of a run that ended with `error`. */
   failed(error: SyncError): ResultBody {
-    this.#options.log.error(
-      { code: error.code, status: error.status, err: error.message },
-      'drift check failed',
-    );
     return {
-      outcome: 'Failed',
-      error: {
-        class: resultClass(error.code),
-        message: error.message.slice(0, 1024),
-        retryable: error.retryable,
-      },
+      ...failure(this.#options.log, 'drift check', error),
       stats: { ...this.#stats },
-      ...this.#deprecation(),
+      ...this.#deprecations.report(),
     };
   }
 
   async #readSource({ source, validator, fields, repair }: Prepared, sorter: ExternalSorter) {
     for await (const page of source.pages({})) {
-      this.#notePage(page);
+      throwIfInterrupted(this.#options.signal, INTERRUPTED);
+      this.#deprecations.note(page.deprecation);
       for (const raw of page.records) {
         this.#stats.read++;
         const id = isObject(raw) ? recordId(raw, source.idField) : undefined;
@@ -267,7 +186,7 @@ class DriftRun {
 
   async #readDestination({ destination, fields }: Prepared, sorter: ExternalSorter) {
     for await (const page of destination.pages({})) {
-      this.#throwIfInterrupted();
+      throwIfInterrupted(this.#options.signal, INTERRUPTED);
       for (const raw of page.records) {
         this.#destinationRead++;
         const id = isObject(raw) ? recordId(raw, destination.idField) : undefined;
@@ -275,11 +194,6 @@ class DriftRun {
         else sorter.add({ id, hash: fingerprint(raw as JSONObject, fields) });
       }
     }
-  }
-
-  #notePage(page: Page): void {
-    this.#throwIfInterrupted();
-    if (page.deprecation) this.#deprecations.set(page.deprecation.message, page.deprecation);
   }
 
   /** Merge-joins the sorted sides; in Repair mode sends repairs in bounded batches. */
@@ -298,7 +212,7 @@ class DriftRun {
   }
 
   async #repair({ writer, source }: Prepared, batch: readonly Difference[]): Promise<void> {
-    this.#throwIfInterrupted();
+    throwIfInterrupted(this.#options.signal, INTERRUPTED);
     const { dueTime } = this.#options.input;
     await forEachBounded(
       batch,
@@ -319,13 +233,7 @@ class DriftRun {
       },
       () => this.#options.signal?.aborted === true,
     );
-    this.#throwIfInterrupted();
-  }
-
-  #throwIfInterrupted(): void {
-    if (this.#options.signal?.aborted === true) {
-      throw new SyncError('Interrupted', 'drift check interrupted by SIGTERM');
-    }
+    throwIfInterrupted(this.#options.signal, INTERRUPTED);
   }
 
   #drift(repair: boolean): NonNullable<ResultBody['drift']> {
@@ -339,23 +247,4 @@ class DriftRun {
       ...(Object.keys(kept).length > 0 ? { samples: kept } : {}),
     };
   }
-
-  /** All distinct deprecation notices in one message, with the earliest sunset. */
-  #deprecation(): Pick<ResultBody, 'deprecation'> {
-    const notices = [...this.#deprecations.values()];
-    if (notices.length === 0) return {};
-    const sunsets = notices.flatMap((n) => (n.sunset ? [n.sunset] : [])).sort();
-    const message = notices
-      .map((n) => n.message)
-      .join(' | ')
-      .slice(0, 1024);
-    return { deprecation: { message, ...(sunsets[0] ? { sunset: sunsets[0] } : {}) } };
-  }
-}
-
-/** The id of `record` at `path` as a string, or undefined when it has no usable id. */
-function recordId(record: JSONObject, path: string): string | undefined {
-  const value = getPath(record, path);
-  if ((typeof value !== 'string' && typeof value !== 'number') || value === '') return undefined;
-  return String(value);
 }

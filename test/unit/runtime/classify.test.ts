@@ -48,7 +48,7 @@ describe('SyncError and redact', () => {
   it('derives retryable from the code', () => {
     expect(new SyncError('RateLimited', 'x').retryable).toBe(true);
     expect(new SyncError('Authentication', 'x').retryable).toBe(false);
-    expect(new SyncError('InvalidRecord', 'x').retryable).toBe(false);
+    expect(new SyncError('Interrupted', 'x').retryable).toBe(true);
   });
 
   it('removes known secrets and credential-shaped strings', () => {

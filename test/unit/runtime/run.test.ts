@@ -10,7 +10,7 @@ import {
 } from '../../../operator/api/index.ts';
 import { RunEnv } from '../../../operator/api/run-input.ts';
 import { replaceResultFile } from '../../../operator/runtime/result.ts';
-import { runJob, runJobAsync } from '../../../operator/runtime/run.ts';
+import { runJobAsync } from '../../../operator/runtime/run.ts';
 import { runInput, sendJSON, silentLog, startServer, type TestServer } from './support.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -117,7 +117,7 @@ describe('runJobAsync', () => {
     const { src, path, env } = await environment(1);
     const input = JSON.parse(env[RunEnv.Run]) as Record<string, unknown>;
     const dryEnv = { ...env, [RunEnv.Run]: JSON.stringify({ ...input, checkpoint: '{"v":1}' }) };
-    expect(runJob({ kind: 'sync', dry: true, env: dryEnv })).toBe(0);
+    expect(await runJobAsync({ kind: 'sync', dry: true, env: dryEnv })).toBe(0);
     expect(src.requests).toHaveLength(0);
     expect(readResult(path)).toMatchObject({ outcome: 'Succeeded', checkpoint: '{"v":1}' });
   });

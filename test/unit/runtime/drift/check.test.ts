@@ -11,11 +11,8 @@ import {
 } from '../../../../operator/api/index.ts';
 import { RunEnv, type RunInput } from '../../../../operator/api/run-input.ts';
 import { idempotencyKey } from '../../../../operator/runtime/destination.ts';
-import {
-  repairVersion,
-  runDriftCheck,
-  type DriftOptions,
-} from '../../../../operator/runtime/drift/check.ts';
+import { runDriftCheck, type DriftOptions } from '../../../../operator/runtime/drift/check.ts';
+import { repairVersion } from '../../../../operator/runtime/drift/destination.ts';
 import { exitCodeOf } from '../../../../operator/runtime/result.ts';
 import { runJobAsync } from '../../../../operator/runtime/run.ts';
 import { runSync } from '../../../../operator/runtime/sync.ts';
