@@ -13,15 +13,9 @@ import type { HTTPSource } from '../../api/index.ts';
 import { SyncError } from '../errors.ts';
 import { getPath, joinURL } from '../json.ts';
 import { authHeaders } from '../http/auth.ts';
-import { describeRequest } from '../http/client.ts';
 import { linkWithRel } from '../http/headers.ts';
-import {
-  DEFAULT_PAGE_SIZE,
-  type Page,
-  type PassStart,
-  type Provider,
-  type ProviderContext,
-} from './types.ts';
+import { pageError, pageSize, withParams } from './request.ts';
+import type { Page, PassStart, Provider, ProviderContext } from './types.ts';
 
 /** The placeholder of a `http.query` value replaced by the incremental high-water mark. */
 export const SINCE_PLACEHOLDER = '{since}';
@@ -57,8 +51,7 @@ async function* cursorPages(
   const param = http.pagination?.cursorParam ?? 'cursor';
   let cursor = start.cursor;
   for (;;) {
-    const url = new URL(first);
-    if (cursor !== undefined) url.searchParams.set(param, cursor);
+    const url = withParams(first, { [param]: cursor });
     const { body, records, deprecation } = await fetch(url);
     const raw = getPath(body, http.pagination?.cursorPath ?? '');
     const next = typeof raw === 'string' || typeof raw === 'number' ? String(raw) : '';
@@ -85,10 +78,7 @@ async function* linkPages(first: URL, fetch: Fetch, start: PassStart): AsyncGene
     const link = linkWithRel(page.link, 'next');
     const next = link === undefined ? undefined : new URL(link, url);
     if (next?.href === url.href) {
-      throw new SyncError(
-        'ServerError',
-        `${describeRequest('GET', url)}: the next link points to the same page`,
-      );
+      throw pageError('ServerError', url, 'the next link points to the same page');
     }
     yield { records: page.records, deprecation: page.deprecation, cursor: next?.href };
     if (next === undefined) return;
@@ -101,18 +91,17 @@ async function* offsetPages(
   first: URL,
   fetch: Fetch,
   http: HTTPSpec,
-  pageSize: number,
+  size: number,
   start: PassStart,
 ): AsyncGenerator<Page> {
   const param = http.pagination?.offsetParam ?? 'offset';
   let offset = Number(start.cursor ?? 0);
   if (!Number.isSafeInteger(offset) || offset < 0) offset = 0;
   for (;;) {
-    const url = new URL(first);
-    url.searchParams.set(param, String(offset));
+    const url = withParams(first, { [param]: String(offset) });
     const { records, deprecation } = await fetch(url);
     offset += records.length;
-    const done = records.length < pageSize || records.length === 0;
+    const done = records.length < size || records.length === 0;
     yield { records, deprecation, cursor: done ? undefined : String(offset) };
     if (done) return;
   }
@@ -128,15 +117,16 @@ export function httpProvider(context: ProviderContext): Provider {
   const baseURL = source.baseURL;
   const headers = authHeaders(http.auth, http.auth ? credentials : undefined).headers;
   const pagination = http.pagination;
-  const pageSize = pagination?.pageSize ?? context.pageSize ?? DEFAULT_PAGE_SIZE;
+  const size = pageSize(context, { configured: pagination?.pageSize });
   const fetch: Fetch = async (url) => {
     const res = await client.request({ url, headers, expectJSON: true });
     const records = http.recordsPath === undefined ? res.json : getPath(res.json, http.recordsPath);
     if (!Array.isArray(records)) {
       const where = http.recordsPath ?? 'the body';
-      throw new SyncError(
+      throw pageError(
         'Configuration',
-        `${describeRequest('GET', url)}: ${where} is not an array of records (check recordsPath)`,
+        url,
+        `${where} is not an array of records (check recordsPath)`,
       );
     }
     return { records, body: res.json, deprecation: res.deprecation, link: res.header('link') };
@@ -144,7 +134,7 @@ export function httpProvider(context: ProviderContext): Provider {
   async function* pages(start: PassStart): AsyncGenerator<Page, void, undefined> {
     const first = firstPageURL(baseURL, http as HTTPSpec, start.since);
     if (pagination !== undefined)
-      first.searchParams.set(pagination.limitParam ?? 'limit', String(pageSize));
+      first.searchParams.set(pagination.limitParam ?? 'limit', String(size));
     switch (pagination?.type) {
       case 'cursor':
         yield* cursorPages(first, fetch, http as HTTPSpec, start);
@@ -153,7 +143,7 @@ export function httpProvider(context: ProviderContext): Provider {
         yield* linkPages(first, fetch, start);
         return;
       case 'offset':
-        yield* offsetPages(first, fetch, http as HTTPSpec, pageSize, start);
+        yield* offsetPages(first, fetch, http as HTTPSpec, size, start);
         return;
       case undefined: {
         const { records, deprecation } = await fetch(first);

@@ -5,17 +5,10 @@
  * `X-Shopify-Shop-Api-Call-Limit` so the shared leaky bucket is not run dry.
  */
 import { sleep } from '../../lib/clock.ts';
-import { SyncError } from '../errors.ts';
 import { isObject, joinURL } from '../json.ts';
-import { describeRequest } from '../http/client.ts';
 import { linkWithRel } from '../http/headers.ts';
-import {
-  DEFAULT_PAGE_SIZE,
-  type Page,
-  type PassStart,
-  type Provider,
-  type ProviderContext,
-} from './types.ts';
+import { pageError, pageSize, withParams } from './request.ts';
+import type { Page, PassStart, Provider, ProviderContext } from './types.ts';
 
 /** Options of {@link shopifyPauseMs}. */
 export interface CallLimitOptions {
@@ -60,23 +53,21 @@ export function shopifyProvider(context: ProviderContext): Provider {
   const headers: Record<string, string> = credentials
     ? { 'x-shopify-access-token': credentials }
     : {};
-  const pageSize = Math.min(250, context.pageSize ?? DEFAULT_PAGE_SIZE);
+  const limit = String(pageSize(context, { max: 250 }));
 
   async function* pages(start: PassStart): AsyncGenerator<Page, void, undefined> {
     let pageInfo = start.cursor;
     for (;;) {
-      const url = new URL(endpoint);
-      url.searchParams.set('limit', String(pageSize));
       // Shopify rejects filters next to page_info: the cursor already carries them.
-      if (pageInfo !== undefined) url.searchParams.set('page_info', pageInfo);
-      else if (start.since !== undefined) url.searchParams.set('updated_at_min', start.since);
+      const url = withParams(endpoint, {
+        limit,
+        page_info: pageInfo,
+        updated_at_min: pageInfo === undefined ? start.since : undefined,
+      });
       const res = await client.request({ url, headers, expectJSON: true });
       const records = isObject(res.json) ? res.json[key] : undefined;
       if (!Array.isArray(records)) {
-        throw new SyncError(
-          'ServerError',
-          `${describeRequest('GET', url)}: no "${key}" array in the answer`,
-        );
+        throw pageError('ServerError', url, `no "${key}" array in the answer`);
       }
       const next = nextPageInfo(res.header('link'));
       yield { records, cursor: next, deprecation: res.deprecation };

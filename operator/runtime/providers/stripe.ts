@@ -2,16 +2,9 @@
  * Stripe list endpoints: `GET /v1/{resource}?limit=N&starting_after=<last id>`, records in
  * `data`, more pages while `has_more`. Stripe lists have no updated-at filter: no incremental.
  */
-import { SyncError } from '../errors.ts';
 import { isObject, joinURL } from '../json.ts';
-import { describeRequest } from '../http/client.ts';
-import {
-  DEFAULT_PAGE_SIZE,
-  type Page,
-  type PassStart,
-  type Provider,
-  type ProviderContext,
-} from './types.ts';
+import { pageError, pageSize, withParams } from './request.ts';
+import type { Page, PassStart, Provider, ProviderContext } from './types.ts';
 
 /** Default Stripe API base URL. */
 export const STRIPE_BASE_URL = 'https://api.stripe.com';
@@ -23,31 +16,23 @@ export function stripeProvider(context: ProviderContext): Provider {
   const headers: Record<string, string> = {};
   if (credentials) headers.authorization = `Bearer ${credentials}`;
   if (source.apiVersion) headers['stripe-version'] = source.apiVersion;
-  const pageSize = Math.min(100, context.pageSize ?? DEFAULT_PAGE_SIZE);
+  const limit = String(pageSize(context, { max: 100 }));
 
   async function* pages(start: PassStart): AsyncGenerator<Page, void, undefined> {
     let after = start.cursor;
     for (;;) {
-      const url = new URL(endpoint);
-      url.searchParams.set('limit', String(pageSize));
-      if (after !== undefined) url.searchParams.set('starting_after', after);
+      const url = withParams(endpoint, { limit, starting_after: after });
       const res = await client.request({ url, headers, expectJSON: true });
       const body = res.json;
       if (!isObject(body) || !Array.isArray(body.data)) {
-        throw new SyncError(
-          'ServerError',
-          `${describeRequest('GET', url)}: no data array in the answer`,
-        );
+        throw pageError('ServerError', url, 'no data array in the answer');
       }
       const last: unknown = body.data.at(-1);
       const lastId = isObject(last) && typeof last.id === 'string' ? last.id : undefined;
       const more = body.has_more === true;
       if (more && lastId === undefined) {
         // Stopping here would silently drop the remaining pages.
-        throw new SyncError(
-          'ServerError',
-          `${describeRequest('GET', url)}: has_more without a last record id`,
-        );
+        throw pageError('ServerError', url, 'has_more without a last record id');
       }
       yield { records: body.data, cursor: more ? lastId : undefined, deprecation: res.deprecation };
       if (!more) return;

@@ -52,6 +52,3 @@ export interface ProviderContext {
   /** Stops provider pacing waits early. */
   signal?: AbortSignal | undefined;
 }
-
-/** Default records per page. */
-export const DEFAULT_PAGE_SIZE = 100;
