@@ -1,29 +1,35 @@
 /**
- * `tributary operator`: wires informers, work queues, the Integration and ReconcilePolicy
- * controllers, leader election and the health/metrics server, and runs them until stopped.
- * Informers run on every replica (warm standby); controllers only on the leader.
+ * `tributary operator`: wires the caches (watches.ts), work queues, the Integration and
+ * ReconcilePolicy controllers, leader election and the health/metrics server, and runs them until
+ * stopped. Informers run on every replica (warm standby); controllers only on the leader.
  */
 import { hostname } from 'node:os';
-import type { KubeConfig, KubernetesObject, V1Job, V1Pod } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { GROUP, VERSION } from '../api/index.ts';
-import { joinKey, objectKey } from '../lib/key.ts';
+import { objectKey } from '../lib/key.ts';
 import { systemClock, type Clock } from '../lib/clock.ts';
+import type { Log } from '../lib/log.ts';
+import { KubeApi, type ApiTransport } from './machinery/api.ts';
 import { Controller } from './machinery/controller.ts';
-import { Informer } from './machinery/informer.ts';
-import { InformerSet, type Cache } from './machinery/informer-set.ts';
 import { LeaderElector } from './machinery/leader.ts';
 import { KubeLeaseStore } from './machinery/lease.ts';
-import type { Log } from '../lib/log.ts';
 import { ControllerMetrics } from './machinery/metrics.ts';
 import { WorkQueue } from './machinery/queue.ts';
 import { HealthServer } from './machinery/server.ts';
-import { addIndexes, KubeIntegrationReads, KubeIntegrationWrites } from './integration/kube.ts';
+import { statusWriter } from './machinery/status-writer.ts';
+import { CrashAfterJobCreate } from './integration/faults.ts';
+import { KubeIntegrationReads, KubeIntegrationWrites } from './integration/kube.ts';
 import { IntegrationMetrics } from './integration/metrics.ts';
 import { IntegrationReconciler } from './integration/reconciler.ts';
-import { JobLabel } from './plan/job.ts';
+import type { IntegrationWrites } from './integration/ports.ts';
 import { PolicyReconciler } from './policy/reconciler.ts';
-import { statusWriter } from './machinery/status-writer.ts';
+import {
+  type Caches,
+  enqueueOnChange,
+  integrationsUsing,
+  type Queues,
+  watchCaches,
+} from './watches.ts';
 
 /** Options of {@link runOperator}. */
 export interface OperatorOptions {
@@ -50,113 +56,31 @@ export interface OperatorOptions {
   faults?: { crashAfterJobCreate?: boolean };
 }
 
-const MANAGED = `${JobLabel.ManagedBy}=tributary`;
-
 /** Runs the operator until `signal` aborts, then shuts down gracefully (releasing the Lease). */
 export async function runOperator(options: OperatorOptions, signal: AbortSignal): Promise<void> {
-  const { kubeConfig, log } = options;
+  const { log } = options;
   const clock = options.clock ?? systemClock();
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'tributary_process_' });
   const metrics = new ControllerMetrics({ registry });
-  const namespaces = [...new Set(options.namespaces ?? [])];
-  const informer = <T extends KubernetesObject>(path: string, labelSelector?: string) => {
-    const watching = (namespace?: string) =>
-      new Informer<T>({
-        path,
-        kubeConfig,
-        log: log.child({ informer: path.split('/').at(-1), ...(namespace ? { namespace } : {}) }),
-        clock,
-        metrics,
-        ...(namespace ? { namespace } : {}),
-        ...(labelSelector ? { labelSelector } : {}),
-      });
-    if (namespaces.length === 0) return watching();
-    if (namespaces.length === 1) return watching(namespaces[0]);
-    return new InformerSet<T>(new Map(namespaces.map((ns) => [ns, watching(ns)])));
+  const api = new KubeApi({ kubeConfig: options.kubeConfig });
+  const namespaces = options.namespaces ?? [];
+  const caches = watchCaches({ api, log, clock, metrics, namespaces });
+  const queue = (name: string) => new WorkQueue({ name, clock, ...metrics.queueHooks(name) });
+  const queues: Queues = {
+    integrations: queue('integrations'),
+    policies: queue('reconcilepolicies'),
   };
-  const caches = {
-    integrations: informer<KubernetesObject>(`/apis/${GROUP}/${VERSION}/integrations`),
-    policies: informer<KubernetesObject>(`/apis/${GROUP}/${VERSION}/reconcilepolicies`),
-    jobs: informer<V1Job>('/apis/batch/v1/jobs', MANAGED),
-    pods: informer<V1Pod>('/api/v1/pods', MANAGED),
-  };
-  addIndexes(caches);
-  const queues = {
-    integrations: new WorkQueue({
-      name: 'integrations',
-      clock,
-      ...metrics.queueHooks('integrations'),
-    }),
-    policies: new WorkQueue({
-      name: 'reconcilepolicies',
-      clock,
-      ...metrics.queueHooks('reconcilepolicies'),
-    }),
-  };
-  wireEvents(caches, queues);
-
-  const integrationController = new Controller({
-    name: 'integration',
-    queue: queues.integrations,
-    log,
-    clock,
-    metrics,
-    workers: options.workers ?? 4,
-    reconciler: new IntegrationReconciler({
-      reads: new KubeIntegrationReads(caches, kubeConfig),
-      writes: withFaults(new KubeIntegrationWrites(kubeConfig, log), options.faults, log),
-      clock,
-      log,
-      operatorImage: options.image,
-      metrics: new IntegrationMetrics(registry),
-    }),
-  });
-  const policyController = new Controller({
-    name: 'reconcilepolicy',
-    queue: queues.policies,
-    log,
-    clock,
-    metrics,
-    workers: 1,
-    reconciler: new PolicyReconciler(
-      {
-        policy: (namespace, name) => caches.policies.get(namespace, name),
-        usedBy: (namespace, name) =>
-          caches.integrations.byIndex(BY_POLICY, joinKey(namespace, name)).length,
-        updateStatus: statusWriter(kubeConfig, 'ReconcilePolicy', 'reconcilepolicies'),
-      },
-      clock,
-    ),
-  });
-
-  const server = new HealthServer({ registry, port: options.metricsPort ?? 8080 });
-  for (const [name, cache] of Object.entries(caches)) {
-    server.addReadinessCheck(`informer/${name}`, () => cache.hasSynced() && cache.isHealthy());
-  }
-  await server.start();
-  log.info(
-    { port: server.port, namespaces: namespaces.length > 0 ? namespaces : '(all)' },
-    'operator starting',
-  );
-
+  enqueueOnChange(caches, queues);
+  const controllers = makeControllers(options, { api, caches, queues, clock, metrics, registry });
+  const server = await startHealthServer(registry, caches, options.metricsPort ?? 8080);
+  const watched = namespaces.length > 0 ? namespaces : '(all)';
+  log.info({ port: server.port, namespaces: watched }, 'operator starting');
   const informersDone = Object.values(caches).map((cache) => cache.start(signal));
-  const runControllers = async (leading: AbortSignal) => {
-    await Promise.all(Object.values(caches).map((cache) => cache.waitForSync()));
-    log.info('caches synced; controllers starting');
-    for (const object of caches.integrations.list()) queues.integrations.add(objectKey(object));
-    for (const object of caches.policies.list()) queues.policies.add(objectKey(object));
-    await Promise.all([integrationController.start(leading), policyController.start(leading)]);
-  };
-
   try {
-    if (options.leaderElection === false) {
-      // The only replica leads: tributary_leader says so, or the no-leader alert would fire.
-      metrics.setLeader(true);
-      await runControllers(signal);
-    } else {
-      await lead(options, clock, log, metrics, runControllers, signal);
-    }
+    await runLeading(options, { api, clock, metrics, signal }, async (leading) => {
+      await startControllers(caches, queues, controllers, log, leading);
+    });
   } finally {
     await Promise.all(Object.values(caches).map((cache) => cache.stop()));
     await Promise.allSettled(informersDone);
@@ -165,19 +89,114 @@ export async function runOperator(options: OperatorOptions, signal: AbortSignal)
   }
 }
 
+/** Serves /healthz, /metrics and /readyz, ready while every cache is synced and healthy. */
+async function startHealthServer(
+  registry: Registry,
+  caches: Caches,
+  port: number,
+): Promise<HealthServer> {
+  const server = new HealthServer({ registry, port });
+  for (const [name, cache] of Object.entries(caches))
+    server.addReadinessCheck(`informer/${name}`, () => cache.hasSynced() && cache.isHealthy());
+  await server.start();
+  return server;
+}
+
+/** What the controllers are built from. */
+interface Wiring {
+  api: ApiTransport;
+  caches: Caches;
+  queues: Queues;
+  clock: Clock;
+  metrics: ControllerMetrics;
+  registry: Registry;
+}
+
+/** The Integration and ReconcilePolicy controllers; nothing runs until they start. */
+function makeControllers(options: OperatorOptions, wiring: Wiring): Controller[] {
+  const { api, caches, queues, clock, metrics, registry } = wiring;
+  const { log } = options;
+  const kubeWrites = new KubeIntegrationWrites({ api });
+  const writes: IntegrationWrites =
+    options.faults?.crashAfterJobCreate === true ? new CrashAfterJobCreate(kubeWrites) : kubeWrites;
+  const integrations = new IntegrationReconciler({
+    reads: new KubeIntegrationReads(caches, { api }),
+    writes,
+    clock,
+    log,
+    operatorImage: options.image,
+    metrics: new IntegrationMetrics(registry),
+  });
+  const policies = new PolicyReconciler(
+    {
+      policy: (namespace, name) => caches.policies.get(namespace, name),
+      usedBy: (namespace, name) => integrationsUsing(caches, namespace, name),
+      updateStatus: statusWriter(api, 'ReconcilePolicy', 'reconcilepolicies'),
+    },
+    clock,
+  );
+  const common = { log, clock, metrics };
+  return [
+    new Controller({
+      ...common,
+      name: 'integration',
+      queue: queues.integrations,
+      workers: options.workers ?? 4,
+      reconciler: integrations,
+    }),
+    new Controller({
+      ...common,
+      name: 'reconcilepolicy',
+      queue: queues.policies,
+      workers: 1,
+      reconciler: policies,
+    }),
+  ];
+}
+
+/** Once the caches synced: enqueues every cached object, then runs the controllers until `leading` aborts. */
+async function startControllers(
+  caches: Caches,
+  queues: Queues,
+  controllers: Controller[],
+  log: Log,
+  leading: AbortSignal,
+): Promise<void> {
+  await Promise.all(Object.values(caches).map((cache) => cache.waitForSync()));
+  log.info('caches synced; controllers starting');
+  for (const object of caches.integrations.list()) queues.integrations.add(objectKey(object));
+  for (const object of caches.policies.list()) queues.policies.add(objectKey(object));
+  await Promise.all(controllers.map((controller) => controller.start(leading)));
+}
+
+/** Runs `run` while this replica leads (always, without leader election). */
+async function runLeading(
+  options: OperatorOptions,
+  context: { api: ApiTransport; clock: Clock; metrics: ControllerMetrics; signal: AbortSignal },
+  run: (leading: AbortSignal) => Promise<void>,
+): Promise<void> {
+  if (options.leaderElection === false) {
+    // The only replica leads: tributary_leader says so, or the no-leader alert would fire.
+    context.metrics.setLeader(true);
+    await run(context.signal);
+    return;
+  }
+  await lead(options, context, run);
+}
+
+/** Campaigns for the Lease and runs `run` while leading; throws when leadership is lost. */
 async function lead(
   options: OperatorOptions,
-  clock: Clock,
-  log: Log,
-  metrics: ControllerMetrics,
+  context: { api: ApiTransport; clock: Clock; metrics: ControllerMetrics; signal: AbortSignal },
   run: (signal: AbortSignal) => Promise<void>,
-  signal: AbortSignal,
 ): Promise<void> {
+  const { api, clock, metrics, signal } = context;
+  const { log } = options;
   if (!options.leaseNamespace)
     throw new Error('leader election needs a lease namespace (--lease-namespace)');
   const elector = new LeaderElector({
     store: new KubeLeaseStore({
-      kubeConfig: options.kubeConfig,
+      api,
       namespace: options.leaseNamespace,
       name: options.leaseName ?? 'tributary-operator',
     }),
@@ -198,96 +217,4 @@ async function lead(
     // Leadership was lost while we still wanted it: exit so a restart campaigns afresh.
     throw new Error('leader election lost');
   }
-}
-
-/** Index of Integrations by `namespace/policyName`. */
-const BY_POLICY = 'policy';
-/** Index of Integrations by uid. */
-const BY_UID = 'uid';
-
-function wireEvents(
-  caches: {
-    integrations: Cache<KubernetesObject>;
-    policies: Cache<KubernetesObject>;
-    jobs: Cache<V1Job>;
-    pods: Cache<V1Pod>;
-  },
-  queues: { integrations: WorkQueue; policies: WorkQueue },
-): void {
-  const policyOf = (object: KubernetesObject) => {
-    const ref = (object as { spec?: { policyRef?: { name?: string } } }).spec?.policyRef?.name;
-    return ref === undefined ? [] : [joinKey(object.metadata?.namespace, ref)];
-  };
-  caches.integrations.addIndex(BY_POLICY, policyOf);
-  caches.integrations.addIndex(BY_UID, (object) =>
-    object.metadata?.uid ? [object.metadata.uid] : [],
-  );
-
-  const integrationChanged = (object: KubernetesObject) => {
-    queues.integrations.add(objectKey(object));
-    for (const policy of policyOf(object)) queues.policies.add(policy);
-  };
-  caches.integrations.addHandlers({
-    onAdd: integrationChanged,
-    onUpdate: (old, object) => {
-      integrationChanged(old);
-      integrationChanged(object);
-    },
-    onDelete: integrationChanged,
-  });
-
-  const policyChanged = (object: KubernetesObject) => {
-    const key = objectKey(object);
-    queues.policies.add(key);
-    for (const integration of caches.integrations.byIndex(BY_POLICY, key)) {
-      queues.integrations.add(objectKey(integration));
-    }
-  };
-  caches.policies.addHandlers({
-    onAdd: policyChanged,
-    onUpdate: (_, o) => {
-      policyChanged(o);
-    },
-    onDelete: policyChanged,
-  });
-
-  const runChanged = (object: V1Job | V1Pod) => {
-    const uid = object.metadata?.labels?.[JobLabel.IntegrationUID];
-    if (uid === undefined) return;
-    for (const integration of caches.integrations.byIndex(BY_UID, uid)) {
-      queues.integrations.add(objectKey(integration));
-    }
-  };
-  for (const cache of [caches.jobs, caches.pods] as Cache<V1Job | V1Pod>[]) {
-    cache.addHandlers({
-      onAdd: runChanged,
-      onUpdate: (_, o) => {
-        runChanged(o);
-      },
-      onDelete: runChanged,
-    });
-  }
-}
-
-/**
- * Fault injection for crash tests: dies with SIGKILL right after a Job was created and before
- * status could be written, the window the deterministic Job name protects.
- */
-function withFaults(
-  writes: KubeIntegrationWrites,
-  faults: OperatorOptions['faults'],
-  log: Log,
-): KubeIntegrationWrites {
-  if (faults?.crashAfterJobCreate !== true) return writes;
-  const createJob = writes.createJob.bind(writes);
-  writes.createJob = async (job) => {
-    const outcome = await createJob(job);
-    if (outcome === 'created') {
-      log.warn({ job: job.metadata?.name }, 'fault injection: crashing after Job creation');
-      log.flush();
-      process.kill(process.pid, 'SIGKILL');
-    }
-    return outcome;
-  };
-  return writes;
 }

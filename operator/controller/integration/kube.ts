@@ -1,64 +1,45 @@
 /**
- * The reconciler's ports on a real API server: reads from informer caches, writes through
- * client-node, errors converted once into machinery ApiErrors.
+ * The reconciler's ports on a real API server: reads from informer caches, writes through the
+ * machinery's one authenticated transport (ctx.signal plus a timeout per call; errors arrive as
+ * ApiErrors, converted there once).
  */
 import { randomBytes } from 'node:crypto';
-import {
-  BatchV1Api,
-  CoreV1Api,
-  HttpMethod,
-  RequestContext,
-  type KubeConfig,
-  type KubernetesObject,
-  type V1Job,
-  type V1Pod,
-} from '@kubernetes/client-node';
-import { fetch } from 'undici';
+import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import { GROUP, VERSION, type IntegrationStatus } from '../../api/index.ts';
 import { joinKey } from '../../lib/key.ts';
-import { isApiStatus, toApiError } from '../machinery/errors.ts';
-import { statusError } from '../machinery/transport.ts';
-import type { Cache } from '../machinery/informer-set.ts';
-import type { Log } from '../../lib/log.ts';
-import { JobLabel } from '../plan/job.ts';
+import { rfc3339 } from '../../lib/time.ts';
+import {
+  apiPath,
+  type ApiRequest,
+  type ApiTransport,
+  DEFAULT_API_TIMEOUT_MS,
+} from '../machinery/api.ts';
+import type { ReconcileContext } from '../machinery/controller.ts';
+import { isApiStatus } from '../machinery/errors.ts';
+import { BY_INTEGRATION_UID, BY_JOB, type Caches } from '../watches.ts';
 import { statusWriter } from '../machinery/status-writer.ts';
 import type { PlannedEvent } from './plan.ts';
 import type { IntegrationReads, IntegrationWrites, ObjectRef } from './ports.ts';
 
-/** Index of run Jobs by the uid of their Integration. */
-export const BY_INTEGRATION_UID = 'integration-uid';
-/** Index of run pods by `namespace/job-name`. */
-export const BY_JOB = 'job';
-
-/** The informers the reconciler reads from. */
-export interface IntegrationCaches {
-  integrations: Cache<KubernetesObject>;
-  policies: Cache<KubernetesObject>;
-  jobs: Cache<V1Job>;
-  pods: Cache<V1Pod>;
-}
-
-/** Adds the indexes {@link KubeIntegrationReads} needs. Call before the informers start. */
-export function addIndexes(caches: IntegrationCaches): void {
-  caches.jobs.addIndex(BY_INTEGRATION_UID, (job) => {
-    const uid = job.metadata?.labels?.[JobLabel.IntegrationUID];
-    return uid === undefined ? [] : [uid];
-  });
-  caches.pods.addIndex(BY_JOB, (pod) => {
-    const job = pod.metadata?.labels?.['job-name'];
-    return job === undefined ? [] : [joinKey(pod.metadata?.namespace, job)];
-  });
+/** Options of {@link KubeIntegrationReads} and {@link KubeIntegrationWrites}. */
+export interface KubeIntegrationOptions {
+  /** The authenticated API transport. Required. */
+  api: ApiTransport;
+  /** Timeout of each API call, in ms. Default {@link DEFAULT_API_TIMEOUT_MS} (30 s). */
+  timeoutMs?: number;
+  /** `source.component` of recorded Events. Default `tributary-operator`. */
+  component?: string;
 }
 
 /** {@link IntegrationReads} on informer caches, plus a metadata-only GET for Secrets. */
 export class KubeIntegrationReads implements IntegrationReads {
-  readonly #caches: IntegrationCaches;
-  readonly #kubeConfig: KubeConfig;
+  readonly #caches: Caches;
+  readonly #options: KubeIntegrationOptions;
 
-  /** Stores the caches; they must have the indexes of {@link addIndexes}. */
-  constructor(caches: IntegrationCaches, kubeConfig: KubeConfig) {
+  /** Stores the caches; they must carry the indexes BY_INTEGRATION_UID and BY_JOB (watches.ts). */
+  constructor(caches: Caches, options: KubeIntegrationOptions) {
     this.#caches = caches;
-    this.#kubeConfig = kubeConfig;
+    this.#options = options;
   }
 
   integration(namespace: string, name: string): unknown {
@@ -78,110 +59,121 @@ export class KubeIntegrationReads implements IntegrationReads {
   }
 
   /** A metadata-only GET: the Secret's data never reaches this process. */
-  async secretExists(namespace: string, name: string): Promise<boolean> {
-    const cluster = this.#kubeConfig.getCurrentCluster();
-    if (cluster === null) throw new Error('kubeconfig has no current cluster');
-    const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets/${encodeURIComponent(name)}`;
-    const url = cluster.server + path;
-    const context = new RequestContext(url, HttpMethod.GET);
-    await this.#kubeConfig.applySecurityAuthentication(context);
-    const dispatcher = context.getDispatcher();
-    const response = await fetch(url, {
-      headers: {
-        ...context.getHeaders(),
-        Accept: 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1',
-      },
-      ...(dispatcher !== undefined ? { dispatcher } : {}),
-    });
-    const text = await response.text();
-    if (response.status === 404) return false;
-    if (response.ok) return true;
-    throw statusError(response.status, text);
+  async secretExists(namespace: string, name: string, ctx: ReconcileContext): Promise<boolean> {
+    try {
+      await this.#options.api.request({
+        path: apiPath`/api/v1/namespaces/${namespace}/secrets/${name}`,
+        accept: 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1',
+        timeoutMs: this.#options.timeoutMs ?? DEFAULT_API_TIMEOUT_MS,
+        signal: ctx.signal,
+      });
+      return true;
+    } catch (error) {
+      if (isApiStatus(error, 404)) return false;
+      throw error;
+    }
   }
 }
 
-/** {@link IntegrationWrites} through client-node. */
+/** {@link IntegrationWrites} through the API transport. */
 export class KubeIntegrationWrites implements IntegrationWrites {
-  readonly #batch: BatchV1Api;
-  readonly #core: CoreV1Api;
-  readonly #writeStatus: (object: ObjectRef, status: IntegrationStatus) => Promise<void>;
-  readonly #log: Log;
-  readonly #component: string;
+  readonly #options: KubeIntegrationOptions;
+  readonly #writeStatus: ReturnType<typeof statusWriter>;
 
-  /** Makes the API clients; nothing is sent until a write. */
-  constructor(kubeConfig: KubeConfig, log: Log, component = 'tributary-operator') {
-    this.#batch = kubeConfig.makeApiClient(BatchV1Api);
-    this.#core = kubeConfig.makeApiClient(CoreV1Api);
-    this.#writeStatus = statusWriter(kubeConfig, 'Integration', 'integrations');
-    this.#log = log;
-    this.#component = component;
+  /** Stores options; nothing is sent until a write. */
+  constructor(options: KubeIntegrationOptions) {
+    this.#options = options;
+    this.#writeStatus = statusWriter(
+      options.api,
+      'Integration',
+      'integrations',
+      options.timeoutMs ?? DEFAULT_API_TIMEOUT_MS,
+    );
   }
 
-  async createJob(job: V1Job): Promise<'created' | 'exists'> {
+  async createJob(job: V1Job, ctx: ReconcileContext): Promise<'created' | 'exists'> {
+    const namespace = job.metadata?.namespace ?? '';
     try {
-      await this.#batch.createNamespacedJob({
-        namespace: job.metadata?.namespace ?? '',
-        body: job,
-      });
+      const path = apiPath`/apis/batch/v1/namespaces/${namespace}/jobs`;
+      await this.#send(ctx, { method: 'POST', path, body: job });
       return 'created';
     } catch (error) {
-      const apiError = toApiError(error);
-      if (isApiStatus(apiError, 409)) return 'exists';
-      throw apiError;
+      if (isApiStatus(error, 409)) return 'exists';
+      throw error;
     }
   }
 
-  async getJob(namespace: string, name: string): Promise<V1Job | undefined> {
+  async getJob(namespace: string, name: string, ctx: ReconcileContext): Promise<V1Job | undefined> {
     try {
-      return await this.#batch.readNamespacedJob({ namespace, name });
+      return await this.#send<V1Job>(ctx, { path: jobPath(namespace, name) });
     } catch (error) {
-      const apiError = toApiError(error);
-      if (isApiStatus(apiError, 404)) return undefined;
-      throw apiError;
+      if (isApiStatus(error, 404)) return undefined;
+      throw error;
     }
   }
 
-  async deleteJob(namespace: string, name: string): Promise<void> {
+  async deleteJob(namespace: string, name: string, ctx: ReconcileContext): Promise<void> {
     try {
-      await this.#batch.deleteNamespacedJob({ namespace, name, propagationPolicy: 'Background' });
-    } catch (error) {
-      const apiError = toApiError(error);
-      if (!isApiStatus(apiError, 404)) throw apiError;
-    }
-  }
-
-  updateStatus(object: ObjectRef, status: IntegrationStatus): Promise<void> {
-    return this.#writeStatus(object, status);
-  }
-
-  async recordEvent(object: ObjectRef, event: PlannedEvent): Promise<void> {
-    const now = new Date();
-    try {
-      await this.#core.createNamespacedEvent({
-        namespace: object.namespace,
-        body: {
-          metadata: {
-            name: `${object.name}.${randomBytes(8).toString('hex')}`,
-            namespace: object.namespace,
-          },
-          involvedObject: {
-            apiVersion: `${GROUP}/${VERSION}`,
-            kind: 'Integration',
-            name: object.name,
-            namespace: object.namespace,
-            uid: object.uid,
-          },
-          type: event.type,
-          reason: event.reason,
-          message: event.message.slice(0, 1024),
-          source: { component: this.#component },
-          firstTimestamp: now,
-          lastTimestamp: now,
-          count: 1,
-        },
+      await this.#send(ctx, {
+        method: 'DELETE',
+        path: jobPath(namespace, name),
+        query: { propagationPolicy: 'Background' },
       });
     } catch (error) {
-      this.#log.warn({ err: toApiError(error), reason: event.reason }, 'could not record Event');
+      if (!isApiStatus(error, 404)) throw error;
     }
   }
+
+  updateStatus(object: ObjectRef, status: IntegrationStatus, ctx: ReconcileContext): Promise<void> {
+    return this.#writeStatus(object, status, ctx);
+  }
+
+  async recordEvent(object: ObjectRef, event: PlannedEvent, ctx: ReconcileContext): Promise<void> {
+    const path = apiPath`/api/v1/namespaces/${object.namespace}/events`;
+    try {
+      const body = eventFor(object, event, this.#options.component);
+      await this.#send(ctx, { method: 'POST', path, body });
+    } catch (error) {
+      ctx.log.warn({ err: error, reason: event.reason }, 'could not record Event');
+    }
+  }
+
+  #send<T = unknown>(ctx: ReconcileContext, request: ApiRequest): Promise<T> {
+    return this.#options.api.request<T>({
+      timeoutMs: this.#options.timeoutMs ?? DEFAULT_API_TIMEOUT_MS,
+      signal: ctx.signal,
+      ...request,
+    });
+  }
+}
+
+function jobPath(namespace: string, name: string): string {
+  return apiPath`/apis/batch/v1/namespaces/${namespace}/jobs/${name}`;
+}
+
+/** A core/v1 Event on the Integration; the random suffix keeps Event names unique. */
+function eventFor(object: ObjectRef, event: PlannedEvent, component = 'tributary-operator') {
+  const now = rfc3339(new Date());
+  return {
+    apiVersion: 'v1',
+    kind: 'Event',
+    metadata: {
+      name: `${object.name}.${randomBytes(8).toString('hex')}`,
+      namespace: object.namespace,
+    },
+    involvedObject: {
+      apiVersion: `${GROUP}/${VERSION}`,
+      kind: 'Integration',
+      name: object.name,
+      namespace: object.namespace,
+      uid: object.uid,
+    },
+    type: event.type,
+    reason: event.reason,
+    message: event.message.slice(0, 1024),
+    source: { component },
+    firstTimestamp: now,
+    lastTimestamp: now,
+    count: 1,
+  };
 }

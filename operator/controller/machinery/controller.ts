@@ -24,8 +24,7 @@ export interface ReconcileContext {
 
 /**
  * The whole reconcile contract: return to finish (optionally requeue after a delay), throw to
- * retry with backoff, throw `TerminalError` to stop retrying, throw `WaitError` to retry after
- * its `retryAfterMs`. `key` is `namespace/name`.
+ * retry with backoff, throw `TerminalError` to stop retrying. `key` is `namespace/name`.
  */
 export interface Reconciler {
   /** Makes the world match the object named `key`; NotFound means done. */
@@ -54,10 +53,7 @@ export function decideAction(
   switch (error.code) {
     case 'TERMINAL':
       return { outcome: 'terminal', forget: true };
-    case 'WAIT':
-      return { outcome: 'requeue', forget: true, requeueAfterMs: error.retryAfterMs };
     case 'API':
-    case 'SHUTDOWN':
       return { outcome: 'error', forget: false };
   }
 }
@@ -160,13 +156,12 @@ function logFailure(log: Log, outcome: ReconcileOutcome, error: unknown, requeue
     case 'terminal':
       log.error({ err }, 'reconcile failed terminally; not retrying');
       return;
-    case 'requeue':
-      log.info({ reason: err.message }, 'reconcile waiting');
-      return;
     case 'error':
       log.error({ err, requeues }, 'reconcile failed; retrying with backoff');
       return;
+    case 'requeue':
     case 'success':
+      // Only a returned result requeues or succeeds: nothing failed.
       return;
   }
 }

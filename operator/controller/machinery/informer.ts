@@ -3,7 +3,7 @@
  * server-side timeout, resumes from the last resourceVersion, relists on 410 Gone, retries every
  * other failure with exponential backoff, and reports its health for `/readyz`.
  */
-import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { type Clock, sleep } from '../../lib/clock.ts';
 import { joinKey } from '../../lib/key.ts';
 import { ApiError } from './errors.ts';
@@ -16,101 +16,20 @@ import {
   replaceAll,
   type StoreEvent,
 } from './store.ts';
-import { KubeListWatch, type ListWatchTransport, type WatchEvent } from './transport.ts';
-import { backoffDelayMs } from '../../lib/ratelimit.ts';
-
-/** Pacing of watch retries; defaults follow client-go's reflector backoff manager. */
-export interface WatchRetryOptions {
-  /** First retry delay, in ms. Default 800. */
-  initialBackoffMs?: number;
-  /** Largest retry delay, in ms. Default 30_000. */
-  maxBackoffMs?: number;
-  /** A watch open at least this long counts as a successful period and resets backoff, in ms. Default 60_000. */
-  backoffResetMs?: number;
-  /** A watch that ends cleanly sooner than this is treated as a failure (no hot loop), in ms. Default 1_000. */
-  minWatchMs?: number;
-}
-
-/** Backoff state carried between attempts. */
-export interface RetryState {
-  /** Consecutive failures since the last successful period. */
-  failures: number;
-}
-
-/** How one list or watch attempt ended. */
-export interface AttemptEnding {
-  /** Which call ended. */
-  phase: 'list' | 'watch';
-  /** The error, when it failed; absent when a watch was closed cleanly by the server. */
-  error?: unknown;
-  /** How long the attempt ran, in ms. */
-  durationMs: number;
-}
-
-/** What the loop does next: relist or re-watch, after `delayMs`, and whether this was an error. */
-export interface Recovery {
-  state: RetryState;
-  relist: boolean;
-  delayMs: number;
-  /** True when the ending counts as an error (logged, counted, affects health). */
-  failed: boolean;
-}
-
-/** True for 410 Gone: the resourceVersion is too old to resume from. */
-export function isGone(error: unknown): boolean {
-  return (
-    error instanceof ApiError &&
-    (error.status === 410 || error.reason === 'Expired' || error.reason === 'Gone')
-  );
-}
-
-/** Decides what follows an attempt's ending; pure, `random` in [0, 1) jitters the backoff. */
-export function decideRecovery(
-  state: RetryState,
-  ending: AttemptEnding,
-  options: WatchRetryOptions = {},
-  random: () => number = Math.random,
-): Recovery {
-  const resetMs = options.backoffResetMs ?? 60_000;
-  const healthyPeriod = ending.phase === 'watch' && ending.durationMs >= resetMs;
-  const failures = healthyPeriod ? 0 : state.failures;
-  if (ending.error === undefined && ending.durationMs >= (options.minWatchMs ?? 1_000)) {
-    return { state: { failures: 0 }, relist: false, delayMs: 0, failed: false };
-  }
-  if (isGone(ending.error) && ending.phase === 'watch') {
-    return { state: { failures }, relist: true, delayMs: 0, failed: false };
-  }
-  const delayMs = backoffDelayMs(
-    failures,
-    {
-      baseDelayMs: options.initialBackoffMs ?? 800,
-      maxDelayMs: options.maxBackoffMs ?? 30_000,
-      jitter: 1,
-    },
-    random,
-  );
-  return {
-    state: { failures: failures + 1 },
-    relist: ending.phase === 'list' || isGone(ending.error),
-    delayMs,
-    failed: true,
-  };
-}
-
-/** The server-side watch timeout in seconds: uniformly in [min, 2·min), like client-go. */
-export function watchTimeoutSeconds(
-  minWatchTimeoutMs: number,
-  random: () => number = Math.random,
-): number {
-  return Math.max(1, Math.floor((minWatchTimeoutMs * (1 + random())) / 1000));
-}
-
-/** Inserts `namespaces/<ns>/` before the resource segment of a cluster-wide collection path. */
-export function namespacedPath(path: string, namespace?: string): string {
-  if (namespace === undefined || namespace === '' || path.includes('/namespaces/')) return path;
-  const slash = path.lastIndexOf('/');
-  return `${path.slice(0, slash)}/namespaces/${namespace}${path.slice(slash)}`;
-}
+import type { ApiTransport } from './api.ts';
+import {
+  decideRecovery,
+  type Recovery,
+  type RetryState,
+  type WatchRetryOptions,
+  watchTimeoutSeconds,
+} from './recovery.ts';
+import {
+  KubeListWatch,
+  type ListWatchTransport,
+  namespacedPath,
+  type WatchEvent,
+} from './transport.ts';
 
 /** Handlers of cache changes; they should only enqueue keys. */
 export interface InformerHandlers<T> {
@@ -125,9 +44,9 @@ export interface InformerOptions<T> extends WatchRetryOptions {
   path: string;
   /** Restrict to one namespace (the path gets `namespaces/<ns>/`). Default: all namespaces. */
   namespace?: string;
-  /** Credentials for the default transport. Required unless `transport` is given. */
-  kubeConfig?: KubeConfig;
-  /** Replaces the HTTP transport (tests). Default: {@link KubeListWatch} on `kubeConfig`. */
+  /** The authenticated API transport of the default list-watch. Required unless `transport` is given. */
+  api?: ApiTransport;
+  /** Replaces the list-watch (tests). Default: {@link KubeListWatch} on `api`. */
   transport?: ListWatchTransport<T>;
   /** Label selector. Default: none. */
   labelSelector?: string;
@@ -161,7 +80,6 @@ export class Informer<T extends KubernetesObject> {
   readonly #abort = new AbortController();
   #resourceVersion = '';
   #synced = false;
-  #lastError: unknown;
   #failingSinceMs: number | undefined;
   #running: Promise<void> | undefined;
 
@@ -201,16 +119,6 @@ export class Informer<T extends KubernetesObject> {
     );
   }
 
-  /** The error of the latest failed attempt, cleared by the next success. */
-  get lastSyncError(): unknown {
-    return this.#lastError;
-  }
-
-  /** The resourceVersion a watch would resume from. */
-  get lastResourceVersion(): string {
-    return this.#resourceVersion;
-  }
-
   /** Adds a named index; call before `start` or at any time (existing objects are indexed). */
   addIndex(name: string, fn: IndexFunc<T>): void {
     this.#store.addIndex(name, fn);
@@ -224,21 +132,6 @@ export class Informer<T extends KubernetesObject> {
   /** Registers change handlers (relists synthesize adds, updates and deletes). */
   addHandlers(handlers: InformerHandlers<T>): void {
     this.#handlers.push(handlers);
-  }
-
-  /** Registers an add handler. */
-  onAdd(fn: (object: T) => void): void {
-    this.addHandlers({ onAdd: fn });
-  }
-
-  /** Registers an update handler. */
-  onUpdate(fn: (old: T, object: T) => void): void {
-    this.addHandlers({ onUpdate: fn });
-  }
-
-  /** Registers a delete handler. */
-  onDelete(fn: (object: T) => void): void {
-    this.addHandlers({ onDelete: fn });
   }
 
   /** Runs list-watch until `stop()` or `signal`; resolves when the loop has ended. */
@@ -270,10 +163,9 @@ export class Informer<T extends KubernetesObject> {
 
   get #transport(): ListWatchTransport<T> {
     if (this.#options.transport !== undefined) return this.#options.transport;
-    if (this.#options.kubeConfig === undefined)
-      throw new Error('Informer needs kubeConfig or transport');
+    if (this.#options.api === undefined) throw new Error('Informer needs api or transport');
     this.#options.transport = new KubeListWatch<T>({
-      kubeConfig: this.#options.kubeConfig,
+      api: this.#options.api,
       path: namespacedPath(this.#options.path, this.#options.namespace),
     });
     return this.#options.transport;
@@ -322,12 +214,11 @@ export class Informer<T extends KubernetesObject> {
       return;
     }
     metrics?.watchError(this.resource);
-    this.#lastError = error ?? new Error('watch closed immediately');
     this.#failingSinceMs ??= this.#options.clock.now();
     log.warn(
       {
         ...context,
-        err: this.#lastError,
+        err: error ?? new Error('watch closed immediately'),
         failures: recovery.state.failures,
         retryInMs: Math.round(recovery.delayMs),
       },
@@ -340,7 +231,6 @@ export class Informer<T extends KubernetesObject> {
   }
 
   #markHealthy(): void {
-    this.#lastError = undefined;
     this.#failingSinceMs = undefined;
   }
 

@@ -2,8 +2,9 @@
  * The leader-election record and the narrow port the elector reads and writes it through, with
  * a `coordination.k8s.io/v1` Lease implementation.
  */
-import { CoordinationV1Api, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
-import { isApiStatus, toApiError } from './errors.ts';
+import type { V1Lease } from '@kubernetes/client-node';
+import { apiPath, type ApiTransport } from './api.ts';
+import { isApiStatus } from './errors.ts';
 
 /** The election record as stored in a Lease's spec; times in ms epoch. */
 export interface LeaseRecord {
@@ -37,71 +38,70 @@ export interface LeaseStore {
 
 /** Options of {@link KubeLeaseStore}. */
 export interface KubeLeaseStoreOptions {
-  /** Credentials. Required. */
-  kubeConfig: KubeConfig;
+  /** The authenticated API transport. Required. */
+  api: ApiTransport;
   /** Lease namespace. Required. */
   namespace: string;
   /** Lease name. Required. */
   name: string;
+  /**
+   * Timeout of each Lease call, in ms. Default 10_000: the elector's default renew deadline, so
+   * a hung call fails in time for the elector to step down rather than lead on a stale claim.
+   */
+  timeoutMs?: number;
 }
 
 /** A {@link LeaseStore} on a real Lease object. */
 export class KubeLeaseStore implements LeaseStore {
   readonly #options: KubeLeaseStoreOptions;
-  #api: CoordinationV1Api | undefined;
 
-  /** Stores options; the API client is made on first use. */
+  /** Stores options; nothing is sent until a call. */
   constructor(options: KubeLeaseStoreOptions) {
     this.#options = options;
   }
 
   /** Reads the Lease; NotFound is undefined. */
   async get(): Promise<VersionedLease | undefined> {
-    const { name, namespace } = this.#options;
     try {
-      return fromLease(await this.#client().readNamespacedLease({ name, namespace }));
+      return fromLease(await this.#send('GET', this.#path()));
     } catch (err) {
-      const converted = toApiError(err);
-      if (isApiStatus(converted, 404)) return undefined;
-      throw converted;
+      if (isApiStatus(err, 404)) return undefined;
+      throw err;
     }
   }
 
   /** Creates the Lease. */
   async create(record: LeaseRecord): Promise<VersionedLease> {
     const { name, namespace } = this.#options;
-    try {
-      return fromLease(
-        await this.#client().createNamespacedLease({
-          namespace,
-          body: toLease(name, namespace, record),
-        }),
-      );
-    } catch (err) {
-      throw toApiError(err);
-    }
+    const collection = apiPath`/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases`;
+    return fromLease(await this.#send('POST', collection, toLease(name, namespace, record)));
   }
 
   /** Replaces the Lease at `resourceVersion`. */
   async update(record: LeaseRecord, resourceVersion: string): Promise<VersionedLease> {
     const { name, namespace } = this.#options;
     const body = toLease(name, namespace, record, resourceVersion);
-    try {
-      return fromLease(await this.#client().replaceNamespacedLease({ name, namespace, body }));
-    } catch (err) {
-      throw toApiError(err);
-    }
+    return fromLease(await this.#send('PUT', this.#path(), body));
   }
 
-  #client(): CoordinationV1Api {
-    this.#api ??= this.#options.kubeConfig.makeApiClient(CoordinationV1Api);
-    return this.#api;
+  #path(): string {
+    const { name, namespace } = this.#options;
+    return apiPath`/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases/${name}`;
+  }
+
+  #send(method: 'GET' | 'POST' | 'PUT', path: string, body?: V1Lease): Promise<V1Lease> {
+    return this.#options.api.request<V1Lease>({
+      method,
+      path,
+      ...(body !== undefined ? { body } : {}),
+      timeoutMs: this.#options.timeoutMs ?? 10_000,
+    });
   }
 }
 
 /**
- * A Date that serializes as a Kubernetes MicroTime (six fractional digits): client-node 2.x sends
- * `V1MicroTime` through `JSON.stringify` as a millisecond ISO string, which the API rejects.
+ * A Date that serializes as a Kubernetes MicroTime (six fractional digits): `JSON.stringify` of a
+ * plain Date gives a millisecond ISO string, which the API rejects for MicroTime fields.
  */
 export class MicroTime extends Date {
   /** ISO 8601 with microseconds, e.g. `2025-01-01T00:00:00.123000Z`. */
@@ -110,7 +110,7 @@ export class MicroTime extends Date {
   }
 }
 
-/** client-node 2.x does not deserialize MicroTime, so it arrives as a string despite its type. */
+/** A MicroTime arrives as a JSON string despite client-node's `Date` type; 0 when absent or bad. */
 export function microTimeMs(value: Date | string | undefined): number {
   if (value === undefined) return 0;
   const ms = new Date(value).getTime();

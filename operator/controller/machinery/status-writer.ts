@@ -2,9 +2,9 @@
  * Replacing the status subresource of a Tributary object (PUT /status with the cached
  * resourceVersion: a stale cache gets 409 and a retry, never a lost update).
  */
-import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { GROUP, VERSION } from '../../api/index.ts';
-import { toApiError } from './errors.ts';
+import { apiPath, type ApiTransport, DEFAULT_API_TIMEOUT_MS } from './api.ts';
+import type { ReconcileContext } from './controller.ts';
 
 /** The object whose status is replaced. */
 export interface StatusTarget {
@@ -13,30 +13,28 @@ export interface StatusTarget {
   resourceVersion?: string | undefined;
 }
 
-/** A function that replaces the status of objects of one kind; errors are ApiErrors. */
+/**
+ * A function that replaces the status of objects of one kind, within `timeoutMs` (default
+ * {@link DEFAULT_API_TIMEOUT_MS}) and `ctx.signal`; errors are ApiErrors.
+ */
 export function statusWriter(
-  kubeConfig: KubeConfig,
+  api: ApiTransport,
   kind: 'Integration' | 'ReconcilePolicy',
   plural: 'integrations' | 'reconcilepolicies',
-): (object: StatusTarget, status: object) => Promise<void> {
-  const custom = kubeConfig.makeApiClient(CustomObjectsApi);
-  return async ({ namespace, name, resourceVersion }, status) => {
-    try {
-      await custom.replaceNamespacedCustomObjectStatus({
-        group: GROUP,
-        version: VERSION,
-        namespace,
-        plural,
-        name,
-        body: {
-          apiVersion: `${GROUP}/${VERSION}`,
-          kind,
-          metadata: { name, namespace, resourceVersion },
-          status,
-        },
-      });
-    } catch (error) {
-      throw toApiError(error);
-    }
+  timeoutMs = DEFAULT_API_TIMEOUT_MS,
+): (object: StatusTarget, status: object, ctx: ReconcileContext) => Promise<void> {
+  return async ({ namespace, name, resourceVersion }, status, ctx) => {
+    await api.request({
+      method: 'PUT',
+      path: apiPath`/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${plural}/${name}/status`,
+      body: {
+        apiVersion: `${GROUP}/${VERSION}`,
+        kind,
+        metadata: { name, namespace, resourceVersion },
+        status,
+      },
+      timeoutMs,
+      signal: ctx.signal,
+    });
   };
 }

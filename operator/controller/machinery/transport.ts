@@ -1,16 +1,11 @@
 /**
- * The list and watch HTTP calls of an informer, behind a narrow port so the informer loop is
- * tested with a fake. {@link KubeListWatch} talks to a real API server with undici `fetch` and
- * kubeconfig credentials, imposes no client-side timeout of its own and surfaces every failure.
+ * The list and watch calls of an informer, behind a narrow port so the informer loop is tested
+ * with a fake. {@link KubeListWatch} sends them through the operator's one {@link ApiTransport}:
+ * a list has a client-side timeout, a watch its server-side `timeoutSeconds` plus a margin, so a
+ * dead connection ends in an ApiError instead of hanging the informer.
  */
-import {
-  HttpMethod,
-  type KubeConfig,
-  type KubernetesObject,
-  RequestContext,
-} from '@kubernetes/client-node';
-import { fetch } from 'undici';
-import { ApiError } from './errors.ts';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { ApiStatus, ApiTransport } from './api.ts';
 
 /** One page of a list call. */
 export interface ListPage<T> {
@@ -46,13 +41,6 @@ export interface WatchParams {
   fieldSelector?: string;
 }
 
-/** Minimal Kubernetes Status, as sent in ERROR watch events and error responses. */
-export interface ApiStatus {
-  code?: number;
-  reason?: string;
-  message?: string;
-}
-
 /** A decoded watch event. */
 export type WatchEvent<T> =
   | { type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: T }
@@ -72,36 +60,43 @@ export interface ListWatchTransport<T> {
 
 /** Options of {@link KubeListWatch}. */
 export interface KubeListWatchOptions {
-  /** Credentials and server of the current context. Required. */
-  kubeConfig: KubeConfig;
+  /** The authenticated transport. Required. */
+  api: ApiTransport;
   /** Collection path, e.g. `/api/v1/namespaces/x/secrets`. Required. */
   path: string;
+  /** Client-side timeout of one list page, in ms. Default 60_000 (a page of 500 large objects). */
+  listTimeoutMs?: number;
+  /** Client-side timeout of a watch beyond its server-side `timeoutSeconds`, in ms. Default 30_000. */
+  watchMarginMs?: number;
 }
 
-/** A {@link ListWatchTransport} over HTTP to the kubeconfig's current cluster. */
+/** A {@link ListWatchTransport} over the API transport. */
 export class KubeListWatch<T extends KubernetesObject> implements ListWatchTransport<T> {
   readonly #options: KubeListWatchOptions;
 
-  /** Stores options; credentials are read per request (tokens may rotate). */
+  /** Stores options; nothing is sent until a call. */
   constructor(options: KubeListWatchOptions) {
     this.#options = options;
   }
 
   /** Lists one page of the collection. */
   async list(params: ListParams, signal: AbortSignal): Promise<ListPage<T>> {
-    const query: Record<string, string | undefined> = {
-      limit: params.limit?.toString(),
-      continue: params.continueToken,
-      labelSelector: params.labelSelector,
-      fieldSelector: params.fieldSelector,
-    };
-    const response = await this.#request(query, signal);
-    const body = (await response.json()) as {
+    const body = await this.#options.api.request<{
       apiVersion?: string;
       kind?: string;
       metadata?: { resourceVersion?: string; continue?: string };
       items?: T[];
-    };
+    }>({
+      path: this.#options.path,
+      query: {
+        limit: params.limit?.toString(),
+        continue: params.continueToken,
+        labelSelector: params.labelSelector,
+        fieldSelector: params.fieldSelector,
+      },
+      timeoutMs: this.#options.listTimeoutMs ?? 60_000,
+      signal,
+    });
     const kind = body.kind?.replace(/List$/, '');
     // List items omit apiVersion and kind; restore them so cached objects are self-describing.
     const items = (body.items ?? []).map((item) => ({
@@ -119,52 +114,28 @@ export class KubeListWatch<T extends KubernetesObject> implements ListWatchTrans
 
   /** Streams the watch as newline-delimited JSON; a malformed line throws (never skipped silently). */
   async *watch(params: WatchParams, signal: AbortSignal): AsyncGenerator<WatchEvent<T>> {
-    const query: Record<string, string | undefined> = {
-      watch: 'true',
-      allowWatchBookmarks: 'true',
-      resourceVersion: params.resourceVersion,
-      timeoutSeconds: params.timeoutSeconds.toString(),
-      labelSelector: params.labelSelector,
-      fieldSelector: params.fieldSelector,
-    };
-    const response = await this.#request(query, signal);
-    if (response.body === null) return;
-    for await (const line of ndjsonLines(response.body)) yield JSON.parse(line) as WatchEvent<T>;
-  }
-
-  async #request(query: Record<string, string | undefined>, signal: AbortSignal) {
-    const cluster = this.#options.kubeConfig.getCurrentCluster();
-    if (cluster === null) throw new ApiError(0, 'kubeconfig has no current cluster');
-    const url = new URL(cluster.server + this.#options.path);
-    for (const [name, value] of Object.entries(query))
-      if (value !== undefined) url.searchParams.set(name, value);
-    const context = new RequestContext(url.toString(), HttpMethod.GET);
-    await this.#options.kubeConfig.applySecurityAuthentication(context);
-    const dispatcher = context.getDispatcher();
-    const response = await fetch(url, {
-      headers: { ...context.getHeaders(), Accept: 'application/json' },
+    const body = await this.#options.api.stream({
+      path: this.#options.path,
+      query: {
+        watch: 'true',
+        allowWatchBookmarks: 'true',
+        resourceVersion: params.resourceVersion,
+        timeoutSeconds: params.timeoutSeconds.toString(),
+        labelSelector: params.labelSelector,
+        fieldSelector: params.fieldSelector,
+      },
+      timeoutMs: params.timeoutSeconds * 1000 + (this.#options.watchMarginMs ?? 30_000),
       signal,
-      ...(dispatcher !== undefined ? { dispatcher } : {}),
     });
-    if (response.ok) return response;
-    const text = await response.text().catch(() => '');
-    throw statusError(response.status, text);
+    for await (const line of ndjsonLines(body)) yield JSON.parse(line) as WatchEvent<T>;
   }
 }
 
-/** Builds an {@link ApiError} from an HTTP status and a response body that may be a Status. */
-export function statusError(status: number, body: string): ApiError {
-  let parsed: ApiStatus = {};
-  try {
-    parsed = JSON.parse(body) as ApiStatus;
-  } catch {
-    // Not a Status document: keep the raw text as the message.
-  }
-  return new ApiError(
-    status,
-    parsed.message ?? (body.slice(0, 200) || `HTTP ${status}`),
-    parsed.reason,
-  );
+/** Inserts `namespaces/<ns>/` before the resource segment of a cluster-wide collection path. */
+export function namespacedPath(path: string, namespace?: string): string {
+  if (namespace === undefined || namespace === '' || path.includes('/namespaces/')) return path;
+  const slash = path.lastIndexOf('/');
+  return `${path.slice(0, slash)}/namespaces/${namespace}${path.slice(slash)}`;
 }
 
 /** Splits a byte stream into non-empty lines. */

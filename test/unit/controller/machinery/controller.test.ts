@@ -5,7 +5,7 @@ import {
   Controller,
   type ReconcileResult,
 } from '../../../../operator/controller/machinery/controller.ts';
-import { TerminalError, WaitError } from '../../../../operator/controller/machinery/errors.ts';
+import { TerminalError } from '../../../../operator/controller/machinery/errors.ts';
 import { ControllerMetrics } from '../../../../operator/controller/machinery/metrics.ts';
 import { WorkQueue } from '../../../../operator/controller/machinery/queue.ts';
 import { captureLogger, deferred, silentLogger } from './support.ts';
@@ -67,12 +67,6 @@ describe('Controller result contract', () => {
       result: 'terminal',
       secondAt: undefined,
     },
-    {
-      name: 'throw WaitError → retried after retryAfterMs',
-      first: () => Promise.reject(new WaitError('job running', 2_000)),
-      result: 'requeue',
-      secondAt: 2_000,
-    },
   ])('$name', async ({ first, result, secondAt }) => {
     const { clock, queue, registry, calls, controller } = setup(first);
     const running = controller.start();
@@ -89,7 +83,6 @@ describe('Controller result contract', () => {
   it.each([
     { name: 'success', ending: () => Promise.resolve({}) },
     { name: 'TerminalError', ending: () => Promise.reject(new TerminalError('x')) },
-    { name: 'WaitError', ending: () => Promise.reject(new WaitError('x', 10)) },
   ])('resets the failure count on $name', async ({ ending }) => {
     const clock = new FakeClock(0);
     const queue = new WorkQueue({ name: 'q', clock, random: () => 0 });

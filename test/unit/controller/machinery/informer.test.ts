@@ -3,26 +3,26 @@ import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../support/fake-clock.ts';
 import { ApiError } from '../../../../operator/controller/machinery/errors.ts';
+import { Informer } from '../../../../operator/controller/machinery/informer.ts';
 import {
   decideRecovery,
-  Informer,
-  namespacedPath,
   watchTimeoutSeconds,
-} from '../../../../operator/controller/machinery/informer.ts';
+} from '../../../../operator/controller/machinery/recovery.ts';
 import { ControllerMetrics } from '../../../../operator/controller/machinery/metrics.ts';
 import {
   applyWatchEvent,
   IndexedStore,
   replaceAll,
 } from '../../../../operator/controller/machinery/store.ts';
-import type {
-  ListPage,
-  ListParams,
-  ListWatchTransport,
-  WatchEvent,
-  WatchParams,
+import {
+  type ListPage,
+  type ListParams,
+  type ListWatchTransport,
+  namespacedPath,
+  type WatchEvent,
+  type WatchParams,
 } from '../../../../operator/controller/machinery/transport.ts';
-import { silentLogger } from './support.ts';
+import { captureLogger } from './support.ts';
 
 type Obj = KubernetesObject & { data?: string };
 
@@ -242,11 +242,17 @@ function newInformer(transport: FakeTransport) {
   const clock = new FakeClock(0);
   const registry = new Registry();
   const events: string[] = [];
+  const { log, lines } = captureLogger();
+  /** The errors of the failed attempts logged so far. */
+  const failures = () =>
+    lines()
+      .filter((line) => line.msg === 'list-watch failed; retrying')
+      .map((line) => line.err as { message: string });
   const informer = new Informer<Obj>({
     path: '/apis/tributary.dev/v1alpha1/integrations',
     transport,
     clock,
-    log: silentLogger(),
+    log,
     metrics: new ControllerMetrics({ registry }),
     random: () => 0,
     pageSize: 2,
@@ -258,7 +264,7 @@ function newInformer(transport: FakeTransport) {
   });
   const counter = async (name: string) =>
     (await registry.getSingleMetric(name)?.get())?.values[0]?.value ?? 0;
-  return { clock, informer, events, counter };
+  return { clock, informer, events, counter, failures };
 }
 
 describe('Informer list-watch loop', () => {
@@ -295,7 +301,6 @@ describe('Informer list-watch loop', () => {
     watch.push({ type: 'BOOKMARK', object: { metadata: { resourceVersion: '20' } } });
     await clock.advance(300_000);
     expect(events).toEqual(['add a', 'add b', 'update a', 'delete b']);
-    expect(informer.lastResourceVersion).toBe('20');
     watch.push({ end: true });
     await clock.advance(0);
     expect(transport.watches).toHaveLength(2);
@@ -319,7 +324,7 @@ describe('Informer list-watch loop', () => {
       [{ items: [obj('a', '1'), obj('b', '1')], resourceVersion: '10' }],
       [{ items: [obj('a', '1'), obj('b', '5'), obj('c', '6')], resourceVersion: '30' }],
     ];
-    const { clock, informer, events, counter } = newInformer(transport);
+    const { clock, informer, events, counter, failures } = newInformer(transport);
     if (http !== undefined) transport.watchErrors = [http];
     void informer.start();
     await clock.advance(0);
@@ -330,7 +335,7 @@ describe('Informer list-watch loop', () => {
     expect(transport.lastWatch().params.resourceVersion).toBe('30');
     expect(await counter('tributary_watch_relists_total')).toBe(2);
     expect(await counter('tributary_watch_errors_total')).toBe(0);
-    expect(informer.lastSyncError).toBeUndefined();
+    expect(failures()).toEqual([]);
     await informer.stop();
   });
 
@@ -354,11 +359,11 @@ describe('Informer list-watch loop', () => {
     transport.listResults = [[{ items: [obj('a', '1')], resourceVersion: '10' }]];
     const failure = new ApiError(500, 'etcd unavailable');
     transport.watchErrors = [failure, failure, failure, failure, failure, failure, failure];
-    const { clock, informer, counter } = newInformer(transport);
+    const { clock, informer, counter, failures } = newInformer(transport);
     void informer.start();
     await clock.advance(0);
     expect(transport.watches).toHaveLength(1);
-    expect(informer.lastSyncError).toBe(failure);
+    expect(failures().map((err) => err.message)).toEqual(['etcd unavailable']);
     // random() = 0: delays 800, 1600, 3200, 6400, 12800, 25600 ms.
     await clock.advance(799);
     expect(transport.watches).toHaveLength(1);
@@ -379,7 +384,6 @@ describe('Informer list-watch loop', () => {
     transport.lastWatch().push({ type: 'ADDED', object: obj('b', '11') });
     await clock.advance(0);
     expect(informer.isHealthy()).toBe(true);
-    expect(informer.lastSyncError).toBeUndefined();
     expect(transport.lists).toHaveLength(1);
     await informer.stop();
   });
@@ -404,14 +408,14 @@ describe('Informer list-watch loop', () => {
   it('aborts a watch that stays silent past the idle timeout and reconnects', async () => {
     const transport = new FakeTransport();
     transport.listResults = [[{ items: [], resourceVersion: '10' }]];
-    const { clock, informer } = newInformer(transport);
+    const { clock, informer, failures } = newInformer(transport);
     void informer.start();
     await clock.advance(0);
     await clock.advance(360_000 - 1);
     expect(transport.watches).toHaveLength(1);
     await clock.advance(1 + 800);
     expect(transport.watches).toHaveLength(2);
-    expect((informer.lastSyncError as Error).message).toMatch(/idle/);
+    expect(failures().map((err) => err.message)).toEqual(['watch idle for 360000 ms']);
     await informer.stop();
   });
 

@@ -1,0 +1,172 @@
+/**
+ * The one authenticated HTTP transport to the API server: every list, watch and write of the
+ * operator goes through {@link KubeApi}. Credentials come from the kubeconfig per request (tokens
+ * rotate); each call honours its caller's signal and has a timeout of its own; every failure
+ * (HTTP status, refused connection, timeout, abort) leaves here as an {@link ApiError}.
+ */
+import { type HttpMethod, type KubeConfig, RequestContext } from '@kubernetes/client-node';
+import { Readable } from 'node:stream';
+import { fetch as undiciFetch, type Response } from 'undici';
+import { ApiError } from './errors.ts';
+
+/** Default per-call timeout of reads and writes, in ms: a hung API server fails the call. */
+export const DEFAULT_API_TIMEOUT_MS = 30_000;
+
+/** One call to the API server. */
+export interface ApiRequest {
+  /** HTTP method. Default `GET`. */
+  method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** Absolute API path, e.g. `/api/v1/namespaces/x/secrets/y`. Required. */
+  path: string;
+  /** Query parameters; undefined values are left out. Default none. */
+  query?: Readonly<Record<string, string | undefined>>;
+  /** Sent as JSON (`Content-Type: application/json`). Default: no body. */
+  body?: unknown;
+  /** The Accept header. Default `application/json`. */
+  accept?: string;
+  /** Client-side timeout of the whole call (for a stream: until its end), in ms. Default {@link DEFAULT_API_TIMEOUT_MS}. */
+  timeoutMs?: number;
+  /** Aborts the call (a reconcile's or an informer's signal). Default: none. */
+  signal?: AbortSignal;
+}
+
+/** The port every API call goes through; {@link KubeApi} on a real server, fakes in tests. */
+export interface ApiTransport {
+  /** Sends the request and resolves its JSON body (undefined when empty); throws ApiError. */
+  request<T>(request: ApiRequest): Promise<T>;
+  /** Sends the request and resolves its body as a byte stream; the timeout covers reading it. */
+  stream(request: ApiRequest): Promise<AsyncIterable<Uint8Array>>;
+}
+
+/** Minimal Kubernetes Status, as sent in ERROR watch events and error responses. */
+export interface ApiStatus {
+  /** HTTP status code. */
+  code?: number;
+  /** Machine-readable reason, e.g. `AlreadyExists`, `Conflict`, `NotFound`, `Expired`. */
+  reason?: string;
+  /** Human-readable description. */
+  message?: string;
+}
+
+/** Options of {@link KubeApi}. */
+export interface KubeApiOptions {
+  /** Server and credentials of the current context. Required. */
+  kubeConfig: KubeConfig;
+  /** Timeout of a call that sets none, in ms. Default {@link DEFAULT_API_TIMEOUT_MS}. */
+  timeoutMs?: number;
+}
+
+/** An {@link ApiTransport} over undici `fetch` to the kubeconfig's current cluster. */
+export class KubeApi implements ApiTransport {
+  readonly #options: KubeApiOptions;
+
+  /** Stores options; credentials are read per request. */
+  constructor(options: KubeApiOptions) {
+    this.#options = options;
+  }
+
+  /** Sends `request`; a 2xx body is parsed as JSON. */
+  async request<T>(request: ApiRequest): Promise<T> {
+    const call = this.#call(request);
+    try {
+      const text = await (await call.response).text();
+      return (text === '' ? undefined : JSON.parse(text)) as T;
+    } catch (error) {
+      throw call.fail(error);
+    }
+  }
+
+  /** Sends `request`; the body streams until the server ends it, the timeout or the signal. */
+  async stream(request: ApiRequest): Promise<AsyncIterable<Uint8Array>> {
+    const call = this.#call(request);
+    let body: AsyncIterable<Uint8Array>;
+    try {
+      body = (await call.response).body ?? (Readable.from([]) as AsyncIterable<Uint8Array>);
+    } catch (error) {
+      throw call.fail(error);
+    }
+    return failingAs(body, call.fail);
+  }
+
+  /** Starts the call; `fail` turns anything it throws into the one ApiError of this call. */
+  #call(request: ApiRequest): { response: Promise<Response>; fail: (error: unknown) => ApiError } {
+    const method = request.method ?? 'GET';
+    const timeoutMs = request.timeoutMs ?? this.#options.timeoutMs ?? DEFAULT_API_TIMEOUT_MS;
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal =
+      request.signal === undefined ? timeout : AbortSignal.any([request.signal, timeout]);
+    const fail = (error: unknown): ApiError => {
+      if (error instanceof ApiError) return error;
+      const what = `${method} ${request.path}`;
+      const message = timeout.aborted
+        ? `no answer within ${timeoutMs} ms`
+        : error instanceof Error
+          ? error.message
+          : String(error);
+      return new ApiError(0, `${what}: ${message}`, undefined, { cause: error });
+    };
+    const response = this.#fetch(method, request, signal).then(async (answer) => {
+      if (answer.ok) return answer;
+      throw statusError(answer.status, await answer.text().catch(() => ''));
+    });
+    return { response, fail };
+  }
+
+  async #fetch(method: string, request: ApiRequest, signal: AbortSignal): Promise<Response> {
+    const { kubeConfig } = this.#options;
+    const cluster = kubeConfig.getCurrentCluster();
+    if (cluster === null) throw new ApiError(0, 'kubeconfig has no current cluster');
+    const url = new URL(cluster.server + request.path);
+    for (const [name, value] of Object.entries(request.query ?? {}))
+      if (value !== undefined) url.searchParams.set(name, value);
+    const context = new RequestContext(url.toString(), method as HttpMethod);
+    await kubeConfig.applySecurityAuthentication(context);
+    const dispatcher = context.getDispatcher();
+    const headers: Record<string, string> = {
+      ...context.getHeaders(),
+      Accept: request.accept ?? 'application/json',
+    };
+    if (request.body !== undefined) headers['Content-Type'] = 'application/json';
+    return undiciFetch(url, {
+      method,
+      headers,
+      signal,
+      ...(request.body !== undefined ? { body: JSON.stringify(request.body) } : {}),
+      ...(dispatcher !== undefined ? { dispatcher } : {}),
+    });
+  }
+}
+
+/** Builds an {@link ApiError} from an HTTP status and a response body that may be a Status. */
+export function statusError(status: number, body: string): ApiError {
+  let parsed: ApiStatus = {};
+  try {
+    parsed = JSON.parse(body) as ApiStatus;
+  } catch {
+    // Not a Status document: keep the raw text as the message.
+  }
+  return new ApiError(
+    status,
+    parsed.message ?? (body.slice(0, 200) || `HTTP ${status}`),
+    parsed.reason,
+  );
+}
+
+/** A path with every interpolated value URI-encoded, e.g. apiPath`/api/v1/namespaces/${ns}/secrets/${name}`. */
+export function apiPath(strings: TemplateStringsArray, ...values: string[]): string {
+  return strings.reduce(
+    (path, part, index) => path + encodeURIComponent(values[index - 1] ?? '') + part,
+  );
+}
+
+/** Re-raises a failure while reading a stream (timeout, reset, abort) as the call's ApiError. */
+async function* failingAs(
+  body: AsyncIterable<Uint8Array>,
+  fail: (error: unknown) => ApiError,
+): AsyncGenerator<Uint8Array> {
+  try {
+    yield* body;
+  } catch (error) {
+    throw fail(error);
+  }
+}
