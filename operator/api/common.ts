@@ -97,6 +97,24 @@ export const ObjectMeta = z.looseObject({
 });
 
 /**
+ * A custom resource of `kind` as stored in the API: apiVersion, kind, metadata, `spec` and an
+ * optional `status`; other top-level fields are kept as they are (the API server owns them).
+ */
+export function resourceObject<K extends string, Spec extends z.ZodType, Status extends z.ZodType>(
+  kind: K,
+  spec: Spec,
+  status: Status,
+) {
+  return z.looseObject({
+    apiVersion: z.literal(API_VERSION),
+    kind: z.literal(kind),
+    metadata: ObjectMeta,
+    spec,
+    status: status.optional(),
+  });
+}
+
+/**
  * A rule across several fields of one object, written once and enforced twice: as a zod check
  * (so objects read back from the API are judged the same way) and as a CEL
  * `x-kubernetes-validations` rule in the CRD (so admission rejects it first).

@@ -4,11 +4,10 @@
  */
 import { z } from 'zod';
 import {
-  API_VERSION,
   Conditions,
   LocalObjectRef,
-  ObjectMeta,
   SecretKeyRef,
+  resourceObject,
   timestamp,
   withRules,
 } from './common.ts';
@@ -544,13 +543,7 @@ export const IntegrationStatus = z
 export type IntegrationStatus = z.infer<typeof IntegrationStatus>;
 
 /** An Integration object as stored in the API. */
-export const Integration = z.looseObject({
-  apiVersion: z.literal(API_VERSION),
-  kind: z.literal('Integration'),
-  metadata: ObjectMeta,
-  spec: IntegrationSpec,
-  status: IntegrationStatus.optional(),
-});
+export const Integration = resourceObject('Integration', IntegrationSpec, IntegrationStatus);
 /** An Integration object as stored in the API. */
 export type Integration = z.infer<typeof Integration>;
 

@@ -4,7 +4,7 @@
  * ({@link ./defaults.ts}) fill what neither the policy nor the Integration's overrides set.
  */
 import { z } from 'zod';
-import { API_VERSION, Conditions, ObjectMeta, withRules, type CrossFieldRule } from './common.ts';
+import { Conditions, resourceObject, withRules, type CrossFieldRule } from './common.ts';
 import { cron, duration, percent, timeZone } from './formats.ts';
 
 const SECOND = 1000;
@@ -240,12 +240,10 @@ export const ReconcilePolicyStatus = z
 export type ReconcilePolicyStatus = z.infer<typeof ReconcilePolicyStatus>;
 
 /** A ReconcilePolicy object as stored in the API. */
-export const ReconcilePolicy = z.looseObject({
-  apiVersion: z.literal(API_VERSION),
-  kind: z.literal('ReconcilePolicy'),
-  metadata: ObjectMeta,
-  spec: ReconcilePolicySpec.default({}),
-  status: ReconcilePolicyStatus.optional(),
-});
+export const ReconcilePolicy = resourceObject(
+  'ReconcilePolicy',
+  ReconcilePolicySpec.default({}),
+  ReconcilePolicyStatus,
+);
 /** A ReconcilePolicy object as stored in the API. */
 export type ReconcilePolicy = z.infer<typeof ReconcilePolicy>;

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { ErrorClass, RunOutcome, RunStats } from './integration.ts';
+import { parseDocument, type DocumentProblem } from './validate.ts';
 
 /** The version of the result document this operator reads. */
 export const RESULT_VERSION = 'tributary.dev/result/v1';
@@ -66,27 +67,12 @@ export const RunResult = z.object({
 export type RunResult = z.infer<typeof RunResult>;
 
 /** Why a termination message could not be used as a result. */
-export type ResultProblem =
-  { code: 'Missing' } | { code: 'NotJSON'; detail: string } | { code: 'Invalid'; detail: string };
+export type ResultProblem = DocumentProblem;
 
 /** Parses a termination message into a result, or says precisely why it cannot. */
 export function parseRunResult(
   message: string | undefined,
 ): { ok: true; result: RunResult } | { ok: false; problem: ResultProblem } {
-  if (message === undefined || message.trim() === '') {
-    return { ok: false, problem: { code: 'Missing' } };
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(message);
-  } catch (error) {
-    return { ok: false, problem: { code: 'NotJSON', detail: (error as Error).message } };
-  }
-  const parsed = RunResult.safeParse(json);
-  if (parsed.success) return { ok: true, result: parsed.data };
-  const detail = parsed.error.issues
-    .slice(0, 3)
-    .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
-    .join('; ');
-  return { ok: false, problem: { code: 'Invalid', detail } };
+  const parsed = parseDocument(RunResult, message);
+  return parsed.ok ? { ok: true, result: parsed.value } : parsed;
 }

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { timestamp } from './common.ts';
 import { EffectivePolicy } from './defaults.ts';
 import { Destination, RecordSchema, RunKind, Source } from './integration.ts';
+import { parseDocument, type DocumentProblem } from './validate.ts';
 
 /** The version of the run input document this operator writes. */
 export const RUN_VERSION = 'tributary.dev/run/v1';
@@ -53,26 +54,10 @@ export const RunInput = z.object({
 /** The document in TRIBUTARY_RUN. */
 export type RunInput = z.infer<typeof RunInput>;
 
-/** Why TRIBUTARY_RUN could not be read. */
-export type RunInputProblem =
-  { code: 'Missing' } | { code: 'NotJSON'; detail: string } | { code: 'Invalid'; detail: string };
-
 /** Parses the value of TRIBUTARY_RUN, or says precisely why it cannot. */
 export function parseRunInput(
   text: string | undefined,
-): { ok: true; input: RunInput } | { ok: false; problem: RunInputProblem } {
-  if (text === undefined || text.trim() === '') return { ok: false, problem: { code: 'Missing' } };
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    return { ok: false, problem: { code: 'NotJSON', detail: (error as Error).message } };
-  }
-  const parsed = RunInput.safeParse(json);
-  if (parsed.success) return { ok: true, input: parsed.data };
-  const detail = parsed.error.issues
-    .slice(0, 3)
-    .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
-    .join('; ');
-  return { ok: false, problem: { code: 'Invalid', detail } };
+): { ok: true; input: RunInput } | { ok: false; problem: DocumentProblem } {
+  const parsed = parseDocument(RunInput, text);
+  return parsed.ok ? { ok: true, input: parsed.value } : parsed;
 }

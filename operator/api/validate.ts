@@ -1,6 +1,7 @@
 /**
- * Validation of objects read from files or the API, with errors that name the field path
- * (`spec.source.credentialsRef: ...`) the way the API server does.
+ * Validation of objects read from files, the API or a run's environment, with errors that name
+ * the field path (`spec.source.credentialsRef: ...`) the way the API server does: the one
+ * formatter of zod issues, for API objects, the run input and the run result alike.
  */
 import type { z } from 'zod';
 import { Integration } from './integration.ts';
@@ -18,19 +19,48 @@ export function fieldPath(path: readonly PropertyKey[]): string {
     .join('');
 }
 
+/** One message per problem, `<field path>: <problem>`; an unknown field is named itself. */
+export function describeIssues(issues: readonly z.core.$ZodIssue[]): string[] {
+  return issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => `${fieldPath([...issue.path, key])}: unknown field`)
+      : [`${fieldPath(issue.path) || '(root)'}: ${issue.message}`],
+  );
+}
+
 /** Validates `input` against `schema`, with messages of the form `<field path>: <problem>`. */
 export function validate<S extends z.ZodType>(schema: S, input: unknown): Validation<z.output<S>> {
   const result = schema.safeParse(input);
   if (result.success) return { ok: true, value: result.data };
-  return { ok: false, errors: result.error.issues.flatMap(describeIssue) };
+  return { ok: false, errors: describeIssues(result.error.issues) };
 }
 
-/** One message per problem; an unknown field is named itself, as the API server does. */
-function describeIssue(issue: z.core.$ZodIssue): string[] {
-  if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map((key) => `${fieldPath([...issue.path, key])}: unknown field`);
+/** Why a JSON document (the run input, a run result) could not be read. */
+export type DocumentProblem =
+  { code: 'Missing' } | { code: 'NotJSON'; detail: string } | { code: 'Invalid'; detail: string };
+
+/** Problems named in an `Invalid` detail: enough to fix the first, short enough for a status. */
+const DETAILED_PROBLEMS = 3;
+
+/**
+ * Parses `text` as JSON valid against `schema`, or says precisely why it cannot: missing
+ * (undefined or blank), not JSON (the parser's message), or invalid (the first problems).
+ */
+export function parseDocument<S extends z.ZodType>(
+  schema: S,
+  text: string | undefined,
+): { ok: true; value: z.output<S> } | { ok: false; problem: DocumentProblem } {
+  if (text === undefined || text.trim() === '') return { ok: false, problem: { code: 'Missing' } };
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    return { ok: false, problem: { code: 'NotJSON', detail: (error as Error).message } };
   }
-  return [`${fieldPath(issue.path) || '(root)'}: ${issue.message}`];
+  const parsed = validate(schema, json);
+  if (parsed.ok) return parsed;
+  const detail = parsed.errors.slice(0, DETAILED_PROBLEMS).join('; ');
+  return { ok: false, problem: { code: 'Invalid', detail } };
 }
 
 /** Validates an Integration object. */
