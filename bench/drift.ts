@@ -22,20 +22,11 @@
  */
 import { spawn } from 'node:child_process';
 import { hash } from 'node:crypto';
-import {
-  closeSync,
-  existsSync,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  readSync,
-  rmSync,
-  writeSync,
-} from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { StringDecoder } from 'node:string_decoder';
+import { LineWriter, forEachLine } from '../operator/lib/lines.ts';
 import { compareSorted } from '../operator/runtime/drift/compare.ts';
 import { ExternalSorter } from '../operator/runtime/drift/spill.ts';
 
@@ -46,6 +37,8 @@ const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const TIME = '/usr/bin/time';
 /** The old-space limit of the capped run: enough for the core's bounded working set, not for N. */
 const HEAP_CAP_MIB = 64;
+/** Block size of the data files, read and written: large blocks, few system calls. */
+const MIB = 1 << 20;
 
 interface Options {
   records: number;
@@ -144,17 +137,19 @@ function generate(dir: string, { records, differences }: Options): Counts {
   const missing = (index: number) => index % stride === 0 && index / stride < differences;
   const mismatched = (index: number) =>
     index % stride === stride >> 1 && Math.floor(index / stride) < differences;
-  const source = new TsvWriter(join(dir, 'source.tsv'));
-  const destination = new TsvWriter(join(dir, 'destination.tsv'));
+  const source = new LineWriter(join(dir, 'source.tsv'), { blockChars: MIB });
+  const destination = new LineWriter(join(dir, 'destination.tsv'), { blockChars: MIB });
   for (const index of shuffled(records, 7919)) {
-    source.write(recordId(index), fingerprintOf(`${index}:1`));
+    source.write(`${recordId(index)}\t${fingerprintOf(`${index}:1`)}`);
   }
   for (const index of shuffled(records, 104_729)) {
     if (missing(index)) continue;
-    destination.write(recordId(index), fingerprintOf(`${index}:${mismatched(index) ? 2 : 1}`));
+    destination.write(
+      `${recordId(index)}\t${fingerprintOf(`${index}:${mismatched(index) ? 2 : 1}`)}`,
+    );
     // An extra destination record right after a regular one, so extras are interleaved.
     if (index % stride === 1 && Math.floor(index / stride) < differences) {
-      destination.write(`${recordId(index)}x`, fingerprintOf(`extra:${index}`));
+      destination.write(`${recordId(index)}x\t${fingerprintOf(`extra:${index}`)}`);
     }
   }
   source.close();
@@ -170,56 +165,6 @@ function* shuffled(n: number, step: number): Generator<number> {
 
 function gcd(a: number, b: number): number {
   return b === 0 ? a : gcd(b, a % b);
-}
-
-/** Appends `id TAB fingerprint` lines in 1 MiB blocks. */
-class TsvWriter {
-  readonly #fd: number;
-  #parts: string[] = [];
-  #chars = 0;
-
-  constructor(path: string) {
-    this.#fd = openSync(path, 'w');
-  }
-
-  write(id: string, fingerprint: string): void {
-    const line = `${id}\t${fingerprint}\n`;
-    this.#parts.push(line);
-    this.#chars += line.length;
-    if (this.#chars >= 1 << 20) this.#flush();
-  }
-
-  close(): void {
-    this.#flush();
-    closeSync(this.#fd);
-  }
-
-  #flush(): void {
-    writeSync(this.#fd, this.#parts.join(''));
-    this.#parts = [];
-    this.#chars = 0;
-  }
-}
-
-/** Calls `line` for every line of a file, read in 1 MiB blocks. */
-function forEachLine(path: string, line: (text: string) => void): void {
-  const fd = openSync(path, 'r');
-  const block = Buffer.allocUnsafe(1 << 20);
-  const decoder = new StringDecoder('utf8');
-  let rest = '';
-  try {
-    for (;;) {
-      const read = readSync(fd, block, 0, block.length, null);
-      const text = rest + (read === 0 ? decoder.end() : decoder.write(block.subarray(0, read)));
-      const lines = text.split('\n');
-      rest = lines.pop() ?? '';
-      for (const each of lines) line(each);
-      if (read === 0) break;
-    }
-    if (rest !== '') line(rest);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** Splits `id TAB fingerprint`. */
@@ -363,9 +308,13 @@ function childCore(dir: string, spill: number): { counts: Counts; detail: string
         maxRecords: spill,
         maxChars: spill * 64,
       });
-      forEachLine(join(dir, `${name}.tsv`), (line) => {
-        sorter.add(split(line));
-      });
+      forEachLine(
+        join(dir, `${name}.tsv`),
+        (line) => {
+          sorter.add(split(line));
+        },
+        MIB,
+      );
       return sorter;
     };
     const source = sort('source');
@@ -390,11 +339,15 @@ function childSegments(dir: string, segments: number): { counts: Counts; detail:
     const partition = (name: string) => {
       const writers = Array.from(
         { length: segments },
-        (_, s) => new SegmentWriter(join(work, `${name}-${String(s)}`)),
+        (_, s) => new LineWriter(join(work, `${name}-${String(s)}`)),
       );
-      forEachLine(join(dir, `${name}.tsv`), (line) => {
-        writers[fnv1a(line.slice(0, line.indexOf('\t'))) % segments]?.write(line);
-      });
+      forEachLine(
+        join(dir, `${name}.tsv`),
+        (line) => {
+          writers[fnv1a(line.slice(0, line.indexOf('\t'))) % segments]?.write(line);
+        },
+        MIB,
+      );
       for (const writer of writers) writer.close();
     };
     partition('source');
@@ -402,52 +355,32 @@ function childSegments(dir: string, segments: number): { counts: Counts; detail:
     const counts: Counts = { missing: 0, unexpected: 0, mismatched: 0 };
     for (let s = 0; s < segments; s++) {
       const source = new Map<string, string>();
-      forEachLine(join(work, `source-${String(s)}`), (line) => {
-        const { id, hash: h } = split(line);
-        source.set(id, h);
-      });
-      forEachLine(join(work, `destination-${String(s)}`), (line) => {
-        const { id, hash: h } = split(line);
-        const expected = source.get(id);
-        if (expected === undefined) counts.unexpected++;
-        else {
-          if (expected !== h) counts.mismatched++;
-          source.delete(id);
-        }
-      });
+      forEachLine(
+        join(work, `source-${String(s)}`),
+        (line) => {
+          const { id, hash: h } = split(line);
+          source.set(id, h);
+        },
+        MIB,
+      );
+      forEachLine(
+        join(work, `destination-${String(s)}`),
+        (line) => {
+          const { id, hash: h } = split(line);
+          const expected = source.get(id);
+          if (expected === undefined) counts.unexpected++;
+          else {
+            if (expected !== h) counts.mismatched++;
+            source.delete(id);
+          }
+        },
+        MIB,
+      );
       counts.missing += source.size;
     }
     return { counts, detail: `${String(segments)} segments per side` };
   } finally {
     rmSync(work, { recursive: true, force: true });
-  }
-}
-
-/** Appends lines to one segment file in 64 KiB blocks. */
-class SegmentWriter {
-  readonly #fd: number;
-  #parts: string[] = [];
-  #chars = 0;
-
-  constructor(path: string) {
-    this.#fd = openSync(path, 'w');
-  }
-
-  write(line: string): void {
-    this.#parts.push(line, '\n');
-    this.#chars += line.length + 1;
-    if (this.#chars >= 1 << 16) this.#flush();
-  }
-
-  close(): void {
-    this.#flush();
-    closeSync(this.#fd);
-  }
-
-  #flush(): void {
-    writeSync(this.#fd, this.#parts.join(''));
-    this.#parts = [];
-    this.#chars = 0;
   }
 }
 

@@ -14,9 +14,10 @@
  * Reads and writes are synchronous and block-sized: a run inside a Job does nothing else
  * meanwhile, and a synchronous merge avoids a promise per entry.
  */
-import { closeSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { StringDecoder } from 'node:string_decoder';
+import { LineReader, LineWriter } from '../../lib/lines.ts';
+import { EntryHeap } from './heap.ts';
 
 /** One record of one side, reduced to what the comparison needs. */
 export interface Entry {
@@ -120,7 +121,7 @@ export class ExternalSorter {
   #spill(): void {
     this.#buffer.sort();
     const path = this.#newFile();
-    const writer = new BlockWriter(path, this.#blockBytes);
+    const writer = this.#runWriter(path);
     for (const line of this.#buffer) writer.write(line);
     writer.close();
     this.#runs.push(path);
@@ -138,7 +139,7 @@ export class ExternalSorter {
         continue;
       }
       const path = this.#newFile();
-      const writer = new BlockWriter(path, this.#blockBytes);
+      const writer = this.#runWriter(path);
       const stream = this.#merge(group);
       for (let line = stream.next(); line !== undefined; line = stream.next()) writer.write(line);
       writer.close();
@@ -148,6 +149,11 @@ export class ExternalSorter {
     this.#runs = merged;
   }
 
+  /** Run files are private to the run and never reused: `wx` refuses one left behind. */
+  #runWriter(path: string): LineWriter {
+    return new LineWriter(path, { blockChars: this.#blockBytes, flags: 'wx', mode: 0o600 });
+  }
+
   #newFile(): string {
     this.#files++;
     return join(this.#dir, `${this.#name}-${String(this.#files)}.run`);
@@ -155,7 +161,7 @@ export class ExternalSorter {
 
   /** A k-way merge of sorted run files; closing removes them. */
   #merge(paths: readonly string[]): SortedStream {
-    const readers = paths.map((path) => new RunReader(path, this.#blockBytes));
+    const readers = paths.map((path) => new LineReader(path, this.#blockBytes));
     const heap = new EntryHeap();
     readers.forEach((reader, index) => {
       const line = reader.next();
@@ -217,140 +223,4 @@ export function decodeEntry(line: string): Entry {
 
 function unescapeChar(_match: string, escaped: string): string {
   return escaped === '\\' ? '\\' : String.fromCharCode(parseInt(escaped.slice(1), 16));
-}
-
-/** Appends text to a file in blocks. */
-class BlockWriter {
-  readonly #fd: number;
-  readonly #blockChars: number;
-  #parts: string[] = [];
-  #chars = 0;
-
-  constructor(path: string, blockBytes: number) {
-    this.#fd = openSync(path, 'wx', 0o600);
-    this.#blockChars = blockBytes;
-  }
-
-  /** Appends `line` and a line feed. */
-  write(line: string): void {
-    this.#parts.push(line, '\n');
-    this.#chars += line.length + 1;
-    if (this.#chars >= this.#blockChars) this.#flush();
-  }
-
-  close(): void {
-    this.#flush();
-    closeSync(this.#fd);
-  }
-
-  #flush(): void {
-    if (this.#parts.length === 0) return;
-    writeSync(this.#fd, this.#parts.join(''));
-    this.#parts = [];
-    this.#chars = 0;
-  }
-}
-
-/** Reads the entries of a run file in blocks. */
-class RunReader {
-  readonly #fd: number;
-  readonly #block: Buffer;
-  readonly #decoder = new StringDecoder('utf8');
-  #lines: string[] = [];
-  #index = 0;
-  #rest = '';
-  #ended = false;
-  #closed = false;
-
-  constructor(path: string, blockBytes: number) {
-    this.#fd = openSync(path, 'r');
-    this.#block = Buffer.allocUnsafe(blockBytes);
-  }
-
-  next(): string | undefined {
-    while (this.#index >= this.#lines.length) {
-      if (this.#ended) return undefined;
-      this.#fill();
-    }
-    return this.#lines[this.#index++];
-  }
-
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#ended = true;
-    this.#lines = [];
-    closeSync(this.#fd);
-  }
-
-  #fill(): void {
-    const read = readSync(this.#fd, this.#block, 0, this.#block.length, null);
-    const text =
-      read === 0
-        ? this.#rest + this.#decoder.end()
-        : this.#rest + this.#decoder.write(this.#block.subarray(0, read));
-    const lines = text.split('\n');
-    this.#rest = lines.pop() ?? '';
-    if (read === 0) this.#ended = true;
-    this.#lines = lines;
-    this.#index = 0;
-  }
-}
-
-interface HeapItem {
-  line: string;
-  /** Index of the reader the entry came from. */
-  source: number;
-}
-
-/** A binary min-heap of encoded entries in line order, ties by reader index. */
-class EntryHeap {
-  #items: HeapItem[] = [];
-
-  peek(): HeapItem | undefined {
-    return this.#items[0];
-  }
-
-  push(item: HeapItem): void {
-    const items = this.#items;
-    items.push(item);
-    let child = items.length - 1;
-    while (child > 0) {
-      const parent = (child - 1) >> 1;
-      if (!less(items[child] as HeapItem, items[parent] as HeapItem)) break;
-      [items[child], items[parent]] = [items[parent] as HeapItem, items[child] as HeapItem];
-      child = parent;
-    }
-  }
-
-  pop(): void {
-    const last = this.#items.pop();
-    if (last !== undefined && this.#items.length > 0) this.replaceTop(last);
-  }
-
-  replaceTop(item: HeapItem): void {
-    const items = this.#items;
-    items[0] = item;
-    let parent = 0;
-    for (;;) {
-      const left = 2 * parent + 1;
-      if (left >= items.length) return;
-      const right = left + 1;
-      const smaller =
-        right < items.length && less(items[right] as HeapItem, items[left] as HeapItem)
-          ? right
-          : left;
-      if (!less(items[smaller] as HeapItem, items[parent] as HeapItem)) return;
-      [items[smaller], items[parent]] = [items[parent] as HeapItem, items[smaller] as HeapItem];
-      parent = smaller;
-    }
-  }
-
-  clear(): void {
-    this.#items = [];
-  }
-}
-
-function less(a: HeapItem, b: HeapItem): boolean {
-  return a.line < b.line || (a.line === b.line && a.source < b.source);
 }
