@@ -53,7 +53,6 @@ export class LeaderElector {
   readonly #stop = new AbortController();
   #identity: string | undefined;
   #observed: Observation | undefined;
-  #leading = false;
   #leaderAbort: AbortController | undefined;
   #leaderWork: Promise<void> | undefined;
   #running: Promise<void> | undefined;
@@ -67,11 +66,6 @@ export class LeaderElector {
   get identity(): string {
     this.#identity ??= this.#options.identity ?? `${hostname()}_${randomBytes(3).toString('hex')}`;
     return this.#identity;
-  }
-
-  /** True while this replica holds the lease. */
-  isLeader(): boolean {
-    return this.#leading;
   }
 
   /**
@@ -194,7 +188,6 @@ export class LeaderElector {
   }
 
   #becomeLeader(): void {
-    this.#leading = true;
     this.#options.metrics?.setLeader(true);
     this.#leaderAbort = new AbortController();
     this.#options.log.info({ identity: this.identity }, 'became leader');
@@ -210,7 +203,6 @@ export class LeaderElector {
   async #endLeadership(): Promise<void> {
     this.#leaderAbort?.abort();
     await this.#leaderWork;
-    this.#leading = false;
     this.#options.metrics?.setLeader(false);
     this.#options.log.info({ identity: this.identity }, 'stopped leading');
     try {

@@ -122,16 +122,6 @@ export class WorkQueue {
     if (this.#processing.size === 0) this.#releaseDrainWaiters();
   }
 
-  /** Number of keys ready for `get()` (not counting delayed or in-flight keys). */
-  len(): number {
-    return this.#ready.length;
-  }
-
-  /** True once `shutDown` or `shutDownWithDrain` was called. */
-  shuttingDown(): boolean {
-    return this.#shuttingDown;
-  }
-
   /** Stops the queue: adds are ignored, timers dropped, every pending and future `get()` gets undefined. */
   shutDown(): void {
     if (this.#shuttingDown) return;

@@ -6,16 +6,27 @@ import {
 } from '../../../../operator/controller/machinery/queue.ts';
 import { backoffDelayMs, TokenBucket } from '../../../../operator/lib/ratelimit.ts';
 
+/** A queue on a fake clock; `depth` is the last depth it reported (what its gauge shows). */
 function newQueue(overrides: Partial<WorkQueueOptions> = {}) {
   const clock = new FakeClock(0);
-  const queue = new WorkQueue({ name: 'test', clock, random: () => 0, ...overrides });
-  return { clock, queue };
+  let depth = 0;
+  const queue = new WorkQueue({
+    name: 'test',
+    clock,
+    random: () => 0,
+    ...overrides,
+    onDepth: (value) => {
+      depth = value;
+      overrides.onDepth?.(value);
+    },
+  });
+  return { clock, queue, depth: () => depth };
 }
 
 /** Takes every ready key (marking each done) without waiting. */
-async function drain(queue: WorkQueue): Promise<string[]> {
+async function drain(queue: WorkQueue, depth: () => number): Promise<string[]> {
   const keys: string[] = [];
-  while (queue.len() > 0) {
+  while (depth() > 0) {
     const key = await queue.get();
     if (key === undefined) break;
     keys.push(key);
@@ -26,32 +37,32 @@ async function drain(queue: WorkQueue): Promise<string[]> {
 
 describe('WorkQueue add/get/done', () => {
   it('dedupes a key that is already queued', async () => {
-    const { queue } = newQueue();
+    const { queue, depth } = newQueue();
     queue.add('ns/a');
     queue.add('ns/b');
     queue.add('ns/a');
-    expect(queue.len()).toBe(2);
-    expect(await drain(queue)).toEqual(['ns/a', 'ns/b']);
+    expect(depth()).toBe(2);
+    expect(await drain(queue, depth)).toEqual(['ns/a', 'ns/b']);
   });
 
   it('queues a key added while in flight only after done, and only once', async () => {
-    const { queue } = newQueue();
+    const { queue, depth } = newQueue();
     queue.add('ns/a');
     const key = await queue.get();
     queue.add('ns/a');
     queue.add('ns/a');
-    expect(queue.len()).toBe(0);
+    expect(depth()).toBe(0);
     queue.done(key ?? '');
-    expect(queue.len()).toBe(1);
-    expect(await drain(queue)).toEqual(['ns/a']);
+    expect(depth()).toBe(1);
+    expect(await drain(queue, depth)).toEqual(['ns/a']);
   });
 
   it('hands a key to a waiting get() as soon as it is added', async () => {
-    const { queue } = newQueue();
+    const { queue, depth } = newQueue();
     const pending = queue.get();
     queue.add('ns/a');
     expect(await pending).toBe('ns/a');
-    expect(queue.len()).toBe(0);
+    expect(depth()).toBe(0);
   });
 
   it('reports how long a key waited and the depth', async () => {
@@ -72,35 +83,35 @@ describe('WorkQueue add/get/done', () => {
 
 describe('WorkQueue.addAfter', () => {
   it('makes keys ready in due order', async () => {
-    const { clock, queue } = newQueue();
+    const { clock, queue, depth } = newQueue();
     queue.addAfter('ns/a', 30);
     queue.addAfter('ns/b', 10);
     queue.addAfter('ns/c', 20);
     await clock.advance(29);
-    expect(queue.len()).toBe(2);
+    expect(depth()).toBe(2);
     await clock.advance(1);
-    expect(await drain(queue)).toEqual(['ns/b', 'ns/c', 'ns/a']);
+    expect(await drain(queue, depth)).toEqual(['ns/b', 'ns/c', 'ns/a']);
   });
 
   it.each([
     { name: 'a sooner second timer replaces the first', first: 100, second: 50, readyAt: 50 },
     { name: 'a later second timer is ignored', first: 50, second: 100, readyAt: 50 },
   ])('$name', async ({ first, second, readyAt }) => {
-    const { clock, queue } = newQueue();
+    const { clock, queue, depth } = newQueue();
     queue.addAfter('ns/a', first);
     queue.addAfter('ns/a', second);
     await clock.advance(readyAt - 1);
-    expect(queue.len()).toBe(0);
+    expect(depth()).toBe(0);
     await clock.advance(1);
-    expect(await drain(queue)).toEqual(['ns/a']);
+    expect(await drain(queue, depth)).toEqual(['ns/a']);
     await clock.advance(200);
-    expect(queue.len()).toBe(0);
+    expect(depth()).toBe(0);
   });
 
   it('adds at once for a non-positive delay', () => {
-    const { queue } = newQueue();
+    const { queue, depth } = newQueue();
     queue.addAfter('ns/a', 0);
-    expect(queue.len()).toBe(1);
+    expect(depth()).toBe(1);
   });
 });
 
@@ -144,12 +155,12 @@ describe('TokenBucket', () => {
 
 describe('WorkQueue.addRateLimited', () => {
   it('backs off exponentially per key and forget resets it', async () => {
-    const { clock, queue } = newQueue();
+    const { clock, queue, depth } = newQueue();
     const readyAfter = async (): Promise<number> => {
       const start = clock.now();
       queue.addRateLimited('ns/a');
-      while (queue.len() === 0) await clock.advance(1);
-      await drain(queue);
+      while (depth() === 0) await clock.advance(1);
+      await drain(queue, depth);
       return clock.now() - start;
     };
     expect([
@@ -166,29 +177,29 @@ describe('WorkQueue.addRateLimited', () => {
 
   it('delays by the overall rate limit when it is longer than the item backoff', async () => {
     const retries: string[] = [];
-    const { clock, queue } = newQueue({ qps: 1, burst: 1, onRetry: (k) => retries.push(k) });
+    const { clock, queue, depth } = newQueue({ qps: 1, burst: 1, onRetry: (k) => retries.push(k) });
     queue.addRateLimited('ns/a');
     queue.addRateLimited('ns/b');
     await clock.advance(5);
-    expect(await drain(queue)).toEqual(['ns/a']);
+    expect(await drain(queue, depth)).toEqual(['ns/a']);
     await clock.advance(994);
-    expect(queue.len()).toBe(0);
+    expect(depth()).toBe(0);
     await clock.advance(1);
-    expect(await drain(queue)).toEqual(['ns/b']);
+    expect(await drain(queue, depth)).toEqual(['ns/b']);
     expect(retries).toEqual(['ns/a', 'ns/b']);
   });
 });
 
 describe('WorkQueue shutdown', () => {
   it('releases waiting and future get() with undefined and ignores adds', async () => {
-    const { clock, queue } = newQueue();
+    const { clock, queue, depth } = newQueue();
     const waiting = queue.get();
     queue.addAfter('ns/later', 10);
     queue.shutDown();
     expect(await waiting).toBeUndefined();
     queue.add('ns/a');
     await clock.advance(10);
-    expect(queue.len()).toBe(0);
+    expect(depth()).toBe(0);
     expect(await queue.get()).toBeUndefined();
     expect(clock.pendingTimers()).toBe(0);
   });
