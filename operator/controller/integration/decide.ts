@@ -1,9 +1,11 @@
 /**
- * What to run next: the pure decision of the Integration reconciler. From the schedule, the
+ * What to run next: the pure sync decision of the Integration reconciler. From the schedule, the
  * finished attempts of the current due run, the active run, suspend, concurrencyPolicy and the
- * sync request annotation, it decides whether to start an attempt, wait, or stay stalled.
+ * sync request annotation, it decides whether to start an attempt, wait, retry later, or stall,
+ * as a tagged union callers `switch` on (in the manner of the CronJob controller's helpers).
  */
 import {
+  isReason,
   Reason,
   SYNC_REQUESTED_ANNOTATION,
   type EffectivePolicy,
@@ -12,15 +14,22 @@ import {
 import { nextAttempt } from '../plan/backoff.ts';
 import { floorSecond, rfc3339 } from '../../lib/time.ts';
 import { planSchedule, type SchedulePlan } from '../plan/schedule.ts';
+import type { StallCause } from './causes.ts';
 import type { ObservedRun } from './runs.ts';
 
 /** The facts a decision is taken from. */
 export interface DecisionInput {
+  /** metadata.uid: seeds the schedule's jitter. */
   uid: string;
+  /** metadata.creationTimestamp: the anchor of intervals and the first run's due time. */
   createdAt: Date;
+  /** metadata.generation differs from status.observedGeneration: the spec changed. */
   generationChanged: boolean;
+  /** spec.suspend: no new attempt starts. */
   suspended: boolean;
+  /** metadata.annotations, read for the sync request. */
   annotations: Readonly<Record<string, string>>;
+  /** The resolved policy in force. */
   policy: EffectivePolicy;
   /** Due time of the last started (or skipped) sync run, observed Jobs included. */
   lastScheduled: Date | undefined;
@@ -28,47 +37,75 @@ export interface DecisionInput {
   lastAttempt: RunRecord | undefined;
   /** The sync run in progress, if any. */
   active: ObservedRun | undefined;
+  /** status.lastHandledSyncRequest: a request equal to it was already run. */
   lastHandledSyncRequest: string | undefined;
   /** status.retry as persisted: reused so a jittered delay is drawn once per attempt. */
   persistedRetry: { attempt: number; nextAttemptTime: string } | undefined;
+  /** The current time. */
   now: Date;
+  /** Uniform randomness in [0, 1) for retry jitter. */
   random: () => number;
 }
 
-/** Why no new attempt starts although one might be expected. */
-export interface Blocked {
-  reason: Reason;
-  message: string;
+/** Why an attempt starts. */
+export type StartWhy = 'Scheduled' | 'Retry' | 'Requested' | 'SpecChanged';
+
+/** The attempt to start: its due run (the Job name's time), attempt number and why. */
+export interface SyncStart {
+  /** Due time of the run this attempt belongs to (whole seconds). */
+  dueTime: Date;
+  /** 1 for a due run's first attempt, n+1 for a retry of attempt n. */
+  attempt: number;
+  /** What made it start, for the RunStarted Event. */
+  why: StartWhy;
 }
 
-/** The decision: what to start, replace or record, and when to look again. */
-export interface Decision {
-  /** Start this attempt. */
-  start?: {
-    dueTime: Date;
-    attempt: number;
-    why: 'Scheduled' | 'Retry' | 'Requested' | 'SpecChanged';
-  };
-  /** Delete the active run first (concurrencyPolicy Replace). */
-  replace?: ObservedRun;
-  /** The new lastScheduledTime. */
+/** A failed attempt that waits for its next one, as persisted in status.retry. */
+export interface PendingRetry {
+  /** The attempt that failed. */
+  attempt: number;
+  /** RFC 3339 time the next attempt is due. */
+  nextAttemptTime: string;
+}
+
+/** Schedule bookkeeping every plannable decision carries, started or not. */
+export interface ScheduleFacts {
+  /** The new status.lastScheduledTime. */
   lastScheduled: Date | undefined;
-  /** Due runs skipped by startingDeadline or superseded. */
+  /** Due runs skipped by startingDeadline or superseded, counted by this decision. */
   missed: number;
-  /** Set when a failed attempt waits for its next one. */
-  retry?: { attempt: number; nextAttemptTime: string };
-  /** Set when attempts stopped until the next due run, a request or a spec change. */
-  stalled?: Blocked;
-  /** Set when a due run waits for the active one (Forbid). */
-  waiting?: Blocked;
-  /** The sync request value that is now handled. */
-  handledRequest?: string;
-  /** When the next sync is due. */
-  nextSyncTime: Date | undefined;
+  /** When the next sync is due, for status.nextSyncTime and the requeue. */
+  nextSyncTime: Date;
 }
 
-/** A scheduling error (bad cron, unknown zone) becomes Stalled/InvalidSpec. */
-export function decide(input: DecisionInput): Decision | Blocked {
+/** The sync decision: exactly one thing happens. */
+export type SyncDecision =
+  /** The sync trigger cannot be planned: Stalled/InvalidSpec. */
+  | { kind: 'invalid'; cause: StallCause }
+  /** Start `start`; delete `replace` first (concurrencyPolicy Replace); mark a request handled. */
+  | (ScheduleFacts & {
+      kind: 'start';
+      start: SyncStart;
+      replace?: ObservedRun | undefined;
+      handledRequest?: string | undefined;
+    })
+  /** A run is due but the active one runs on (concurrencyPolicy Forbid). */
+  | (ScheduleFacts & { kind: 'wait'; active: ObservedRun })
+  /** The last attempt failed; the next starts at `retry.nextAttemptTime`. */
+  | (ScheduleFacts & { kind: 'retry'; retry: PendingRetry })
+  /** Attempts stopped until the next due run, a request or a spec change. */
+  | (ScheduleFacts & { kind: 'stalled'; cause: StallCause })
+  /** Nothing to do now (suspended, nothing due, or a due run too late to start). */
+  | (ScheduleFacts & { kind: 'idle' });
+
+/** The consequence of the last failed attempt of the current due run. */
+type AfterFailure =
+  | { kind: 'retry'; retry: PendingRetry }
+  | { kind: 'stalled'; cause: StallCause }
+  | { kind: 'start'; start: SyncStart };
+
+/** Decides the next sync; a trigger that cannot be planned is `invalid`. */
+export function decide(input: DecisionInput): SyncDecision {
   const scheduled = planSchedule({
     trigger: input.policy.sync,
     uid: input.uid,
@@ -76,35 +113,35 @@ export function decide(input: DecisionInput): Decision | Blocked {
     lastScheduledTime: input.lastScheduled,
     now: input.now,
   });
-  if (!scheduled.ok) return { reason: Reason.InvalidSpec, message: scheduled.error.message };
-  const base: Decision = {
+  if (!scheduled.ok) {
+    return {
+      kind: 'invalid',
+      cause: { kind: 'InvalidTrigger', trigger: 'sync', error: scheduled.error },
+    };
+  }
+  const base: ScheduleFacts = {
     lastScheduled: input.lastScheduled,
     missed: 0,
     nextSyncTime: scheduled.plan.next,
   };
-  if (input.suspended) return base;
+  if (input.suspended) return { ...base, kind: 'idle' };
 
   const request = pendingRequest(input);
-  const failed = failedAttempt(input);
-  if (request !== undefined) return startOrWait(input, base, request, failed);
+  const failed = afterFailure(input);
+  if (request !== undefined) return startOrWait(input, base, request);
   if (scheduled.plan.due !== undefined) return dueRun(input, base, scheduled.plan, failed);
   if (input.lastScheduled === undefined) {
     // A new Integration syncs at once whatever its trigger, so a nightly cron schedule proves
     // its configuration today instead of showing "waiting" until tonight.
     const createdAt = new Date(floorSecond(input.createdAt));
-    return dueRun(
-      input,
-      base,
-      { due: createdAt, missed: 0, tooLate: false, next: scheduled.plan.next },
-      failed,
-    );
+    const first = { due: createdAt, missed: 0, tooLate: false, next: scheduled.plan.next };
+    return dueRun(input, base, first, failed);
   }
-  if (failed !== undefined) return { ...base, ...failed };
-  return base;
+  return failed === undefined ? { ...base, kind: 'idle' } : { ...base, ...failed };
 }
 
 /** A sync request annotation or a spec change after a stall starts a run now. */
-function pendingRequest(input: DecisionInput): Decision['start'] | undefined {
+function pendingRequest(input: DecisionInput): SyncStart | undefined {
   const now = new Date(floorSecond(input.now));
   const requested = input.annotations[SYNC_REQUESTED_ANNOTATION];
   if (requested !== undefined && requested !== input.lastHandledSyncRequest) {
@@ -117,20 +154,16 @@ function pendingRequest(input: DecisionInput): Decision['start'] | undefined {
   return stalledByFailure ? { dueTime: now, attempt: 1, why: 'SpecChanged' } : undefined;
 }
 
-function startOrWait(
-  input: DecisionInput,
-  base: Decision,
-  start: NonNullable<Decision['start']>,
-  failed: Pick<Decision, 'retry' | 'stalled'> | undefined,
-): Decision {
+/** Starts `start`, or waits for the active run under Forbid. */
+function startOrWait(input: DecisionInput, base: ScheduleFacts, start: SyncStart): SyncDecision {
   const handledRequest =
     start.why === 'Requested' ? input.annotations[SYNC_REQUESTED_ANNOTATION] : undefined;
   if (input.active !== undefined && input.policy.sync.concurrencyPolicy === 'Forbid') {
-    const message = `a sync is due but ${input.active.jobName} is still running (concurrencyPolicy Forbid)`;
-    return { ...base, ...failed, waiting: { reason: Reason.Progressing, message } };
+    return { ...base, kind: 'wait', active: input.active };
   }
   return {
     ...base,
+    kind: 'start',
     start,
     lastScheduled: start.dueTime,
     ...(input.active ? { replace: input.active } : {}),
@@ -138,24 +171,24 @@ function startOrWait(
   };
 }
 
+/** A due run: started (counting the ones it supersedes), or skipped as too late. */
 function dueRun(
   input: DecisionInput,
-  base: Decision,
+  base: ScheduleFacts,
   plan: SchedulePlan,
-  failed: Pick<Decision, 'retry' | 'stalled'> | undefined,
-): Decision {
+  failed: AfterFailure | undefined,
+): SyncDecision {
   const due = plan.due as Date;
   if (plan.tooLate) {
-    return { ...base, ...failed, lastScheduled: due, missed: plan.missed };
+    const skipped = { ...base, lastScheduled: due, missed: plan.missed };
+    return failed === undefined ? { ...skipped, kind: 'idle' } : { ...skipped, ...failed };
   }
-  const decision = startOrWait(input, base, { dueTime: due, attempt: 1, why: 'Scheduled' }, failed);
-  return decision.start ? { ...decision, missed: plan.missed } : decision;
+  const decision = startOrWait(input, base, { dueTime: due, attempt: 1, why: 'Scheduled' });
+  return decision.kind === 'start' ? { ...decision, missed: plan.missed } : decision;
 }
 
 /** The consequence of the last failed attempt of the current due run: retry later, or stall. */
-function failedAttempt(
-  input: DecisionInput,
-): Pick<Decision, 'retry' | 'stalled' | 'start'> | undefined {
+function afterFailure(input: DecisionInput): AfterFailure | undefined {
   const last = input.lastAttempt;
   if (
     input.active !== undefined ||
@@ -166,9 +199,8 @@ function failedAttempt(
   }
   const message = last.error?.message ?? 'the run failed';
   if (last.error?.retryable === false) {
-    return {
-      stalled: { reason: (last.reason as Reason | undefined) ?? Reason.SyncFailed, message },
-    };
+    const reason = isReason(last.reason) ? last.reason : Reason.SyncFailed;
+    return { kind: 'stalled', cause: { kind: 'NotRetryable', reason, message } };
   }
   const persisted = input.persistedRetry;
   const retry =
@@ -176,16 +208,17 @@ function failedAttempt(
       ? { attempt: last.attempt, at: new Date(persisted.nextAttemptTime) }
       : nextRetry(input, last);
   if (retry === undefined) {
+    const maxAttempts = input.policy.retry.maxAttempts;
     return {
-      stalled: {
-        reason: Reason.RetriesExhausted,
-        message: `all ${input.policy.retry.maxAttempts} attempts failed; the last: ${message}`,
-      },
+      kind: 'stalled',
+      cause: { kind: 'RetriesExhausted', maxAttempts, lastError: message },
     };
   }
-  const pending = { attempt: last.attempt, nextAttemptTime: rfc3339(retry.at) };
-  if (retry.at.getTime() > input.now.getTime()) return { retry: pending };
-  return { start: { dueTime: input.lastScheduled, attempt: last.attempt + 1, why: 'Retry' } };
+  if (retry.at.getTime() > input.now.getTime()) {
+    return { kind: 'retry', retry: { attempt: last.attempt, nextAttemptTime: rfc3339(retry.at) } };
+  }
+  const start = { dueTime: input.lastScheduled, attempt: last.attempt + 1, why: 'Retry' as const };
+  return { kind: 'start', start };
 }
 
 function nextRetry(

@@ -4,35 +4,53 @@
  * check never starts while another run of the Integration is active, so it never compares a
  * destination that a sync is still writing. Pure.
  */
-import { DRIFT_CHECK_REQUESTED_ANNOTATION, Reason, type EffectivePolicy } from '../../api/index.ts';
+import { DRIFT_CHECK_REQUESTED_ANNOTATION, type EffectivePolicy } from '../../api/index.ts';
 import { floorSecond } from '../../lib/time.ts';
 import { planSchedule } from '../plan/schedule.ts';
-import type { Blocked } from './decide.ts';
+import type { StallCause } from './causes.ts';
 
 /** The facts a drift decision is taken from. */
 export interface DriftInput {
+  /** metadata.uid: seeds the schedule's jitter. */
   uid: string;
+  /** metadata.creationTimestamp: the anchor of intervals. */
   createdAt: Date;
+  /** spec.suspend: no drift check starts. */
   suspended: boolean;
+  /** metadata.annotations, read for the drift-check request. */
   annotations: Readonly<Record<string, string>>;
+  /** The resolved policy in force. */
   policy: EffectivePolicy;
   /** Due time of the last started drift check, observed Jobs included. */
   lastScheduled: Date | undefined;
   /** Whether any run (sync or drift check) of the Integration is active or starting. */
   busy: boolean;
+  /** status.lastHandledDriftCheckRequest: a request equal to it was already run. */
   lastHandledRequest: string | undefined;
+  /** The current time. */
   now: Date;
 }
 
-/** What to do about drift checks now. */
-export interface DriftDecision {
-  start?: { dueTime: Date; why: 'Scheduled' | 'Requested' };
+/** Schedule bookkeeping of a plannable drift decision. */
+export interface DriftScheduleFacts {
+  /** The new status.lastScheduledDriftCheckTime. */
   lastScheduled: Date | undefined;
-  handledRequest?: string;
-  next: Date | undefined;
-  /** An unplannable drift trigger (bad cron, unknown zone). */
-  invalid?: Blocked;
+  /** When the next drift check is due, for status.nextDriftCheckTime and the requeue. */
+  next: Date;
 }
+
+/** What to do about drift checks now: exactly one thing happens. */
+export type DriftDecision =
+  /** The drift trigger cannot be planned: a Stalled/InvalidSpec cause. */
+  | { kind: 'invalid'; cause: StallCause }
+  /** Start a drift check due at `start.dueTime`; a request it answers becomes handled. */
+  | (DriftScheduleFacts & {
+      kind: 'start';
+      start: { dueTime: Date; why: 'Scheduled' | 'Requested' };
+      handledRequest?: string | undefined;
+    })
+  /** Nothing starts now (suspended, busy, or nothing due). */
+  | (DriftScheduleFacts & { kind: 'idle' });
 
 /** Decides whether a drift check starts now, and when the next one is due. */
 export function decideDrift(input: DriftInput): DriftDecision {
@@ -45,26 +63,20 @@ export function decideDrift(input: DriftInput): DriftDecision {
     now: input.now,
   });
   if (!planned.ok) {
-    const message = `drift: ${planned.error.message}`;
     return {
-      lastScheduled: input.lastScheduled,
-      next: undefined,
-      invalid: { reason: Reason.InvalidSpec, message },
+      kind: 'invalid',
+      cause: { kind: 'InvalidTrigger', trigger: 'drift', error: planned.error },
     };
   }
-  const base: DriftDecision = { lastScheduled: input.lastScheduled, next: planned.plan.next };
-  if (input.suspended || input.busy) return base;
+  const base = { lastScheduled: input.lastScheduled, next: planned.plan.next };
+  if (input.suspended || input.busy) return { ...base, kind: 'idle' };
   const requested = input.annotations[DRIFT_CHECK_REQUESTED_ANNOTATION];
   if (requested !== undefined && requested !== input.lastHandledRequest) {
     const now = new Date(floorSecond(input.now));
-    return {
-      ...base,
-      start: { dueTime: now, why: 'Requested' },
-      lastScheduled: now,
-      handledRequest: requested,
-    };
+    const start = { dueTime: now, why: 'Requested' as const };
+    return { ...base, kind: 'start', start, lastScheduled: now, handledRequest: requested };
   }
   const due = planned.plan.due;
-  if (due === undefined || planned.plan.tooLate) return base;
-  return { ...base, start: { dueTime: due, why: 'Scheduled' }, lastScheduled: due };
+  if (due === undefined || planned.plan.tooLate) return { ...base, kind: 'idle' };
+  return { ...base, kind: 'start', start: { dueTime: due, why: 'Scheduled' }, lastScheduled: due };
 }

@@ -3,7 +3,7 @@
  * last successful sync, Job creation skew, one gauge per condition and the announced sunset.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { ConditionType, type Condition, type Integration } from '../../api/index.ts';
+import { ConditionType, type Condition } from '../../api/index.ts';
 import type { Plan } from './plan.ts';
 
 const CONDITION_STATUSES = ['True', 'False', 'Unknown'] as const;
@@ -74,10 +74,10 @@ export class IntegrationMetrics {
     });
   }
 
-  /** Records what one reconcile planned and observed. */
-  observe(integration: Integration, plan: Plan): void {
-    const namespace = integration.metadata.namespace ?? '';
-    const { name } = integration.metadata;
+  /** Records what one reconcile planned and observed, for the Integration `object` names. */
+  observe(object: { namespace?: string | undefined; name: string }, plan: Plan): void {
+    const namespace = object.namespace ?? '';
+    const { name } = object;
     for (const record of plan.finished) {
       this.#runs.inc({ kind: record.kind, outcome: record.outcome });
       for (const [result, count] of Object.entries(record.stats ?? {})) {

@@ -1,40 +1,53 @@
 /**
  * The Integration reconciler: a fixed preamble (read, ignore NotFound and deletion, validate),
- * then the pure plan, then its side effects in a safe order: replace, create, write status,
- * prune, record Events. At most one status write, none when nothing changed.
+ * then the decisions (plan.ts, pure, once), then the only I/O they need (Secret lookups before a
+ * run starts, the replace and the create), then the status composed once from the decisions and
+ * what that I/O found, and its side effects: write status, prune, record Events. At most one
+ * status write, none when nothing changed. Every outcome ends in status as a cause: an invalid
+ * object, a missing Secret and a Job-name conflict alike.
  */
-import { isDeepStrictEqual } from 'node:util';
 import {
   Integration,
   ReconcilePolicy,
-  Reason,
   resolvePolicy,
   validate,
-  type EffectivePolicy,
   type IntegrationStatus,
 } from '../../api/index.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { ReconcileContext, ReconcileResult, Reconciler } from '../machinery/controller.ts';
-import { TerminalError } from '../machinery/errors.ts';
 import type { Log } from '../../lib/log.ts';
 import { splitKey } from '../../lib/key.ts';
-import { setCondition } from '../plan/conditions.ts';
-import { buildJob, JobLabel } from '../plan/job.ts';
-import { JobAnnotation } from '../plan/job.ts';
+import { buildJob, JobAnnotation, JobLabel } from '../plan/job.ts';
+import { statusChanged } from '../plan/status.ts';
+import type { StallCause } from './causes.ts';
 import type { IntegrationMetrics } from './metrics.ts';
-import { planIntegration, type Plan, type StoredIntegration } from './plan.ts';
+import { planInvalid } from './invalid.ts';
+import {
+  composePlan,
+  decideRuns,
+  needsSecretLookup,
+  type Decisions,
+  type Plan,
+  type PlanInput,
+  type RunStart,
+  type StoredIntegration,
+} from './plan.ts';
 import type { IntegrationReads, IntegrationWrites, ObjectRef } from './ports.ts';
 import { observeRun, type ObservedRun } from './runs.ts';
-import type { Blocked } from './decide.ts';
 
 /** Options of {@link IntegrationReconciler}. */
 export interface IntegrationReconcilerOptions {
+  /** Cached reads, and the Secret lookup. */
   reads: IntegrationReads;
+  /** Writes to the API server. */
   writes: IntegrationWrites;
+  /** Time source: `now` of every decision. */
   clock: Clock;
+  /** Logger of the reconciler (each reconcile logs through its `ctx.log`). */
   log: Log;
   /** Image of the built-in connector (this operator's image). */
   operatorImage: string;
+  /** Metrics sink. Default: none. */
   metrics?: IntegrationMetrics;
   /** Uniform randomness in [0, 1) for retry jitter. Default: Math.random. */
   random?: () => number;
@@ -61,72 +74,46 @@ export class IntegrationReconciler implements Reconciler {
     if (meta?.deletionTimestamp !== undefined) return {};
     const now = new Date(this.#o.clock.now());
     const parsed = validate(Integration, raw);
-    if (!parsed.ok) return this.#invalid(raw, parsed.errors, now, ctx);
+    if (!parsed.ok) {
+      const object = raw as InvalidObject;
+      return this.#finish(object, planInvalid(object, parsed.errors, now), ctx);
+    }
     const integration = parsed.value as StoredIntegration;
+    const decisions = decideRuns(this.#facts(integration, now));
+    const found = await this.#missingSecrets(decisions, ctx);
+    const start = decisions.applied.start;
+    if (start !== undefined && found.length === 0) {
+      const refused = await this.#launch(integration, decisions, start, now, ctx);
+      if (refused !== undefined) found.push(refused);
+    }
+    return this.#finish(integration, composePlan(decisions, found), ctx);
+  }
 
-    const facts = {
+  #facts(integration: StoredIntegration, now: Date): PlanInput {
+    return {
       integration,
       policy: this.#policy(integration),
       runs: this.#runs(integration),
       now,
       random: this.#o.random ?? Math.random,
     };
-    // Secrets are looked up (one GET each) only when it matters: before a run would start, and
-    // while the Integration is stalled on one. Other reconciles (Job and pod events) skip it.
-    let plan = planIntegration({ ...facts, missingSecrets: [] });
-    if (plan.start !== undefined || stalledOnSecret(integration)) {
-      const missingSecrets = await this.#missingSecrets(integration, ctx);
-      if (missingSecrets.length > 0) plan = planIntegration({ ...facts, missingSecrets });
-    }
-    await this.#apply(integration, plan, now, ctx);
-    this.#o.metrics?.observe(integration, plan);
-    return plan.requeueAfterMs === undefined ? {} : { requeueAfterMs: plan.requeueAfterMs };
   }
 
-  #policy(
-    integration: StoredIntegration,
-  ): { ok: true; value: EffectivePolicy } | { ok: false; blocked: Blocked } {
+  #policy(integration: StoredIntegration): PlanInput['policy'] {
     const ref = integration.spec.policyRef?.name;
-    let policySpec;
-    if (ref !== undefined) {
-      const raw = this.#o.reads.policy(integration.metadata.namespace, ref);
-      if (raw === undefined) {
-        return {
-          ok: false,
-          blocked: {
-            reason: Reason.PolicyNotFound,
-            message: `ReconcilePolicy "${ref}" not found in namespace ${integration.metadata.namespace}: create it or fix spec.policyRef`,
-          },
-        };
-      }
-      const policy = validate(ReconcilePolicy, raw);
-      if (!policy.ok) {
-        return {
-          ok: false,
-          blocked: {
-            reason: Reason.InvalidSpec,
-            message: `ReconcilePolicy "${ref}" is invalid: ${policy.errors.join('; ')}`,
-          },
-        };
-      }
-      policySpec = policy.value.spec;
+    if (ref === undefined) {
+      return { ok: true, value: resolvePolicy(undefined, integration.spec.overrides) };
     }
-    return { ok: true, value: resolvePolicy(policySpec, integration.spec.overrides) };
-  }
-
-  async #missingSecrets(integration: StoredIntegration, ctx: ReconcileContext): Promise<string[]> {
     const { namespace } = integration.metadata;
-    const names = new Set(
-      [
-        integration.spec.source?.credentialsRef,
-        integration.spec.destination?.credentialsRef,
-      ].flatMap((ref) => (ref ? [ref.name] : [])),
-    );
-    const missing: string[] = [];
-    for (const name of names) {
-      if (!(await this.#o.reads.secretExists(namespace, name, ctx))) missing.push(`"${name}"`);
+    const raw = this.#o.reads.policy(namespace, ref);
+    if (raw === undefined) {
+      return { ok: false, cause: { kind: 'PolicyNotFound', namespace, name: ref } };
     }
-    return missing;
+    const policy = validate(ReconcilePolicy, raw);
+    if (!policy.ok) {
+      return { ok: false, cause: { kind: 'InvalidPolicy', name: ref, errors: policy.errors } };
+    }
+    return { ok: true, value: resolvePolicy(policy.value.spec, integration.spec.overrides) };
   }
 
   #runs(integration: StoredIntegration): ObservedRun[] {
@@ -137,117 +124,90 @@ export class IntegrationReconciler implements Reconciler {
     });
   }
 
-  async #apply(
-    integration: StoredIntegration,
-    plan: Plan,
-    now: Date,
-    ctx: ReconcileContext,
-  ): Promise<void> {
-    const ref = objectRef(integration);
-    const { writes } = this.#o;
-    if (plan.replace !== undefined) await writes.deleteJob(ref.namespace, plan.replace, ctx);
-    if (plan.start !== undefined) await this.#start(integration, plan, now, ctx);
-    if (!statusEqual(integration.status, plan.status))
-      await writes.updateStatus(ref, plan.status, ctx);
-    for (const jobName of plan.prune) await writes.deleteJob(ref.namespace, jobName, ctx);
-    for (const event of plan.events) await writes.recordEvent(ref, event, ctx);
+  /** The SecretNotFound stall, looked up (one GET each) only when {@link needsSecretLookup}. */
+  async #missingSecrets(decisions: Decisions, ctx: ReconcileContext): Promise<StallCause[]> {
+    if (!needsSecretLookup(decisions)) return [];
+    const { metadata, spec } = decisions.input.integration;
+    const names = new Set(
+      [spec.source?.credentialsRef, spec.destination?.credentialsRef].flatMap((ref) =>
+        ref ? [ref.name] : [],
+      ),
+    );
+    const secrets: string[] = [];
+    for (const name of names) {
+      if (!(await this.#o.reads.secretExists(metadata.namespace, name, ctx))) {
+        secrets.push(`"${name}"`);
+      }
+    }
+    if (secrets.length === 0) return [];
+    return [{ kind: 'SecretNotFound', namespace: metadata.namespace, secrets }];
   }
 
-  async #start(
+  /** Replaces and creates the run's Job; the stall that kept it from being created, if any. */
+  async #launch(
     integration: StoredIntegration,
-    plan: Plan,
+    decisions: Decisions,
+    start: RunStart,
     now: Date,
     ctx: ReconcileContext,
-  ): Promise<void> {
-    const start = plan.start;
-    if (start === undefined) return;
+  ): Promise<StallCause | undefined> {
+    const { namespace, uid } = integration.metadata;
+    const { replace } = decisions.applied;
+    if (replace !== undefined) await this.#o.writes.deleteJob(namespace, replace, ctx);
     const job = buildJob({
       integration,
-      policy: plan.status.effectivePolicy as EffectivePolicy,
+      policy: start.policy,
       kind: start.kind,
       dueTime: start.dueTime,
       attempt: start.attempt,
       operatorImage: this.#o.operatorImage,
-      checkpoint: plan.status.checkpoint?.cursor,
+      checkpoint: start.checkpoint,
     });
-    const outcome = await this.#o.writes.createJob(job, ctx);
-    if (outcome === 'exists') {
+    if ((await this.#o.writes.createJob(job, ctx)) === 'exists') {
       // The name is the lock: a Job of this name exists. Adopt it only if it is ours.
-      const existing = await this.#o.writes.getJob(
-        integration.metadata.namespace,
-        start.jobName,
-        ctx,
-      );
-      const owner = existing?.metadata?.labels?.[JobLabel.IntegrationUID];
-      if (owner !== integration.metadata.uid) {
-        throw new TerminalError(
-          `Job ${start.jobName} exists and is not owned by this Integration; delete or rename it`,
+      const existing = await this.#o.writes.getJob(namespace, start.jobName, ctx);
+      if (existing?.metadata?.labels?.[JobLabel.IntegrationUID] !== uid) {
+        ctx.log.warn(
+          { job: start.jobName },
+          'run Job name taken by a Job this Integration does not own',
         );
+        const detail = 'exists and is not owned by this Integration; delete or rename it';
+        return {
+          kind: 'RunNotCreated',
+          refusal: 'JobNameConflict',
+          jobName: start.jobName,
+          detail,
+        };
       }
       ctx.log.info({ job: start.jobName }, 'adopted existing run Job');
-      return;
+      return undefined;
     }
     const due = Date.parse(job.metadata?.annotations?.[JobAnnotation.DueTime] ?? '');
     this.#o.metrics?.jobCreated(start.kind, now.getTime() - due);
     ctx.log.info({ job: start.jobName, attempt: start.attempt, kind: start.kind }, 'run started');
+    return undefined;
   }
 
-  /** An object that fails validation after admission: Stalled/InvalidSpec, not a crash. */
-  async #invalid(
-    raw: unknown,
-    errors: string[],
-    now: Date,
+  /** The one status path: write status when it changed, prune, record Events, observe. */
+  async #finish(
+    object: { metadata: ObjectRef; status?: IntegrationStatus | undefined },
+    plan: Plan,
     ctx: ReconcileContext,
   ): Promise<ReconcileResult> {
-    const object = raw as {
-      metadata: ObjectRef & { generation?: number };
-      status?: IntegrationStatus;
-    };
-    const context = { generation: object.metadata.generation, now };
-    const message = `spec is invalid: ${errors.slice(0, 5).join('; ')}`;
-    let conditions = object.status?.conditions;
-    for (const type of ['Stalled', 'Ready'] as const) {
-      conditions = setCondition(
-        conditions,
-        {
-          type,
-          status: type === 'Stalled' ? 'True' : 'False',
-          reason: Reason.InvalidSpec,
-          message,
-        },
-        context,
-      );
-    }
-    const status = {
-      ...object.status,
-      observedGeneration: object.metadata.generation ?? 0,
-      conditions,
-    };
-    this.#o.metrics?.observeConditions(object.metadata.namespace, object.metadata.name, conditions);
-    if (!statusEqual(object.status, status)) {
-      await this.#o.writes.updateStatus(objectRef(object), status, ctx);
-      const event = { type: 'Warning' as const, reason: Reason.InvalidSpec, message };
-      await this.#o.writes.recordEvent(objectRef(object), event, ctx);
-    }
-    return {};
+    const ref = objectRef(object);
+    const { writes } = this.#o;
+    if (statusChanged(object.status, plan.status)) await writes.updateStatus(ref, plan.status, ctx);
+    for (const jobName of plan.prune) await writes.deleteJob(ref.namespace, jobName, ctx);
+    for (const event of plan.events) await writes.recordEvent(ref, event, ctx);
+    this.#o.metrics?.observe(ref, plan);
+    return plan.requeueAfterMs === undefined ? {} : { requeueAfterMs: plan.requeueAfterMs };
   }
 }
 
-/** Whether the last status said a referenced Secret was missing. */
-function stalledOnSecret(integration: StoredIntegration): boolean {
-  return (
-    integration.status?.conditions?.some(
-      (c) => c.type === 'Stalled' && c.status === 'True' && c.reason === Reason.SecretNotFound,
-    ) ?? false
-  );
-}
+/** An object that failed validation: only what the API server guarantees is read from it. */
+type InvalidObject = Parameters<typeof planInvalid>[0] & { metadata: ObjectRef };
 
 function objectRef(object: { metadata: ObjectRef }): ObjectRef {
   const { namespace, name, uid, resourceVersion } = object.metadata;
   return { namespace, name, uid, resourceVersion };
-}
-
-/** Compares statuses as they would be serialized (undefined fields dropped). */
-function statusEqual(a: IntegrationStatus | undefined, b: IntegrationStatus): boolean {
-  return isDeepStrictEqual(JSON.parse(JSON.stringify(a ?? {})), JSON.parse(JSON.stringify(b)));
 }

@@ -143,7 +143,7 @@ function finishedRecord(
   };
 }
 
-function failureReason(result: RunResult): string {
+function failureReason(result: RunResult): Reason {
   switch (result.error?.class) {
     case 'Authentication':
       return Reason.AuthenticationFailed;

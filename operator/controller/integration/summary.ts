@@ -5,31 +5,58 @@
  */
 import {
   ConditionType,
+  isReason,
   parseDuration,
   Reason,
   type Condition,
   type EffectivePolicy,
   type IntegrationStatus,
 } from '../../api/index.ts';
-import type { Blocked } from './decide.ts';
 import {
-  removeCondition,
+  markReconciling,
+  markSettled,
+  markStalled,
   setCondition,
   type ConditionChange,
   type ConditionContext,
+  type Conditions,
 } from '../plan/conditions.ts';
+import {
+  explain,
+  isStall,
+  stallsByImportance,
+  type Cause,
+  type Explanation,
+  type ProgressCause,
+} from './causes.ts';
 
 /** What the conditions are computed from. */
 export interface SummaryInput {
-  previous: readonly Condition[] | undefined;
+  /** The conditions as stored: lastTransitionTime is kept for those that do not change. */
+  previous: Conditions;
+  /** The generation stamped on every condition, and the time of those that change. */
   context: ConditionContext;
+  /**
+   * Every cause that holds, in any order: the most important stall names Stalled and Ready;
+   * otherwise the first progress cause names Reconciling.
+   */
+  causes: readonly Cause[];
+  /**
+   * What the other conditions (Synced, Stale, Drifted, ...) are computed from. Absent for an
+   * object that cannot be read (fails validation): those conditions then stay as they were.
+   */
+  observed?: ObservedSummary | undefined;
+}
+
+/** The facts of a readable Integration the other conditions are computed from. */
+export interface ObservedSummary {
+  /** metadata.creationTimestamp: Stale counts from it until a sync succeeds. */
   createdAt: Date;
+  /** spec.suspend. */
   suspended: boolean;
+  /** The policy in force; undefined when it could not be resolved. */
   policy: EffectivePolicy | undefined;
-  /** A problem that needs a human: invalid spec, missing policy or Secret, auth, exhausted. */
-  stalled: Blocked | undefined;
-  /** Work in progress: a running attempt, a pending retry, a due run waiting. */
-  reconciling: Blocked | undefined;
+  /** The status being written, for the outcome of the last sync, drift check and quarantine. */
   status: Pick<
     IntegrationStatus,
     'lastSync' | 'lastSuccessfulSyncTime' | 'quarantine' | 'deprecation' | 'drift'
@@ -38,65 +65,88 @@ export interface SummaryInput {
 
 /** The conditions, and when Stale will flip if nothing else happens first. */
 export interface Summary {
+  /** Every condition, sorted (Ready, Reconciling, Stalled, then by type). */
   conditions: Condition[];
+  /** When Stale turns True if no sync succeeds first; undefined when it cannot or already did. */
   staleAt: Date | undefined;
 }
 
-/** Computes every condition of an Integration. */
+/** Computes every condition of an Integration from its causes and observed facts. */
 export function summarize(input: SummaryInput): Summary {
-  const { context } = input;
-  const set = (conditions: Condition[], change: ConditionChange) =>
-    setCondition(conditions, change, context);
-  let conditions = [...(input.previous ?? [])];
-  conditions = presentWhileTrue(conditions, ConditionType.Stalled, input.stalled, context);
-  conditions = presentWhileTrue(conditions, ConditionType.Reconciling, reconciling(input), context);
-
-  const synced = syncedCondition(input);
-  const { stale, staleAt } = staleCondition(input);
-  const degraded = degradedCondition(input);
-  const drifted = driftedCondition(input);
-  conditions = set(conditions, synced);
-  conditions = set(conditions, drifted);
-  conditions = set(conditions, stale);
-  conditions = set(conditions, degraded);
-  conditions = set(conditions, deprecatedCondition(input));
-  conditions = set(conditions, {
-    type: ConditionType.Suspended,
-    status: input.suspended ? 'True' : 'False',
-    reason: Reason.Suspended,
-    message: input.suspended
-      ? 'spec.suspend is true: no new runs start; set it to false to resume'
-      : 'runs start on schedule',
-  });
-  conditions = set(conditions, readyCondition(input, synced, stale, drifted, degraded));
+  const { context, observed } = input;
+  const stall = stallsByImportance(input.causes)[0];
+  const progress = input.causes.find((cause): cause is ProgressCause => !isStall(cause));
+  const stalled = stall && explain(stall);
+  const working = reconciling(stalled, progress && explain(progress), observed?.suspended);
+  let conditions = stalled
+    ? markStalled(input.previous, stalled, context)
+    : working
+      ? markReconciling(input.previous, working, context)
+      : markSettled(input.previous);
+  if (observed === undefined) {
+    const ready = stalled && notReady(stalled.reason, stalled.message);
+    return {
+      conditions: ready ? setCondition(conditions, ready, context) : conditions,
+      staleAt: undefined,
+    };
+  }
+  const facts = { ...observed, now: context.now, stalled, progress: progress && explain(progress) };
+  const synced = syncedCondition(facts);
+  const { stale, staleAt } = staleCondition(facts);
+  const degraded = degradedCondition(facts);
+  const drifted = driftedCondition(facts);
+  const ready = readyCondition(facts, synced, stale, drifted, degraded);
+  for (const change of [
+    synced,
+    drifted,
+    stale,
+    degraded,
+    deprecatedCondition(facts),
+    suspendedCondition(facts),
+    ready,
+  ]) {
+    conditions = setCondition(conditions, change, context);
+  }
   return { conditions, staleAt };
+}
+
+/** The facts each condition below is computed from. */
+interface Facts extends ObservedSummary {
+  now: Date;
+  stalled: Explanation | undefined;
+  progress: Explanation | undefined;
 }
 
 /**
  * Reconciling, as kstatus reads it (InProgress): work the operator will finish by itself. Not
  * while Stalled (a human must act first), and while suspended only for a run still going.
  */
-function reconciling({ stalled, reconciling, suspended }: SummaryInput): Blocked | undefined {
+function reconciling(
+  stalled: Explanation | undefined,
+  progress: Explanation | undefined,
+  suspended: boolean | undefined,
+): Explanation | undefined {
   if (stalled !== undefined) return undefined;
-  if (suspended && reconciling?.reason !== Reason.Progressing) return undefined;
-  return reconciling;
+  if (suspended === true && progress?.reason !== Reason.Progressing) return undefined;
+  return progress;
 }
 
-function presentWhileTrue(
-  conditions: Condition[],
-  type: ConditionChange['type'],
-  problem: Blocked | undefined,
-  context: ConditionContext,
-): Condition[] {
-  if (problem === undefined) return removeCondition(conditions, type);
-  return setCondition(
-    conditions,
-    { type, status: 'True', reason: problem.reason, message: problem.message },
-    context,
-  );
+function notReady(reason: Reason, message: string): ConditionChange {
+  return { type: ConditionType.Ready, status: 'False', reason, message };
 }
 
-function syncedCondition({ status }: SummaryInput): ConditionChange {
+function suspendedCondition({ suspended }: Facts): ConditionChange {
+  return {
+    type: ConditionType.Suspended,
+    status: suspended ? 'True' : 'False',
+    reason: Reason.Suspended,
+    message: suspended
+      ? 'spec.suspend is true: no new runs start; set it to false to resume'
+      : 'runs start on schedule',
+  };
+}
+
+function syncedCondition({ status }: Facts): ConditionChange {
   const last = status.lastSync;
   if (last === undefined) {
     return {
@@ -110,7 +160,7 @@ function syncedCondition({ status }: SummaryInput): ConditionChange {
     return {
       type: ConditionType.Synced,
       status: 'False',
-      reason: (last.reason as Reason | undefined) ?? Reason.SyncFailed,
+      reason: isReason(last.reason) ? last.reason : Reason.SyncFailed,
       message: `attempt ${last.attempt} failed: ${last.error?.message ?? 'unknown error'}`,
     };
   }
@@ -126,7 +176,7 @@ function syncedCondition({ status }: SummaryInput): ConditionChange {
   };
 }
 
-function staleCondition(input: SummaryInput): {
+function staleCondition(input: Facts): {
   stale: ConditionChange;
   staleAt: Date | undefined;
 } {
@@ -134,7 +184,7 @@ function staleCondition(input: SummaryInput): {
   const since = input.status.lastSuccessfulSyncTime;
   const from = since === undefined ? input.createdAt : new Date(since);
   const staleAt = maxAge === undefined ? undefined : new Date(from.getTime() + maxAge);
-  const isStale = staleAt !== undefined && staleAt.getTime() <= input.context.now.getTime();
+  const isStale = staleAt !== undefined && staleAt.getTime() <= input.now.getTime();
   const what =
     since === undefined
       ? 'no sync has succeeded since creation'
@@ -152,7 +202,7 @@ function staleCondition(input: SummaryInput): {
   };
 }
 
-function driftedCondition({ status, policy }: SummaryInput): ConditionChange {
+function driftedCondition({ status, policy }: Facts): ConditionChange {
   const drift = status.drift;
   if (drift === undefined) {
     return {
@@ -180,7 +230,7 @@ function driftedCondition({ status, policy }: SummaryInput): ConditionChange {
       };
 }
 
-function degradedCondition({ status, policy }: SummaryInput): ConditionChange {
+function degradedCondition({ status, policy }: Facts): ConditionChange {
   const count = status.quarantine?.count ?? 0;
   const max = policy?.quarantine.maxRecords ?? Number.POSITIVE_INFINITY;
   if (count > max) {
@@ -199,7 +249,7 @@ function degradedCondition({ status, policy }: SummaryInput): ConditionChange {
   };
 }
 
-function deprecatedCondition({ status }: SummaryInput): ConditionChange {
+function deprecatedCondition({ status }: Facts): ConditionChange {
   const deprecation = status.deprecation;
   return deprecation === undefined
     ? {
@@ -218,21 +268,15 @@ function deprecatedCondition({ status }: SummaryInput): ConditionChange {
 
 /** Ready summarizes, most important problem first. */
 function readyCondition(
-  input: SummaryInput,
+  input: Facts,
   synced: ConditionChange,
   stale: ConditionChange,
   drifted: ConditionChange,
   degraded: ConditionChange,
 ): ConditionChange {
-  const notReady = (reason: Reason, message: string): ConditionChange => ({
-    type: ConditionType.Ready,
-    status: 'False',
-    reason,
-    message,
-  });
   if (input.stalled) return notReady(input.stalled.reason, input.stalled.message);
   if (synced.status !== 'True') {
-    const progress = input.reconciling;
+    const progress = input.progress;
     if (progress && synced.status === 'Unknown') return notReady(progress.reason, progress.message);
     const next = progress ? `; ${progress.message}` : '';
     return notReady(synced.reason, `${synced.message}${next}`);

@@ -107,3 +107,42 @@ function sameCondition(a: Condition, b: Condition | undefined): boolean {
   const keys = new Set([...Object.keys(left), ...Object.keys(right)]);
   return [...keys].every((key) => left[key] === right[key]);
 }
+
+/** Why a kstatus condition is set: the reason and message it carries. */
+export interface Why {
+  /** CamelCase reason from the one Reason module. */
+  reason: Reason;
+  /** What happened and what to do, for humans. */
+  message: string;
+}
+
+/**
+ * Sets Stalled=True and removes Reconciling: kstatus reads both at once as contradictory, and
+ * a stall (a human must act) wins over progress.
+ */
+export function markStalled(
+  conditions: Conditions,
+  why: Why,
+  context: ConditionContext,
+): Condition[] {
+  const stalled = { type: ConditionType.Stalled, status: 'True' as const, ...why };
+  return removeCondition(setCondition(conditions, stalled, context), ConditionType.Reconciling);
+}
+
+/** Sets Reconciling=True and removes Stalled: work the operator finishes by itself. */
+export function markReconciling(
+  conditions: Conditions,
+  why: Why,
+  context: ConditionContext,
+): Condition[] {
+  const reconciling = { type: ConditionType.Reconciling, status: 'True' as const, ...why };
+  return removeCondition(setCondition(conditions, reconciling, context), ConditionType.Stalled);
+}
+
+/** Removes Reconciling and Stalled: nothing in progress and nothing stalled. */
+export function markSettled(conditions: Conditions): Condition[] {
+  return removeCondition(
+    removeCondition(conditions, ConditionType.Reconciling),
+    ConditionType.Stalled,
+  );
+}

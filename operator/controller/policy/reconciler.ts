@@ -2,7 +2,6 @@
  * The ReconcilePolicy reconciler: reports whether a policy is valid and how many Integrations
  * use it. The Integrations themselves are re-reconciled by the operator's event mapping.
  */
-import { isDeepStrictEqual } from 'node:util';
 import {
   ConditionType,
   ReconcilePolicy,
@@ -16,6 +15,7 @@ import type { ReconcileContext, ReconcileResult, Reconciler } from '../machinery
 import { splitKey } from '../../lib/key.ts';
 import { setCondition } from '../plan/conditions.ts';
 import { planSchedule } from '../plan/schedule.ts';
+import { statusChanged } from '../plan/status.ts';
 
 /** Ports of the policy reconciler. */
 export interface PolicyPorts {
@@ -74,7 +74,7 @@ export class PolicyReconciler implements Reconciler {
       conditions,
       integrationCount: this.#ports.usedBy(namespace, name),
     };
-    if (!isDeepStrictEqual(JSON.parse(JSON.stringify(object.status ?? {})), status)) {
+    if (statusChanged(object.status, status)) {
       await this.#ports.updateStatus(
         { namespace, name, resourceVersion: object.metadata.resourceVersion },
         status,

@@ -1,13 +1,13 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import type { Integration, IntegrationStatus } from '../../../../operator/api/index.ts';
+import type { IntegrationStatus } from '../../../../operator/api/index.ts';
 import { IntegrationMetrics } from '../../../../operator/controller/integration/metrics.ts';
 import type { Plan } from '../../../../operator/controller/integration/plan.ts';
 import { NAME, NAMESPACE } from './fixtures.ts';
 
 const SUNSET = 'tributary_integration_sunset_timestamp_seconds';
 
-const integration = { metadata: { namespace: NAMESPACE, name: NAME } } as Integration;
+const integration = { namespace: NAMESPACE, name: NAME };
 
 function plan(status: IntegrationStatus): Plan {
   return { status, prune: [], events: [], missed: 0, finished: [] };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SECRET_POLL_MS } from '../../../../operator/controller/integration/plan.ts';
+import { SECRET_POLL_MS } from '../../../../operator/controller/integration/causes.ts';
 import { example } from '../../../fixtures/manifests.ts';
 import {
   baseSpec,

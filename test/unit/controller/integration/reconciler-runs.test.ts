@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { jobName, MAX_LABEL_LENGTH } from '../../../../operator/controller/plan/job-name.ts';
 import { JobLabel } from '../../../../operator/controller/plan/job.ts';
-import { HISTORY_CAP } from '../../../../operator/controller/integration/plan.ts';
+import { RUN_NOT_CREATED_POLL_MS } from '../../../../operator/controller/integration/causes.ts';
+import { HISTORY_CAP } from '../../../../operator/controller/integration/record.ts';
 import {
   baseSpec,
   failed,
@@ -235,8 +236,50 @@ describe('IntegrationReconciler: crash safety', () => {
       delete object.status;
     });
 
-    await expect(reconcile()).rejects.toThrow(/exists and is not owned by this Integration/);
+    const before = cluster.writes.length;
+    const result = await reconcile();
+
+    const message = `Job ${syncJob(T.created)} exists and is not owned by this Integration; delete or rename it`;
     expect(cluster.jobNames()).toEqual([syncJob(T.created)]);
+    expect(cluster.condition('Stalled')).toMatchObject({
+      status: 'True',
+      reason: 'JobNameConflict',
+      message,
+    });
+    expect(cluster.condition('Ready')).toMatchObject({
+      status: 'False',
+      reason: 'JobNameConflict',
+    });
+    expect(cluster.condition('Reconciling')).toBeUndefined();
+    expect(cluster.status().activeRun).toBeUndefined();
+    expect(cluster.eventsSince(before)).toEqual([
+      { type: 'Warning', reason: 'JobNameConflict', message },
+    ]);
+    // Not a hot loop: the same answer writes nothing again, and the key is polled each minute.
+    expect(result).toEqual({ requeueAfterMs: RUN_NOT_CREATED_POLL_MS });
+    const settled = cluster.writes.length;
+    await reconcile();
+    expect(cluster.writesSince(settled)).toEqual([]);
+  });
+
+  it('starts the run once the conflicting Job is gone', async () => {
+    const { cluster, reconcile, at } = simulate();
+    await reconcile();
+    const job = cluster.jobs.get(syncJob(T.created));
+    if (job?.metadata?.labels) job.metadata.labels[JobLabel.IntegrationUID] = 'someone-else';
+    cluster.uncached.add(syncJob(T.created));
+    cluster.edit('payments/stripe-customers', (object) => {
+      delete object.status;
+    });
+    await reconcile();
+    cluster.jobs.delete(syncJob(T.created));
+    await at(plus(T.created, RUN_NOT_CREATED_POLL_MS));
+
+    await reconcile();
+
+    expect(cluster.activeJobNames()).toEqual([syncJob(T.created)]);
+    expect(cluster.condition('Stalled')).toBeUndefined();
+    expect(cluster.condition('Reconciling')).toMatchObject({ reason: 'Progressing' });
   });
 });
 

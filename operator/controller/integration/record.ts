@@ -1,0 +1,112 @@
+/**
+ * Finished runs into status: the runs that finished since the last status write become history
+ * records, the last sync's outcome, checkpoint, quarantine and drift counts; Jobs beyond the
+ * history limits are pruned. Pure.
+ */
+import type { EffectivePolicy, IntegrationStatus, RunRecord } from '../../api/index.ts';
+import { rfc3339 } from '../../lib/time.ts';
+import type { ObservedRun } from './runs.ts';
+
+/** Finished runs kept in status.history. */
+export const HISTORY_CAP = 10;
+
+/** What recording finished runs changes in status, and which runs are new. */
+export interface Recorded {
+  /** The status fields the new records set; a field absent here keeps its previous value. */
+  status: Pick<
+    IntegrationStatus,
+    | 'history'
+    | 'lastSync'
+    | 'lastSuccessfulSyncTime'
+    | 'checkpoint'
+    | 'quarantine'
+    | 'schemaChanges'
+    | 'deprecation'
+    | 'drift'
+  >;
+  /** Runs that finished since the last status write, newest first; each has a record. */
+  finished: ObservedRun[];
+}
+
+/** Records runs that finished since the last status write, newest first. */
+export function recordRuns(previous: IntegrationStatus, runs: readonly ObservedRun[]): Recorded {
+  const history = previous.history ?? [];
+  const known = new Set(history.map((r) => r.jobName));
+  if (previous.lastSync) known.add(previous.lastSync.jobName);
+  // Jobs kept longer than HISTORY_CAP records fell out of history: they are not new.
+  const oldest = history.length >= HISTORY_CAP ? completion(history.at(-1)) : -Infinity;
+  const finished = runs
+    .filter((run) => run.phase === 'Finished' && run.record && !known.has(run.jobName))
+    .filter((run) => completion(run.record) > oldest)
+    .sort((a, b) => completion(b.record) - completion(a.record));
+  const status: Recorded['status'] = {
+    history: [...finished.map((run) => run.record as RunRecord), ...history]
+      .sort((a, b) => completion(b) - completion(a))
+      .slice(0, HISTORY_CAP),
+  };
+  const newestSync = finished.find((run) => run.kind === 'sync');
+  if (newestSync?.record && completion(newestSync.record) >= completion(previous.lastSync)) {
+    Object.assign(status, syncOutcome(newestSync, previous));
+  }
+  const newestDrift = finished.find((run) => run.kind === 'drift-check' && run.result?.drift);
+  if (newestDrift) status.drift = driftStatus(newestDrift);
+  return { status, finished };
+}
+
+/** What a finished sync changes in status. */
+function syncOutcome(run: ObservedRun, previous: IntegrationStatus): Recorded['status'] {
+  const record = run.record as RunRecord;
+  const result = run.result;
+  const succeeded = record.outcome !== 'Failed';
+  const out: Recorded['status'] = { lastSync: record };
+  if (succeeded && record.completionTime) out.lastSuccessfulSyncTime = record.completionTime;
+  // A failed run's result carries its last committed checkpoint: the next attempt resumes there.
+  if (result?.checkpoint !== undefined) {
+    out.checkpoint = {
+      cursor: result.checkpoint,
+      time: record.completionTime ?? record.startTime ?? '',
+    };
+  }
+  if (result) {
+    out.quarantine = result.quarantine ?? { count: 0 };
+    out.schemaChanges = result.schemaChanges;
+    out.deprecation = result.deprecation ?? (succeeded ? undefined : previous.deprecation);
+  }
+  return out;
+}
+
+/** status.drift from a finished drift check's result. */
+function driftStatus(run: ObservedRun): NonNullable<IntegrationStatus['drift']> {
+  const drift = run.result?.drift ?? { missing: 0, unexpected: 0, mismatched: 0 };
+  return {
+    checkTime: run.record?.completionTime ?? rfc3339(run.createdAt),
+    missing: drift.missing,
+    unexpected: drift.unexpected,
+    mismatched: drift.mismatched,
+    total: drift.missing + drift.unexpected + drift.mismatched,
+    ...(drift.repaired !== undefined ? { repaired: drift.repaired } : {}),
+    ...(drift.samples ? { samples: drift.samples } : {}),
+  };
+}
+
+/** Finished Jobs beyond the history limits, oldest first out; `keep` is never pruned. */
+export function pruneJobs(
+  runs: readonly ObservedRun[],
+  policy: EffectivePolicy,
+  keep?: string,
+): string[] {
+  const finished = runs
+    .filter((run) => run.phase === 'Finished' && run.jobName !== keep)
+    .sort((a, b) => completion(b.record) - completion(a.record));
+  const succeeded = finished.filter((run) => run.record?.outcome !== 'Failed');
+  const failed = finished.filter((run) => run.record?.outcome === 'Failed');
+  return [
+    ...succeeded.slice(policy.history.successfulRuns),
+    ...failed.slice(policy.history.failedRuns),
+  ].map((run) => run.jobName);
+}
+
+/** Completion time of a record in epoch ms; 0 when unknown (sorts oldest). */
+export function completion(record: RunRecord | undefined): number {
+  return record?.completionTime ? Date.parse(record.completionTime) : 0;
+}
