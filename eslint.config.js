@@ -43,18 +43,6 @@ export default tseslint.config(
     rules: { 'max-lines': 'off' },
   },
   {
-    // Being split (issue 11); each entry goes when its file is.
-    files: [
-      'operator/controller/integration/plan.ts',
-      'operator/controller/machinery/informer.ts',
-      'operator/controller/operator.ts',
-      'operator/controller/plan/schedule.ts',
-      'operator/runtime/drift/check.ts',
-      'operator/runtime/drift/spill.ts',
-    ],
-    rules: { 'max-lines-per-function': 'off', 'max-lines': 'off' },
-  },
-  {
     files: ['**/*.js'],
     extends: [tseslint.configs.disableTypeChecked],
   },
