@@ -4,6 +4,9 @@ import {
   conditionsEqual,
   getCondition,
   isTrue,
+  markReconciling,
+  markSettled,
+  markStalled,
   removeCondition,
   setCondition,
   sortConditions,
@@ -207,5 +210,31 @@ describe('conditionsEqual', () => {
     const once = setCondition([stalled], change, { generation: 1, now: earlier });
     const twice = setCondition(once, change, { generation: 1, now: later });
     expect(conditionsEqual(once, twice)).toBe(true);
+  });
+});
+
+describe('markStalled, markReconciling, markSettled: never both abnormal conditions', () => {
+  const reconciling: Condition = { ...readyTrue, type: 'Reconciling', reason: 'Progressing' };
+  const why = { reason: 'InvalidSpec' as const, message: 'spec is invalid: spec.source' };
+  const context = { generation: 2, now: later };
+
+  it.each([
+    [
+      'markStalled removes Reconciling',
+      markStalled([reconciling, synced], why, context),
+      'Stalled',
+    ],
+    [
+      'markReconciling removes Stalled',
+      markReconciling([stalled, synced], why, context),
+      'Reconciling',
+    ],
+  ])('%s', (_name, conditions, present) => {
+    expect(conditions.map((c) => c.type)).toEqual([present, 'Synced']);
+    expect(getCondition(conditions, present)).toMatchObject({ status: 'True', ...why });
+  });
+
+  it('markSettled removes both and keeps the others', () => {
+    expect(markSettled([reconciling, stalled, synced])).toEqual([synced]);
   });
 });
