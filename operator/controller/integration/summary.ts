@@ -16,6 +16,7 @@ import {
   markReconciling,
   markSettled,
   markStalled,
+  removeCondition,
   setCondition,
   type ConditionChange,
   type ConditionContext,
@@ -107,6 +108,9 @@ export function summarize(input: SummaryInput): Summary {
   ]) {
     conditions = setCondition(conditions, change, context);
   }
+  // kstatus reads Ready=True beside Reconciling=True as InProgress: a routine sync of fresh
+  // data is not work a human or a GitOps tool should wait on (status.activeRun shows it).
+  if (ready.status === 'True') conditions = removeCondition(conditions, ConditionType.Reconciling);
   return { conditions, staleAt };
 }
 
@@ -119,7 +123,8 @@ interface Facts extends ObservedSummary {
 
 /**
  * Reconciling, as kstatus reads it (InProgress): work the operator will finish by itself. Not
- * while Stalled (a human must act first), and while suspended only for a run still going.
+ * while Stalled (a human must act first), not while Ready (see summarize), and while suspended
+ * only for a run still going.
  */
 function reconciling(
   stalled: Explanation | undefined,

@@ -24,7 +24,10 @@ function expectKstatus(conditions: readonly Condition[] = []): void {
     if (abnormal !== undefined) expect(abnormal.status).toBe('True');
   }
   if (stalled !== undefined) expect(reconciling).toBeUndefined();
-  if (get('Ready')?.status === 'True') expect(stalled).toBeUndefined();
+  if (get('Ready')?.status === 'True') {
+    expect(stalled).toBeUndefined();
+    expect(reconciling).toBeUndefined();
+  }
 }
 
 /** A drift schedule admission accepts but cron-parser cannot compute (Lord Howe's 30-min DST). */

@@ -189,11 +189,10 @@ describe('summarize: every cause, as kstatus reads it', () => {
     const stalled = get(conditions, 'Stalled');
     const reconciling = get(conditions, 'Reconciling');
     if (stalled?.status === 'True') expect(reconciling).toBeUndefined();
+    // Ready=True is kstatus Current: neither abnormal condition may stand beside it.
     if (get(conditions, 'Ready')?.status === 'True') {
       expect(stalled).toBeUndefined();
-      // Data still flowing while the next run goes (the Crossplane split, docs/DESIGN): the only
-      // Reconciling next to Ready=True is routine progress, never a problem.
-      if (reconciling) expect(['Progressing', 'RetryScheduled']).toContain(reconciling.reason);
+      expect(reconciling).toBeUndefined();
     }
     for (const abnormal of [stalled, reconciling]) {
       if (abnormal !== undefined) expect(abnormal.status).toBe('True');
@@ -224,6 +223,17 @@ describe('summarize: Stalled and Reconciling', () => {
     expect(get(conditions, 'Synced')).toEqual(synced);
   });
 
+  it('a routine run of fresh data is not Reconciling: Ready=True stands alone', () => {
+    const conditions = summarize({
+      previous: inProgress,
+      context: { generation: 1, now: T.now },
+      causes: [{ kind: 'RunActive', jobName: 'stripe-s-2-1', attempt: 1 }],
+      observed: observed(),
+    }).conditions;
+    expect(get(conditions, 'Ready')).toMatchObject({ status: 'True' });
+    expect(get(conditions, 'Reconciling')).toBeUndefined();
+  });
+
   it('the most important stall names Stalled whatever the order of causes', () => {
     const conditions = summarize({
       previous: [],
@@ -243,7 +253,8 @@ describe('summarize: Stalled and Reconciling', () => {
         previous: [],
         context: { generation: 1, now: T.now },
         causes: [cause],
-        observed: observed(succeeded, true),
+        // No sync has finished yet: Ready is False, so Reconciling may show.
+        observed: observed({}, true),
       }).conditions;
     expect(
       get(summaryOf({ kind: 'RunActive', jobName: 'j', attempt: 1 }), 'Reconciling'),
