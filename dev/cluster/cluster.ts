@@ -29,6 +29,8 @@ export const CONTROLLERS = [
   'serviceaccount-token-controller',
   'root-ca-certificate-publisher-controller',
   'cronjob-controller',
+  // Quota admission needs each ResourceQuota's status, which only this controller computes.
+  'resourcequota-controller',
 ];
 
 /** Options of {@link startCluster}. */

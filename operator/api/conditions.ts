@@ -78,6 +78,16 @@ export const Reason = {
    * exists and belongs to something else; delete or rename that Job.
    */
   JobNameConflict: 'JobNameConflict',
+  /**
+   * Stalled=True: the API server refused to create the run's Job (a ResourceQuota, an admission
+   * policy, RBAC); the message quotes its answer. Tried again every minute.
+   */
+  JobRejected: 'JobRejected',
+  /**
+   * Stalled=True: the operator was refused when it checked a referenced Secret (RBAC); the
+   * message quotes the API server. Tried again every 15 s.
+   */
+  SecretLookupFailed: 'SecretLookupFailed',
   /** Event (Normal): a run's Job was created. */
   RunStarted: 'RunStarted',
   /** Event (Normal): a run finished and everything it read was written. */

@@ -40,6 +40,34 @@ async function fresh(prefix: string): Promise<Integrations> {
 }
 
 describe('the operator, with its own least-privilege RBAC', () => {
+  it('reports a run Job refused by a ResourceQuota: Stalled/JobRejected, a Warning Event, a counted refusal', async () => {
+    const integrations = await fresh('quota');
+    await core.createNamespacedResourceQuota({
+      namespace: integrations.namespace,
+      body: { metadata: { name: 'no-jobs' }, spec: { hard: { 'count/jobs.batch': '0' } } },
+    });
+    await integrations.create('orders', { read: 1 });
+
+    const stalled = await integrations.waitForCondition('orders', 'Stalled', 'True', 'JobRejected');
+    expect(stalled.message).toContain('quota: no-jobs');
+    expect(await integrations.condition('orders', 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'JobRejected',
+    });
+    expect(await integrations.condition('orders', 'Reconciling')).toBeUndefined();
+    expect(await integrations.jobs('orders')).toEqual([]);
+    const events = await core.listNamespacedEvent({ namespace: integrations.namespace });
+    const rejected = events.items.filter((event) => event.reason === 'JobRejected');
+    expect(rejected.map((event) => event.type)).toEqual(['Warning']);
+    const metrics = (await operator.get('/metrics'))?.body ?? '';
+    expect(metrics).toMatch(
+      new RegExp(
+        `^tributary_api_refusals_total\\{namespace="${integrations.namespace}",name="orders",reason="JobRejected"\\} [1-9]`,
+        'm',
+      ),
+    );
+  });
+
   it('runs the first sync at creation, then on the interval, and reports Ready', async () => {
     const integrations = await fresh('first');
     await integrations.create(

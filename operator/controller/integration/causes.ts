@@ -23,7 +23,7 @@ export interface Explanation {
 }
 
 /** Why a run the decisions asked for was not created; each code is also its reason. */
-export type RunRefusal = typeof Reason.JobNameConflict;
+export type RunRefusal = typeof Reason.JobNameConflict | typeof Reason.JobRejected;
 
 /** A cause only a human can resolve: Stalled=True, Ready=False, Reconciling absent. */
 export type StallCause =
@@ -37,6 +37,8 @@ export type StallCause =
   | { kind: 'InvalidTrigger'; trigger: 'sync' | 'drift'; error: ScheduleError }
   /** Referenced Secrets do not exist; `secrets` are quoted names. Polled: Secrets are not watched. */
   | { kind: 'SecretNotFound'; namespace: string; secrets: readonly string[] }
+  /** The API server refused the lookup of a referenced Secret; `detail` is its answer. */
+  | { kind: 'SecretLookupFailed'; namespace: string; secret: string; detail: string }
   /** The active run's pod cannot start its container (e.g. a missing Secret key). */
   | { kind: 'PodConfigError'; jobName: string; message: string }
   /** The last attempt failed with an error that is not retried; `reason` is the run's. */
@@ -108,6 +110,11 @@ function explainStall(cause: StallCause): Explanation {
         reason: Reason.SecretNotFound,
         message: `Secret ${cause.secrets.join(', ')} not found in namespace ${cause.namespace}: create it; runs resume on their own`,
       };
+    case 'SecretLookupFailed':
+      return {
+        reason: Reason.SecretLookupFailed,
+        message: `could not check Secret "${cause.secret}" in namespace ${cause.namespace}: ${cause.detail}; the operator needs "get" on Secrets there (see the RBAC of manifests/install.yaml)`,
+      };
     case 'PodConfigError':
       return {
         reason: Reason.SecretNotFound,
@@ -160,6 +167,7 @@ export function withholds(cause: StallCause): 'all' | 'drift' {
     case 'InvalidPolicy':
     case 'InvalidTrigger':
     case 'SecretNotFound':
+    case 'SecretLookupFailed':
     case 'RunNotCreated':
       return 'all';
     case 'PodConfigError':
@@ -173,6 +181,7 @@ export function withholds(cause: StallCause): 'all' | 'drift' {
 export function pollAfter(cause: StallCause): number | undefined {
   switch (cause.kind) {
     case 'SecretNotFound':
+    case 'SecretLookupFailed':
       return SECRET_POLL_MS;
     case 'RunNotCreated':
       return RUN_NOT_CREATED_POLL_MS;
@@ -187,6 +196,7 @@ const STALL_ORDER: readonly StallCause['kind'][] = [
   'PolicyNotFound',
   'InvalidPolicy',
   'SecretNotFound',
+  'SecretLookupFailed',
   'InvalidTrigger',
   'NotRetryable',
   'RetriesExhausted',

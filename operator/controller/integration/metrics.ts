@@ -1,13 +1,18 @@
 /**
  * Integration metrics for dashboards and alert rules: runs by outcome, records by result, the
- * last successful sync, Job creation skew, one gauge per condition and the announced sunset.
+ * last successful sync, Job creation skew, one gauge per condition, the announced sunset, and the
+ * requests the API server refused that keep an Integration from running.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { ConditionType, type Condition } from '../../api/index.ts';
+import { ConditionType, Reason, type Condition } from '../../api/index.ts';
 import type { Plan } from './plan.ts';
 
 const CONDITION_STATUSES = ['True', 'False', 'Unknown'] as const;
 const DRIFT_TYPES = ['missing', 'unexpected', 'mismatched'] as const;
+/** What the refusals counter counts, by reason. */
+const REFUSALS = [Reason.JobRejected, Reason.SecretLookupFailed] as const;
+/** A reason of {@link REFUSALS}. */
+export type Refusal = (typeof REFUSALS)[number];
 
 /** Metrics of the Integration reconciler, registered on an injected registry. */
 export class IntegrationMetrics {
@@ -19,10 +24,12 @@ export class IntegrationMetrics {
   readonly #condition: Gauge<'namespace' | 'name' | 'type' | 'status'>;
   readonly #drift: Gauge<'namespace' | 'name' | 'type'>;
   readonly #sunset: Gauge<'namespace' | 'name'>;
+  readonly #refusals = refusalsCounter();
 
   /** Registers the metric families on `registry`. */
   constructor(registry: Registry) {
     const registers = [registry];
+    registry.registerMetric(this.#refusals);
     this.#runs = new Counter({
       name: 'tributary_runs_total',
       help: 'Finished runs by kind (sync, drift-check) and outcome.',
@@ -114,8 +121,14 @@ export class IntegrationMetrics {
     if (Number.isFinite(skewMs)) this.#skew.observe({ kind }, Math.max(0, skewMs) / 1000);
   }
 
+  /** Counts a request the API server refused for an Integration (a Job create, a Secret check). */
+  refused(object: { namespace: string; name: string }, reason: Refusal): void {
+    this.#refusals.inc({ namespace: object.namespace, name: object.name, reason });
+  }
+
   /** Drops the series of a deleted Integration. */
   forget(namespace: string, name: string): void {
+    for (const reason of REFUSALS) this.#refusals.remove({ namespace, name, reason });
     this.#lastSuccess.remove({ namespace, name });
     this.#sunset.remove({ namespace, name });
     for (const type of DRIFT_TYPES) this.#drift.remove({ namespace, name, type });
@@ -124,4 +137,13 @@ export class IntegrationMetrics {
         this.#condition.remove({ namespace, name, type, status });
     }
   }
+}
+
+function refusalsCounter(): Counter<'namespace' | 'name' | 'reason'> {
+  return new Counter({
+    name: 'tributary_api_refusals_total',
+    help: 'Requests the API server refused that keep an Integration from running, by reason (JobRejected: a run Job create refused by a ResourceQuota, admission or RBAC; SecretLookupFailed: a Secret check refused).',
+    labelNames: ['namespace', 'name', 'reason'],
+    registers: [],
+  });
 }

@@ -144,7 +144,10 @@ export function decideRuns(input: PlanInput): Decisions {
 export function needsSecretLookup(decisions: Decisions): boolean {
   const conditions = decisions.input.integration.status?.conditions;
   const onSecret = conditions?.some(
-    (c) => c.type === 'Stalled' && c.status === 'True' && c.reason === Reason.SecretNotFound,
+    (c) =>
+      c.type === 'Stalled' &&
+      c.status === 'True' &&
+      (c.reason === Reason.SecretNotFound || c.reason === Reason.SecretLookupFailed),
   );
   return decisions.applied.start !== undefined || onSecret === true;
 }

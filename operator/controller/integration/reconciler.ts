@@ -8,6 +8,7 @@
  */
 import {
   Integration,
+  Reason,
   ReconcilePolicy,
   resolvePolicy,
   validate,
@@ -15,6 +16,7 @@ import {
 } from '../../api/index.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { ReconcileContext, ReconcileResult, Reconciler } from '../machinery/controller.ts';
+import { ApiError } from '../machinery/errors.ts';
 import type { Log } from '../../lib/log.ts';
 import { splitKey } from '../../lib/key.ts';
 import { buildJob, JobAnnotation, JobLabel } from '../plan/job.ts';
@@ -133,14 +135,20 @@ export class IntegrationReconciler implements Reconciler {
         ref ? [ref.name] : [],
       ),
     );
+    const { namespace } = metadata;
     const secrets: string[] = [];
     for (const name of names) {
-      if (!(await this.#o.reads.secretExists(metadata.namespace, name, ctx))) {
-        secrets.push(`"${name}"`);
+      try {
+        if (!(await this.#o.reads.secretExists(namespace, name, ctx))) secrets.push(`"${name}"`);
+      } catch (error) {
+        // A refusal (RBAC) is a stall a human fixes; an outage or a timeout is retried.
+        if (!isRefusal(error)) throw error;
+        this.#o.metrics?.refused({ namespace, name: metadata.name }, Reason.SecretLookupFailed);
+        return [{ kind: 'SecretLookupFailed', namespace, secret: name, detail: error.message }];
       }
     }
     if (secrets.length === 0) return [];
-    return [{ kind: 'SecretNotFound', namespace: metadata.namespace, secrets }];
+    return [{ kind: 'SecretNotFound', namespace, secrets }];
   }
 
   /** Replaces and creates the run's Job; the stall that kept it from being created, if any. */
@@ -163,7 +171,14 @@ export class IntegrationReconciler implements Reconciler {
       operatorImage: this.#o.operatorImage,
       checkpoint: start.checkpoint,
     });
-    if ((await this.#o.writes.createJob(job, ctx)) === 'exists') {
+    let created: 'created' | 'exists';
+    try {
+      created = await this.#o.writes.createJob(job, ctx);
+    } catch (error) {
+      if (!isRefusal(error)) throw error;
+      return this.#rejected(integration, start, error, ctx);
+    }
+    if (created === 'exists') {
       // The name is the lock: a Job of this name exists. Adopt it only if it is ours.
       const existing = await this.#o.writes.getJob(namespace, start.jobName, ctx);
       if (existing?.metadata?.labels?.[JobLabel.IntegrationUID] !== uid) {
@@ -188,6 +203,24 @@ export class IntegrationReconciler implements Reconciler {
     return undefined;
   }
 
+  /** A create the API server refused (quota, admission, RBAC): the stall that reports it. */
+  #rejected(
+    integration: StoredIntegration,
+    start: RunStart,
+    error: ApiError,
+    ctx: ReconcileContext,
+  ): StallCause {
+    const { namespace, name } = integration.metadata;
+    ctx.log.warn({ job: start.jobName, status: error.status, err: error }, 'run Job refused');
+    this.#o.metrics?.refused({ namespace, name }, Reason.JobRejected);
+    return {
+      kind: 'RunNotCreated',
+      refusal: Reason.JobRejected,
+      jobName: start.jobName,
+      detail: `was refused by the API server (HTTP ${error.status}): ${error.message}; fix what it names (a ResourceQuota, an admission policy, RBAC), the run is tried again every minute`,
+    };
+  }
+
   /** The one status path: write status when it changed, prune, record Events, observe. */
   async #finish(
     object: { metadata: ObjectRef; status?: IntegrationStatus | undefined },
@@ -202,6 +235,21 @@ export class IntegrationReconciler implements Reconciler {
     this.#o.metrics?.observe(ref, plan);
     return plan.requeueAfterMs === undefined ? {} : { requeueAfterMs: plan.requeueAfterMs };
   }
+}
+
+/**
+ * An answer that retrying soon will not change: the API server refused the request itself
+ * (403 Forbidden, 422 Invalid, 400, 404 of a namespace), not a conflict (409), throttling (429),
+ * an outage (5xx) or no answer at all (0).
+ */
+function isRefusal(error: unknown): error is ApiError {
+  return (
+    error instanceof ApiError &&
+    error.status >= 400 &&
+    error.status < 500 &&
+    error.status !== 409 &&
+    error.status !== 429
+  );
 }
 
 /** An object that failed validation: only what the API server guarantees is read from it. */

@@ -15,6 +15,7 @@ import {
 import { FakeClock } from '../../../support/fake-clock.ts';
 import { ApiError } from '../../../../operator/controller/machinery/errors.ts';
 import { IntegrationReconciler } from '../../../../operator/controller/integration/reconciler.ts';
+import type { IntegrationMetrics } from '../../../../operator/controller/integration/metrics.ts';
 import type { ReconcileContext } from '../../../../operator/controller/machinery/controller.ts';
 import type { PlannedEvent } from '../../../../operator/controller/integration/plan.ts';
 import type {
@@ -160,6 +161,10 @@ export class FakeCluster implements IntegrationReads, IntegrationWrites {
   readonly uncached = new Set<string>();
   /** When set, the next updateStatus throws this error and stores nothing. */
   failNextStatusWrite: Error | undefined;
+  /** While set, every createJob throws this error (a quota, an admission policy, RBAC). */
+  refuseCreates: Error | undefined;
+  /** While set, every secretExists throws this error. */
+  refuseSecretLookups: Error | undefined;
 
   constructor(start: Date = T.created) {
     this.clock = new FakeClock(start.getTime());
@@ -193,6 +198,7 @@ export class FakeCluster implements IntegrationReads, IntegrationWrites {
 
   secretExists(_namespace: string, name: string): Promise<boolean> {
     this.secretLookups++;
+    if (this.refuseSecretLookups !== undefined) return Promise.reject(this.refuseSecretLookups);
     return Promise.resolve(this.secrets.has(name));
   }
 
@@ -201,6 +207,7 @@ export class FakeCluster implements IntegrationReads, IntegrationWrites {
   createJob(job: V1Job): Promise<'created' | 'exists'> {
     const name = job.metadata?.name ?? '';
     this.createAttempts.push(name);
+    if (this.refuseCreates !== undefined) return Promise.reject(this.refuseCreates);
     if (this.jobs.has(name)) return Promise.resolve('exists');
     const stored = structuredClone(job);
     stored.metadata ??= {};
@@ -452,6 +459,8 @@ export interface SimulationOptions {
   start?: Date;
   /** Retry jitter randomness; default 0.5. */
   random?: () => number;
+  /** Metrics sink; default none. */
+  metrics?: IntegrationMetrics;
 }
 
 /** A cluster with one Integration and a reconciler over it. */
@@ -477,6 +486,7 @@ export function simulate(options: SimulationOptions = {}): Simulation {
     log: silentLogger(),
     operatorImage: OPERATOR_IMAGE,
     random: options.random ?? (() => 0.5),
+    ...(options.metrics ? { metrics: options.metrics } : {}),
   });
   const ctx: ReconcileContext = { log: silentLogger(), signal: new AbortController().signal };
   return {

@@ -121,6 +121,30 @@ const rows: Row[] = [
     ready: { status: 'False', reason: 'JobNameConflict' },
   },
   {
+    name: 'Job refused by the API server',
+    causes: [
+      {
+        kind: 'RunNotCreated',
+        refusal: 'JobRejected',
+        jobName: 'stripe-s-1-1',
+        detail: 'was refused by the API server (HTTP 403): exceeded quota: jobs',
+      },
+    ],
+    ready: { status: 'False', reason: 'JobRejected' },
+  },
+  {
+    name: 'Secret lookup refused',
+    causes: [
+      {
+        kind: 'SecretLookupFailed',
+        namespace: 'payments',
+        secret: 'stripe-api',
+        detail: 'secrets "stripe-api" is forbidden',
+      },
+    ],
+    ready: { status: 'False', reason: 'SecretLookupFailed' },
+  },
+  {
     name: 'a stall next to a run in progress',
     causes: [
       { kind: 'RunActive', jobName: 'stripe-s-1-1', attempt: 1 },
