@@ -37,11 +37,10 @@ describe('IntegrationReconciler: a run Job the API server refuses', () => {
     const result = await reconcile();
 
     const job = syncJob(T.created);
-    expect(cluster.condition('Stalled')).toMatchObject({
-      status: 'True',
-      reason: 'JobRejected',
-      message: expect.stringContaining(`Job ${job} was refused by the API server (HTTP 403): `),
-    });
+    expect(cluster.condition('Stalled')).toMatchObject({ status: 'True', reason: 'JobRejected' });
+    expect(cluster.condition('Stalled')?.message).toContain(
+      `Job ${job} was refused by the API server (HTTP 403): `,
+    );
     expect(cluster.condition('Stalled')?.message).toContain('exceeded quota: jobs');
     expect(cluster.condition('Ready')).toMatchObject({ status: 'False', reason: 'JobRejected' });
     expect(cluster.condition('Reconciling')).toBeUndefined();
@@ -94,8 +93,10 @@ describe('IntegrationReconciler: a Secret lookup the API server refuses', () => 
     expect(cluster.condition('Stalled')).toMatchObject({
       status: 'True',
       reason: 'SecretLookupFailed',
-      message: expect.stringContaining('could not check Secret "stripe-api" in namespace payments'),
     });
+    expect(cluster.condition('Stalled')?.message).toContain(
+      'could not check Secret "stripe-api" in namespace payments',
+    );
     expect(cluster.condition('Stalled')?.message).toContain('"get" on Secrets');
     expect(cluster.createAttempts).toEqual([]);
     expect(cluster.eventsSince(0)).toContainEqual(
