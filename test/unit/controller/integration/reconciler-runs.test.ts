@@ -4,6 +4,7 @@ import { JobLabel } from '../../../../operator/controller/plan/job.ts';
 import { RUN_NOT_CREATED_POLL_MS } from '../../../../operator/controller/integration/causes.ts';
 import { HISTORY_CAP } from '../../../../operator/controller/integration/record.ts';
 import {
+  type FakeCluster,
   baseSpec,
   failed,
   MINUTE,
@@ -198,6 +199,19 @@ describe('IntegrationReconciler: the life of a healthy Integration', () => {
   });
 });
 
+/**
+ * Makes the first run's Job look like another Integration's, unseen by the cache, and forgets
+ * the status that recorded it: the next reconcile wants that name again and finds it taken.
+ */
+function takeJobName(cluster: FakeCluster): void {
+  const job = cluster.jobs.get(syncJob(T.created));
+  if (job?.metadata?.labels) job.metadata.labels[JobLabel.IntegrationUID] = 'someone-else';
+  cluster.uncached.add(syncJob(T.created));
+  cluster.edit('payments/stripe-customers', (object) => {
+    delete object.status;
+  });
+}
+
 describe('IntegrationReconciler: crash safety', () => {
   it('does not start a second Job when the status write after a create failed', async () => {
     const { cluster, reconcile } = simulate();
@@ -230,12 +244,7 @@ describe('IntegrationReconciler: crash safety', () => {
   it('refuses to adopt a Job of the same name that another Integration owns', async () => {
     const { cluster, reconcile } = simulate();
     await reconcile();
-    const job = cluster.jobs.get(syncJob(T.created));
-    if (job?.metadata?.labels) job.metadata.labels[JobLabel.IntegrationUID] = 'someone-else';
-    cluster.uncached.add(syncJob(T.created));
-    cluster.edit('payments/stripe-customers', (object) => {
-      delete object.status;
-    });
+    takeJobName(cluster);
 
     const before = cluster.writes.length;
     const result = await reconcile();
@@ -266,12 +275,7 @@ describe('IntegrationReconciler: crash safety', () => {
   it('starts the run once the conflicting Job is gone', async () => {
     const { cluster, reconcile, at } = simulate();
     await reconcile();
-    const job = cluster.jobs.get(syncJob(T.created));
-    if (job?.metadata?.labels) job.metadata.labels[JobLabel.IntegrationUID] = 'someone-else';
-    cluster.uncached.add(syncJob(T.created));
-    cluster.edit('payments/stripe-customers', (object) => {
-      delete object.status;
-    });
+    takeJobName(cluster);
     await reconcile();
     cluster.jobs.delete(syncJob(T.created));
     await at(plus(T.created, RUN_NOT_CREATED_POLL_MS));
