@@ -462,6 +462,13 @@ export const IntegrationStatus = z
       .optional()
       .describe('When the last sync that succeeded (fully or partially) finished.'),
     nextSyncTime: timestamp().optional().describe('When the next sync run is due.'),
+    nextProbeTime: timestamp()
+      .optional()
+      .describe(
+        'While Stalled by a failed run: when one run probes whether the failure went away by ' +
+          'itself (the first due time an hour or more after the failure). A change of the spec, ' +
+          'the policy or a referenced Secret, or a sync request, starts one sooner.',
+      ),
     lastScheduledTime: timestamp()
       .optional()
       .describe('Due time of the last sync run that was started or skipped.'),

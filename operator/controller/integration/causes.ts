@@ -6,7 +6,10 @@
 import { Reason } from '../../api/index.ts';
 import type { ScheduleError } from '../plan/schedule.ts';
 
-/** How often a missing Secret is looked for again: Secrets are not watched cluster-wide. */
+/**
+ * How often a missing Secret is looked for again, and a held Integration's Secrets are looked at
+ * for a change: Secrets are not watched (the operator may only `get` them).
+ */
 export const SECRET_POLL_MS = 15_000;
 /**
  * How often a run that could not be created is tried again: what refused it (a foreign Job of
@@ -41,10 +44,13 @@ export type StallCause =
   | { kind: 'SecretLookupFailed'; namespace: string; secret: string; detail: string }
   /** The active run's pod cannot start its container (e.g. a missing Secret key). */
   | { kind: 'PodConfigError'; jobName: string; message: string }
-  /** The last attempt failed with an error that is not retried; `reason` is the run's. */
-  | { kind: 'NotRetryable'; reason: Reason; message: string }
-  /** Every attempt of the due run failed. */
-  | { kind: 'RetriesExhausted'; maxAttempts: number; lastError: string }
+  /**
+   * The last attempt failed with an error that is not retried; `reason` is the run's. No run
+   * starts until a change, a request or the probe at `probeAt`.
+   */
+  | { kind: 'NotRetryable'; reason: Reason; message: string; probeAt?: string }
+  /** Every attempt of the due run failed; held like NotRetryable. */
+  | { kind: 'RetriesExhausted'; maxAttempts: number; lastError: string; probeAt?: string }
   /** The run's Job could not be created; `refusal` says why, `detail` what to do. */
   | { kind: 'RunNotCreated'; refusal: RunRefusal; jobName: string; detail: string };
 
@@ -52,8 +58,8 @@ export type StallCause =
 export type ProgressCause =
   /** This reconcile created the run's Job. */
   | { kind: 'RunStarting'; jobName: string; attempt: number }
-  /** A due sync waits for the active one (concurrencyPolicy Forbid). */
-  | { kind: 'RunWaiting'; activeJob: string }
+  /** A due sync waits for the active sync (concurrencyPolicy Forbid) or drift check. */
+  | { kind: 'RunWaiting'; activeJob: string; activeKind: 'sync' | 'drift-check' }
   /** A sync attempt is running; `waiting` is its pod's waiting state, if any. */
   | { kind: 'RunActive'; jobName: string; attempt: number; waiting?: PodWaiting | undefined }
   /** A failed attempt waits for its next one. */
@@ -121,11 +127,11 @@ function explainStall(cause: StallCause): Explanation {
         message: `run ${cause.jobName} cannot start: ${cause.message}`,
       };
     case 'NotRetryable':
-      return { reason: cause.reason, message: cause.message };
+      return { reason: cause.reason, message: `${cause.message}${held(cause.probeAt)}` };
     case 'RetriesExhausted':
       return {
         reason: Reason.RetriesExhausted,
-        message: `all ${cause.maxAttempts} attempts failed; the last: ${cause.lastError}`,
+        message: `all ${cause.maxAttempts} attempts failed; the last: ${cause.lastError}${held(cause.probeAt)}`,
       };
     case 'RunNotCreated':
       return { reason: cause.refusal, message: `Job ${cause.jobName} ${cause.detail}` };
@@ -138,7 +144,9 @@ function explainProgress(cause: ProgressCause): Explanation {
       return progressing(`sync attempt ${cause.attempt} started (Job ${cause.jobName})`);
     case 'RunWaiting':
       return progressing(
-        `a sync is due but ${cause.activeJob} is still running (concurrencyPolicy Forbid)`,
+        cause.activeKind === 'sync'
+          ? `a sync is due but ${cause.activeJob} is still running (concurrencyPolicy Forbid)`
+          : `a sync is due and starts when drift check ${cause.activeJob} ends (they never overlap)`,
       );
     case 'RunActive': {
       const { waiting } = cause;
@@ -185,6 +193,10 @@ export function pollAfter(cause: StallCause): number | undefined {
       return SECRET_POLL_MS;
     case 'RunNotCreated':
       return RUN_NOT_CREATED_POLL_MS;
+    case 'NotRetryable':
+    case 'RetriesExhausted':
+      // Held back: the Secrets are looked at again (a fix there starts a run).
+      return cause.probeAt === undefined ? undefined : SECRET_POLL_MS;
     default:
       return undefined;
   }
@@ -209,6 +221,12 @@ export function stallsByImportance(causes: readonly Cause[]): StallCause[] {
   return causes
     .filter(isStall)
     .sort((a, b) => STALL_ORDER.indexOf(a.kind) - STALL_ORDER.indexOf(b.kind));
+}
+
+/** What a held stall waits for, appended to its message. */
+function held(probeAt: string | undefined): string {
+  if (probeAt === undefined) return '';
+  return `; runs are stopped until the spec, the policy or a referenced Secret changes or tributary.dev/sync-requested-at is set; one run probes at ${probeAt}`;
 }
 
 function invalid(message: string): Explanation {

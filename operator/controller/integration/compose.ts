@@ -5,7 +5,7 @@
  */
 import type { IntegrationStatus, RunRecord } from '../../api/index.ts';
 import { rfc3339 } from '../../lib/time.ts';
-import type { ProgressCause } from './causes.ts';
+import type { ProgressCause, StallCause } from './causes.ts';
 import type { Applied, Decisions, RunStart } from './plan.ts';
 import type { ObservedRun } from './runs.ts';
 
@@ -25,6 +25,9 @@ export function composeStatus(d: Decisions, applied: Applied): IntegrationStatus
   // A retry is pending only while nothing starts: a starting drift check takes its place.
   if (applied.sync?.kind === 'retry' && !applied.start) status.retry = applied.sync.retry;
   else delete status.retry;
+  const probe = applied.sync?.kind === 'stalled' ? probeOf(applied.sync.cause) : undefined;
+  if (probe !== undefined) status.nextProbeTime = probe;
+  else delete status.nextProbeTime;
   if (applied.sync?.kind === 'start' && applied.sync.handledRequest !== undefined) {
     status.lastHandledSyncRequest = applied.sync.handledRequest;
   }
@@ -41,7 +44,8 @@ export function progressCause(
   const start = applied.start?.kind === 'sync' ? applied.start : undefined;
   if (start) return { kind: 'RunStarting', jobName: start.jobName, attempt: start.attempt };
   if (applied.sync?.kind === 'wait') {
-    return { kind: 'RunWaiting', activeJob: applied.sync.active.jobName };
+    const { jobName, kind } = applied.sync.active;
+    return { kind: 'RunWaiting', activeJob: jobName, activeKind: kind };
   }
   const active = d.sync.active;
   if (active) {
@@ -55,6 +59,12 @@ export function progressCause(
   if (applied.sync?.kind === 'retry') return { kind: 'RetryScheduled', ...applied.sync.retry };
   if (!lastSync && !stalled) return { kind: 'AwaitingFirstRun' };
   return undefined;
+}
+
+function probeOf(cause: StallCause): string | undefined {
+  return cause.kind === 'NotRetryable' || cause.kind === 'RetriesExhausted'
+    ? cause.probeAt
+    : undefined;
 }
 
 function syncFields(

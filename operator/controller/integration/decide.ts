@@ -1,8 +1,13 @@
 /**
  * What to run next: the pure sync decision of the Integration reconciler. From the schedule, the
- * finished attempts of the current due run, the active run, suspend, concurrencyPolicy and the
+ * finished attempts of the current due run, the active runs, suspend, concurrencyPolicy and the
  * sync request annotation, it decides whether to start an attempt, wait, retry later, or stall,
  * as a tagged union callers `switch` on (in the manner of the CronJob controller's helpers).
+ *
+ * Stalled means stopped: once the attempts of a due run end in a stall (not retryable, or
+ * retries exhausted) no run starts at later due times. One starts when the spec, the policy or a
+ * referenced Secret changes, on a sync request, or at the slow probe: the first due time at
+ * least {@link PROBE_AFTER_MS} after the failure (hourly, or the sync interval if longer).
  */
 import {
   isReason,
@@ -17,6 +22,9 @@ import { planSchedule, type SchedulePlan } from '../plan/schedule.ts';
 import type { StallCause } from './causes.ts';
 import type { ObservedRun } from './runs.ts';
 
+/** How long a stalled Integration waits, at least, before one run probes whether it recovered. */
+export const PROBE_AFTER_MS = 60 * 60 * 1000;
+
 /** The facts a decision is taken from. */
 export interface DecisionInput {
   /** metadata.uid: seeds the schedule's jitter. */
@@ -25,6 +33,10 @@ export interface DecisionInput {
   createdAt: Date;
   /** metadata.generation differs from status.observedGeneration: the spec changed. */
   generationChanged: boolean;
+  /** The resolved policy differs from status.effectivePolicy (its ReconcilePolicy changed). */
+  policyChanged: boolean;
+  /** A referenced Secret changed since the last attempt started (looked up while stalled). */
+  credentialsChanged: boolean;
   /** spec.suspend: no new attempt starts. */
   suspended: boolean;
   /** metadata.annotations, read for the sync request. */
@@ -37,6 +49,8 @@ export interface DecisionInput {
   lastAttempt: RunRecord | undefined;
   /** The sync run in progress, if any. */
   active: ObservedRun | undefined;
+  /** The drift check in progress, if any: no sync starts until it ends. */
+  checking: ObservedRun | undefined;
   /** status.lastHandledSyncRequest: a request equal to it was already run. */
   lastHandledSyncRequest: string | undefined;
   /** status.retry as persisted: reused so a jittered delay is drawn once per attempt. */
@@ -48,7 +62,8 @@ export interface DecisionInput {
 }
 
 /** Why an attempt starts. */
-export type StartWhy = 'Scheduled' | 'Retry' | 'Requested' | 'SpecChanged';
+export type StartWhy =
+  'Scheduled' | 'Retry' | 'Requested' | 'SpecChanged' | 'PolicyChanged' | 'SecretChanged' | 'Probe';
 
 /** The attempt to start: its due run (the Job name's time), attempt number and why. */
 export interface SyncStart {
@@ -89,11 +104,14 @@ export type SyncDecision =
       replace?: ObservedRun | undefined;
       handledRequest?: string | undefined;
     })
-  /** A run is due but the active one runs on (concurrencyPolicy Forbid). */
+  /** A run is due but the active sync (concurrencyPolicy Forbid) or drift check runs on. */
   | (ScheduleFacts & { kind: 'wait'; active: ObservedRun })
   /** The last attempt failed; the next starts at `retry.nextAttemptTime`. */
   | (ScheduleFacts & { kind: 'retry'; retry: PendingRetry })
-  /** Attempts stopped until the next due run, a request or a spec change. */
+  /**
+   * Runs stopped until the spec, the policy or a Secret changes, a request, or the probe at
+   * `nextSyncTime`.
+   */
   | (ScheduleFacts & { kind: 'stalled'; cause: StallCause })
   /** Nothing to do now (suspended, nothing due, or a due run too late to start). */
   | (ScheduleFacts & { kind: 'idle' });
@@ -129,6 +147,7 @@ export function decide(input: DecisionInput): SyncDecision {
   const request = pendingRequest(input);
   const failed = afterFailure(input);
   if (request !== undefined) return startOrWait(input, base, request);
+  if (failed?.kind === 'stalled') return held(input, base, failed.cause);
   if (scheduled.plan.due !== undefined) return dueRun(input, base, scheduled.plan, failed);
   if (input.lastScheduled === undefined) {
     // A new Integration syncs at once whatever its trigger, so a nightly cron schedule proves
@@ -137,30 +156,73 @@ export function decide(input: DecisionInput): SyncDecision {
     const first = { due: createdAt, missed: 0, tooLate: false, next: scheduled.plan.next };
     return dueRun(input, base, first, failed);
   }
-  return failed === undefined ? { ...base, kind: 'idle' } : { ...base, ...failed };
+  return afterwards(input, base, failed);
 }
 
-/** A sync request annotation or a spec change after a stall starts a run now. */
+/** Idle, or what the last failed attempt leads to: a retry to wait for or to start. */
+function afterwards(
+  input: DecisionInput,
+  base: ScheduleFacts,
+  failed: AfterFailure | undefined,
+): SyncDecision {
+  if (failed === undefined) return { ...base, kind: 'idle' };
+  return failed.kind === 'start' ? startOrWait(input, base, failed.start) : { ...base, ...failed };
+}
+
+/**
+ * A sync request starts a run now; so does a change of the spec, the policy or a Secret after a
+ * failed attempt (a fix should not wait for a retry or a probe).
+ */
 function pendingRequest(input: DecisionInput): SyncStart | undefined {
   const now = new Date(floorSecond(input.now));
   const requested = input.annotations[SYNC_REQUESTED_ANNOTATION];
   if (requested !== undefined && requested !== input.lastHandledSyncRequest) {
     return { dueTime: now, attempt: 1, why: 'Requested' };
   }
-  const stalledByFailure =
-    input.lastAttempt?.outcome === 'Failed' &&
-    input.active === undefined &&
-    input.generationChanged;
-  return stalledByFailure ? { dueTime: now, attempt: 1, why: 'SpecChanged' } : undefined;
+  if (input.lastAttempt?.outcome !== 'Failed' || input.active !== undefined) return undefined;
+  const why: StartWhy | undefined = input.generationChanged
+    ? 'SpecChanged'
+    : input.policyChanged
+      ? 'PolicyChanged'
+      : input.credentialsChanged
+        ? 'SecretChanged'
+        : undefined;
+  return why === undefined ? undefined : { dueTime: now, attempt: 1, why };
 }
 
-/** Starts `start`, or waits for the active run under Forbid. */
+/**
+ * Stalled by a failure: nothing starts at due times; the probe does, at the first due time at
+ * least {@link PROBE_AFTER_MS} after the failure. Due times passed meanwhile are not missed runs:
+ * they were held back on purpose.
+ */
+function held(input: DecisionInput, base: ScheduleFacts, cause: StallCause): SyncDecision {
+  const failedAt = Date.parse(input.lastAttempt?.completionTime ?? '') || input.now.getTime();
+  const after = new Date(floorSecond(new Date(failedAt + PROBE_AFTER_MS)));
+  const probe = planSchedule({
+    trigger: input.policy.sync,
+    uid: input.uid,
+    createdAt: input.createdAt,
+    lastScheduledTime: after,
+    now: after,
+  });
+  const probeAt = probe.ok ? probe.plan.next : after;
+  if (probeAt.getTime() > input.now.getTime()) {
+    const probing = { ...cause, probeAt: rfc3339(probeAt) } as StallCause;
+    return { ...base, kind: 'stalled', cause: probing, nextSyncTime: probeAt };
+  }
+  return startOrWait(input, base, { dueTime: probeAt, attempt: 1, why: 'Probe' });
+}
+
+/** Starts `start`, or waits for the active sync under Forbid or for a drift check. */
 function startOrWait(input: DecisionInput, base: ScheduleFacts, start: SyncStart): SyncDecision {
   const handledRequest =
     start.why === 'Requested' ? input.annotations[SYNC_REQUESTED_ANNOTATION] : undefined;
   if (input.active !== undefined && input.policy.sync.concurrencyPolicy === 'Forbid') {
     return { ...base, kind: 'wait', active: input.active };
   }
+  // Never beside a drift check, whatever concurrencyPolicy says: it would compare a destination
+  // being written, and a Repair built from its older read could land after this sync.
+  if (input.checking !== undefined) return { ...base, kind: 'wait', active: input.checking };
   return {
     ...base,
     kind: 'start',
@@ -180,8 +242,7 @@ function dueRun(
 ): SyncDecision {
   const due = plan.due as Date;
   if (plan.tooLate) {
-    const skipped = { ...base, lastScheduled: due, missed: plan.missed };
-    return failed === undefined ? { ...skipped, kind: 'idle' } : { ...skipped, ...failed };
+    return afterwards(input, { ...base, lastScheduled: due, missed: plan.missed }, failed);
   }
   const decision = startOrWait(input, base, { dueTime: due, attempt: 1, why: 'Scheduled' });
   return decision.kind === 'start' ? { ...decision, missed: plan.missed } : decision;

@@ -2,6 +2,7 @@
  * The facts the pure decisions take, read off the Integration, its previous status and its
  * observed runs: which sync is active, the last scheduled due time, the last attempt of it.
  */
+import { isDeepStrictEqual } from 'node:util';
 import type { EffectivePolicy, IntegrationStatus, RunKind, RunRecord } from '../../api/index.ts';
 import { rfc3339 } from '../../lib/time.ts';
 import type { DecisionInput } from './decide.ts';
@@ -18,6 +19,8 @@ export interface SyncState {
   lastScheduled: Date | undefined;
   /** The highest finished attempt of the `lastScheduled` due run, if any. */
   lastAttempt: RunRecord | undefined;
+  /** The Secrets' versions `lastAttempt` started with, while its Job is kept. */
+  lastCredentials: string | undefined;
 }
 
 /** The newest active run of a kind. */
@@ -44,27 +47,37 @@ export function syncState(
     ...(recorded.status.history ?? []),
   ].filter((record) => record.kind === 'sync' && record.dueTime === due);
   const lastAttempt = attempts.sort((a, b) => b.attempt - a.attempt)[0];
-  return { active: activeRun(runs, 'sync'), lastScheduled, lastAttempt };
+  const lastCredentials = syncRuns.find((run) => run.jobName === lastAttempt?.jobName)?.credentials;
+  return { active: activeRun(runs, 'sync'), lastScheduled, lastAttempt, lastCredentials };
 }
 
-/** The input of the sync decision. */
+/** The input of the sync decision; `checking` is the active drift check, if any. */
 export function decisionInput(
   input: PlanInput,
   policy: EffectivePolicy,
   sync: SyncState,
+  checking: ObservedRun | undefined,
 ): DecisionInput {
   const { metadata, spec } = input.integration;
   const previous = input.integration.status ?? {};
+  const { credentials } = input;
   return {
     uid: metadata.uid,
     createdAt: new Date(metadata.creationTimestamp),
     generationChanged: (metadata.generation ?? 0) !== (previous.observedGeneration ?? 0),
+    policyChanged:
+      previous.effectivePolicy !== undefined && !samePolicy(previous.effectivePolicy, policy),
+    credentialsChanged:
+      credentials !== undefined &&
+      sync.lastCredentials !== undefined &&
+      credentials !== sync.lastCredentials,
     suspended: spec.suspend === true,
     annotations: metadata.annotations ?? {},
     policy,
     lastScheduled: sync.lastScheduled,
     lastAttempt: sync.lastAttempt,
     active: sync.active,
+    checking,
     lastHandledSyncRequest: previous.lastHandledSyncRequest,
     persistedRetry: previous.retry,
     now: input.now,
@@ -93,6 +106,14 @@ export function driftInput(input: PlanInput, policy: EffectivePolicy, busy: bool
     lastHandledRequest: previous.lastHandledDriftCheckRequest,
     now: input.now,
   };
+}
+
+/** Policies compare as stored: JSON drops the keys resolvePolicy leaves undefined. */
+function samePolicy(stored: EffectivePolicy, resolved: EffectivePolicy): boolean {
+  return isDeepStrictEqual(
+    JSON.parse(JSON.stringify(stored)),
+    JSON.parse(JSON.stringify(resolved)),
+  );
 }
 
 function latest(times: readonly number[]): Date | undefined {

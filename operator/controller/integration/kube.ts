@@ -59,17 +59,21 @@ export class KubeIntegrationReads implements IntegrationReads {
   }
 
   /** A metadata-only GET: the Secret's data never reaches this process. */
-  async secretExists(namespace: string, name: string, ctx: ReconcileContext): Promise<boolean> {
+  async secretVersion(
+    namespace: string,
+    name: string,
+    ctx: ReconcileContext,
+  ): Promise<string | undefined> {
     try {
-      await this.#options.api.request({
+      const meta = await this.#options.api.request<{ metadata?: { resourceVersion?: string } }>({
         path: apiPath`/api/v1/namespaces/${namespace}/secrets/${name}`,
         accept: 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1',
         timeoutMs: this.#options.timeoutMs ?? DEFAULT_API_TIMEOUT_MS,
         signal: ctx.signal,
       });
-      return true;
+      return meta.metadata?.resourceVersion ?? '';
     } catch (error) {
-      if (isApiStatus(error, 404)) return false;
+      if (isApiStatus(error, 404)) return undefined;
       throw error;
     }
   }

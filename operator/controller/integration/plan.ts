@@ -38,6 +38,11 @@ export interface PlanInput {
   policy: { ok: true; value: EffectivePolicy } | { ok: false; cause: StallCause };
   /** Every run Job of the Integration, as observed. */
   runs: readonly ObservedRun[];
+  /**
+   * The referenced Secrets' versions (`name=version,...`), looked up only while a failure holds
+   * runs back ({@link needsCredentialCheck}); a change starts a run.
+   */
+  credentials?: string | undefined;
   /** The current time. */
   now: Date;
   /** Uniform randomness in [0, 1) for retry jitter. */
@@ -129,7 +134,7 @@ export function decideRuns(input: PlanInput): Decisions {
   const sync = syncState(previous, recorded, input.runs);
   const driftActive = activeRun(input.runs, 'drift-check');
   const policy = input.policy.ok ? input.policy.value : undefined;
-  const syncDecision = policy && decide(decisionInput(input, policy, sync));
+  const syncDecision = policy && decide(decisionInput(input, policy, sync, driftActive));
   const busy = syncDecision?.kind === 'start' || sync.active !== undefined || !!driftActive;
   const driftDecision = policy && decideDrift(driftInput(input, policy, busy));
   const causes = stallsOf(input, syncDecision, driftDecision, sync.active);
@@ -150,6 +155,14 @@ export function needsSecretLookup(decisions: Decisions): boolean {
       (c.reason === Reason.SecretNotFound || c.reason === Reason.SecretLookupFailed),
   );
   return decisions.applied.start !== undefined || onSecret === true;
+}
+
+/**
+ * Whether the reconciler must look up the referenced Secrets' versions before deciding: while a
+ * failure holds runs back (status.nextProbeTime), a changed Secret starts a run.
+ */
+export function needsCredentialCheck(integration: StoredIntegration): boolean {
+  return integration.status?.nextProbeTime !== undefined;
 }
 
 /** Phase 2: the status, Events, pruning and requeue, given the stalls the I/O `found`. */

@@ -25,8 +25,15 @@ export interface IntegrationReads {
   jobsOf(uid: string): V1Job[];
   /** Pods of a run Job. */
   podsOf(namespace: string, jobName: string): V1Pod[];
-  /** Whether a Secret exists: a metadata-only GET, the operator never reads Secret values. */
-  secretExists(namespace: string, name: string, ctx: ReconcileContext): Promise<boolean>;
+  /**
+   * A Secret's resourceVersion, undefined when it does not exist: a metadata-only GET, the
+   * operator never reads Secret values.
+   */
+  secretVersion(
+    namespace: string,
+    name: string,
+    ctx: ReconcileContext,
+  ): Promise<string | undefined>;
 }
 
 /**

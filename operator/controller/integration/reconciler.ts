@@ -27,6 +27,7 @@ import { planInvalid } from './invalid.ts';
 import {
   composePlan,
   decideRuns,
+  needsCredentialCheck,
   needsSecretLookup,
   type Decisions,
   type Plan,
@@ -81,21 +82,30 @@ export class IntegrationReconciler implements Reconciler {
       return this.#finish(object, planInvalid(object, parsed.errors, now), ctx);
     }
     const integration = parsed.value as StoredIntegration;
-    const decisions = decideRuns(this.#facts(integration, now));
-    const found = await this.#missingSecrets(decisions, ctx);
+    // While a failure holds runs back, a changed Secret is a reason to start one.
+    const early = needsCredentialCheck(integration)
+      ? await this.#lookSecretsUp(integration, ctx)
+      : undefined;
+    const decisions = decideRuns(this.#facts(integration, now, early?.versions));
+    const secrets = needsSecretLookup(decisions)
+      ? (early ?? (await this.#lookSecretsUp(integration, ctx)))
+      : undefined;
+    const found = secrets?.stall ? [secrets.stall] : [];
     const start = decisions.applied.start;
     if (start !== undefined && found.length === 0) {
-      const refused = await this.#launch(integration, decisions, start, now, ctx);
+      const launch = { integration, decisions, start, credentials: secrets?.versions };
+      const refused = await this.#launch(launch, now, ctx);
       if (refused !== undefined) found.push(refused);
     }
     return this.#finish(integration, composePlan(decisions, found), ctx);
   }
 
-  #facts(integration: StoredIntegration, now: Date): PlanInput {
+  #facts(integration: StoredIntegration, now: Date, credentials: string | undefined): PlanInput {
     return {
       integration,
       policy: this.#policy(integration),
       runs: this.#runs(integration),
+      credentials,
       now,
       random: this.#o.random ?? Math.random,
     };
@@ -126,39 +136,53 @@ export class IntegrationReconciler implements Reconciler {
     });
   }
 
-  /** The SecretNotFound stall, looked up (one GET each) only when {@link needsSecretLookup}. */
-  async #missingSecrets(decisions: Decisions, ctx: ReconcileContext): Promise<StallCause[]> {
-    if (!needsSecretLookup(decisions)) return [];
-    const { metadata, spec } = decisions.input.integration;
-    const names = new Set(
-      [spec.source?.credentialsRef, spec.destination?.credentialsRef].flatMap((ref) =>
-        ref ? [ref.name] : [],
+  /**
+   * Looks the referenced Secrets up (one metadata GET each; Secrets are not watched): their
+   * versions (`name=version,...`, sorted), or the stall when one is missing or the lookup was
+   * refused. An outage or a timeout throws and is retried with backoff.
+   */
+  async #lookSecretsUp(integration: StoredIntegration, ctx: ReconcileContext): Promise<Secrets> {
+    const { metadata, spec } = integration;
+    const names = [
+      ...new Set(
+        [spec.source?.credentialsRef, spec.destination?.credentialsRef].flatMap((ref) =>
+          ref ? [ref.name] : [],
+        ),
       ),
-    );
+    ];
     const { namespace } = metadata;
-    const secrets: string[] = [];
+    const missing: string[] = [];
+    const versions: string[] = [];
     for (const name of names) {
       try {
-        if (!(await this.#o.reads.secretExists(namespace, name, ctx))) secrets.push(`"${name}"`);
+        const version = await this.#o.reads.secretVersion(namespace, name, ctx);
+        if (version === undefined) missing.push(`"${name}"`);
+        else versions.push(`${name}=${version}`);
       } catch (error) {
         // A refusal (RBAC) is a stall a human fixes; an outage or a timeout is retried.
         if (!isRefusal(error)) throw error;
         this.#o.metrics?.refused({ namespace, name: metadata.name }, Reason.SecretLookupFailed);
-        return [{ kind: 'SecretLookupFailed', namespace, secret: name, detail: error.message }];
+        const stall: StallCause = {
+          kind: 'SecretLookupFailed',
+          namespace,
+          secret: name,
+          detail: error.message,
+        };
+        return { versions: undefined, stall };
       }
     }
-    if (secrets.length === 0) return [];
-    return [{ kind: 'SecretNotFound', namespace, secrets }];
+    if (missing.length > 0) {
+      return {
+        versions: undefined,
+        stall: { kind: 'SecretNotFound', namespace, secrets: missing },
+      };
+    }
+    return { versions: versions.sort().join(','), stall: undefined };
   }
 
   /** Replaces and creates the run's Job; the stall that kept it from being created, if any. */
-  async #launch(
-    integration: StoredIntegration,
-    decisions: Decisions,
-    start: RunStart,
-    now: Date,
-    ctx: ReconcileContext,
-  ): Promise<StallCause | undefined> {
+  async #launch(launch: Launch, now: Date, ctx: ReconcileContext): Promise<StallCause | undefined> {
+    const { integration, decisions, start } = launch;
     const { namespace, uid } = integration.metadata;
     const { replace } = decisions.applied;
     if (replace !== undefined) await this.#o.writes.deleteJob(namespace, replace, ctx);
@@ -170,6 +194,7 @@ export class IntegrationReconciler implements Reconciler {
       attempt: start.attempt,
       operatorImage: this.#o.operatorImage,
       checkpoint: start.checkpoint,
+      credentials: launch.credentials || undefined,
     });
     let created: 'created' | 'exists';
     try {
@@ -250,6 +275,21 @@ function isRefusal(error: unknown): error is ApiError {
     error.status !== 409 &&
     error.status !== 429
   );
+}
+
+/** What a Secret lookup found: the versions of all, or the stall one of them causes. */
+interface Secrets {
+  versions: string | undefined;
+  stall: StallCause | undefined;
+}
+
+/** A run to create, with what it is created from. */
+interface Launch {
+  integration: StoredIntegration;
+  decisions: Decisions;
+  start: RunStart;
+  /** The referenced Secrets' versions, stamped on the Job. */
+  credentials: string | undefined;
 }
 
 /** An object that failed validation: only what the API server guarantees is read from it. */

@@ -31,6 +31,8 @@ export interface ObservedRun {
   result?: RunResult;
   /** Why the pod cannot start, e.g. a missing Secret key (CreateContainerConfigError). */
   waiting?: { reason: string; message: string };
+  /** The referenced Secrets' versions when the attempt started (JobAnnotation.Credentials). */
+  credentials?: string;
 }
 
 /** Reads a run from its Job and pods; undefined for a Job that is not a run Job. */
@@ -50,6 +52,8 @@ export function observeRun(job: V1Job, pods: readonly V1Pod[]): ObservedRun | un
     createdAt: toDate(job.metadata?.creationTimestamp) ?? new Date(dueTime),
     phase: 'Active',
   };
+  const credentials = job.metadata?.annotations?.[JobAnnotation.Credentials];
+  if (credentials !== undefined) run.credentials = credentials;
   const pod = newestPod(pods);
   const finished = finishedCondition(job);
   if (finished === undefined) {

@@ -271,7 +271,11 @@ function deprecatedCondition({ status }: Facts): ConditionChange {
       };
 }
 
-/** Ready summarizes, most important problem first. */
+/**
+ * Ready means the data is flowing; False carries the most important problem. A failed attempt
+ * that is retried while the data is still fresh keeps Ready=True beside Synced=False (the
+ * Crossplane split): a blip must not page; Stale will, if the retries do not catch up.
+ */
 function readyCondition(
   input: Facts,
   synced: ConditionChange,
@@ -280,15 +284,24 @@ function readyCondition(
   degraded: ConditionChange,
 ): ConditionChange {
   if (input.stalled) return notReady(input.stalled.reason, input.stalled.message);
-  if (synced.status !== 'True') {
-    const progress = input.progress;
-    if (progress && synced.status === 'Unknown') return notReady(progress.reason, progress.message);
-    const next = progress ? `; ${progress.message}` : '';
+  const { progress } = input;
+  if (synced.status === 'Unknown')
+    return notReady(progress?.reason ?? synced.reason, progress?.message ?? synced.message);
+  const fresh = stale.status !== 'True' && input.status.lastSuccessfulSyncTime !== undefined;
+  const next = progress ? `; ${progress.message}` : '';
+  if (synced.status === 'False' && !fresh)
     return notReady(synced.reason, `${synced.message}${next}`);
+  for (const problem of [stale, drifted, degraded]) {
+    if (problem.status === 'True') return notReady(problem.reason, problem.message);
   }
-  if (stale.status === 'True') return notReady(stale.reason, stale.message);
-  if (drifted.status === 'True') return notReady(drifted.reason, drifted.message);
-  if (degraded.status === 'True') return notReady(degraded.reason, degraded.message);
+  if (synced.status === 'False') {
+    return {
+      type: ConditionType.Ready,
+      status: 'True',
+      reason: progress?.reason ?? Reason.RetryScheduled,
+      message: `data is fresh (last successful sync at ${input.status.lastSuccessfulSyncTime ?? ''}) but the last ${synced.message}${next}`,
+    };
+  }
   return {
     type: ConditionType.Ready,
     status: 'True',

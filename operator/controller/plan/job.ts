@@ -47,6 +47,11 @@ export const JobAnnotation = {
   DueTime: 'tributary.dev/due-time',
   /** Attempt number within the due run, from 1. */
   Attempt: 'tributary.dev/attempt',
+  /**
+   * The resourceVersions of the referenced Secrets when the attempt started (`name=version`,
+   * comma-separated; never a value): a stalled Integration resumes when they change.
+   */
+  Credentials: 'tributary.dev/credentials-version',
 } as const;
 
 /** Name of the run container. */
@@ -84,6 +89,8 @@ export interface BuildJobInput {
   operatorImage: string;
   /** Where the source resumes (status.checkpoint.cursor); absent on the first run. */
   checkpoint?: string | undefined;
+  /** The referenced Secrets' versions when the attempt starts ({@link JobAnnotation}). */
+  credentials?: string | undefined;
   /** ServiceAccount of the pod; its token is never mounted. Default: the namespace's default. */
   serviceAccountName?: string | undefined;
   /** Requests and limits of the run container. Default: {@link DEFAULT_RESOURCES}. */
@@ -105,6 +112,7 @@ export function buildJob(input: BuildJobInput): V1Job {
       annotations: {
         [JobAnnotation.DueTime]: rfc3339(dueTime),
         [JobAnnotation.Attempt]: String(attempt),
+        ...(input.credentials ? { [JobAnnotation.Credentials]: input.credentials } : {}),
       },
       ownerReferences: [ownerReference(integration)],
     },

@@ -163,7 +163,7 @@ export class FakeCluster implements IntegrationReads, IntegrationWrites {
   failNextStatusWrite: Error | undefined;
   /** While set, every createJob throws this error (a quota, an admission policy, RBAC). */
   refuseCreates: Error | undefined;
-  /** While set, every secretExists throws this error. */
+  /** While set, every secretVersion throws this error. */
   refuseSecretLookups: Error | undefined;
 
   constructor(start: Date = T.created) {
@@ -196,10 +196,14 @@ export class FakeCluster implements IntegrationReads, IntegrationWrites {
   /** How many Secret lookups (API GETs in the real port) were made. */
   secretLookups = 0;
 
-  secretExists(_namespace: string, name: string): Promise<boolean> {
+  /** resourceVersions of Secrets that changed; one not listed here is at version "1". */
+  readonly secretVersions = new Map<string, string>();
+
+  secretVersion(_namespace: string, name: string): Promise<string | undefined> {
     this.secretLookups++;
     if (this.refuseSecretLookups !== undefined) return Promise.reject(this.refuseSecretLookups);
-    return Promise.resolve(this.secrets.has(name));
+    if (!this.secrets.has(name)) return Promise.resolve(undefined);
+    return Promise.resolve(this.secretVersions.get(name) ?? '1');
   }
 
   // ---- IntegrationWrites ----

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SYNC_REQUESTED_ANNOTATION } from '../../../../operator/api/index.ts';
+import { SECRET_POLL_MS } from '../../../../operator/controller/integration/causes.ts';
 import {
   baseSpec,
   failed,
@@ -8,6 +9,7 @@ import {
   plus,
   SECOND,
   simulate,
+  SOURCE_SECRET,
   storedIntegration,
   SUCCEEDED,
   syncJob,
@@ -93,7 +95,7 @@ describe('IntegrationReconciler: retryable failures', () => {
     );
   });
 
-  it('backs off exponentially, then stalls until the next due run', async () => {
+  it('backs off exponentially, then stops until the probe an hour later', async () => {
     const sim = simulate({ integration: withRetry({ jitter: 'None', maxAttempts: 4 }) });
     const { cluster, reconcile, at } = sim;
     await reconcile();
@@ -116,8 +118,11 @@ describe('IntegrationReconciler: retryable failures', () => {
     expect(cluster.condition('Stalled')).toMatchObject({
       status: 'True',
       reason: 'RetriesExhausted',
-      message: 'all 4 attempts failed; the last: ServerError from api.stripe.com',
+      message:
+        'all 4 attempts failed; the last: ServerError from api.stripe.com; runs are stopped until the spec, the policy or a referenced Secret changes or tributary.dev/sync-requested-at is set; one run probes at 2026-01-05T11:15:00Z',
     });
+    expect(cluster.status().nextProbeTime).toBe('2026-01-05T11:15:00Z');
+    expect(cluster.status().nextSyncTime).toBe('2026-01-05T11:15:00Z');
     expect(cluster.condition('Ready')).toMatchObject({
       status: 'False',
       reason: 'RetriesExhausted',
@@ -125,17 +130,48 @@ describe('IntegrationReconciler: retryable failures', () => {
     expect(cluster.condition('Reconciling')).toBeUndefined();
     expect(cluster.status().retry).toBeUndefined();
 
-    await at(plus(T.secondDue, -SECOND));
+    // Stalled means stopped: the due runs of the next hour start nothing and count no misses.
     const exhausted = cluster.writes.length;
-    const result = await reconcile();
+    for (let due = T.secondDue; due.getTime() < Date.parse('2026-01-05T11:15:00Z');) {
+      await at(due);
+      const result = await reconcile();
+      expect(result.requeueAfterMs).toBeLessThanOrEqual(SECRET_POLL_MS);
+      due = plus(due, 15 * MINUTE);
+    }
     expect(cluster.createdSince(exhausted)).toEqual([]);
-    expect(result).toEqual({ requeueAfterMs: SECOND });
+    expect(cluster.status().missedRuns).toBeUndefined();
 
-    await at(T.secondDue);
+    const probe = new Date('2026-01-05T11:15:00Z');
+    await at(probe);
     await reconcile();
-    expect(cluster.createdSince(exhausted)).toEqual([syncJob(T.secondDue, 1)]);
+    expect(cluster.createdSince(exhausted)).toEqual([syncJob(probe, 1)]);
+    const started = cluster.eventsSince(exhausted).find((e) => e.reason === 'RunStarted');
+    expect(started?.message).toContain('(Probe)');
+    expect(cluster.status().nextProbeTime).toBeUndefined();
     expect(cluster.condition('Stalled')).toBeUndefined();
-    expect(cluster.condition('Reconciling')).toMatchObject({ reason: 'Progressing' });
+  });
+
+  it("starts one run within a Secret poll when a held Integration's Secret changes", async () => {
+    const { cluster, reconcile, at } = simulate();
+    await reconcile();
+    await at(T.firstDone);
+    cluster.fail(syncJob(T.created), failed('Authentication', false));
+    await reconcile();
+    expect(cluster.condition('Stalled')).toMatchObject({ reason: 'AuthenticationFailed' });
+    const held = cluster.writes.length;
+    await at(plus(T.firstDone, SECRET_POLL_MS));
+    await reconcile();
+    expect(cluster.createdSince(held)).toEqual([]);
+
+    cluster.secretVersions.set(SOURCE_SECRET, '2');
+    const fixedAt = plus(T.firstDone, 2 * SECRET_POLL_MS);
+    await at(fixedAt);
+    await reconcile();
+    expect(cluster.createdSince(held)).toEqual([syncJob(fixedAt, 1)]);
+    const started = cluster.eventsSince(held).find((e) => e.reason === 'RunStarted');
+    expect(started?.message).toContain('(SecretChanged)');
+    await reconcile();
+    expect(cluster.createdSince(held)).toHaveLength(1);
   });
 
   it('caps the delay at maxInterval', async () => {

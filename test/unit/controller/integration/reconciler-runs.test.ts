@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { SYNC_REQUESTED_ANNOTATION } from '../../../../operator/api/index.ts';
 import { jobName, MAX_LABEL_LENGTH } from '../../../../operator/controller/plan/job-name.ts';
 import { JobLabel } from '../../../../operator/controller/plan/job.ts';
 import { RUN_NOT_CREATED_POLL_MS } from '../../../../operator/controller/integration/causes.ts';
@@ -7,6 +8,7 @@ import {
   type FakeCluster,
   baseSpec,
   failed,
+  KEY,
   MINUTE,
   NAMESPACE,
   plus,
@@ -300,6 +302,10 @@ describe('IntegrationReconciler: history', () => {
     const dues = [0, 15, 30, 45, 60, 75].map((m) => plus(T.created, m * MINUTE));
     for (const [index, due] of dues.entries()) {
       await at(due);
+      // A failure not retried stops runs: a request starts the next one on time.
+      cluster.edit(KEY, (object) => {
+        object.metadata.annotations = { [SYNC_REQUESTED_ANNOTATION]: `run-${String(index)}` };
+      });
       await reconcile();
       if (index === dues.length - 1) break;
       await at(plus(due, MINUTE));

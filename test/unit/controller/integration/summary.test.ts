@@ -28,6 +28,16 @@ const succeeded: ObservedSummary['status'] = {
   },
   lastSuccessfulSyncTime: '2026-01-05T10:01:00Z',
 };
+const failedSync: NonNullable<ObservedSummary['status']['lastSync']> = {
+  jobName: 'stripe-s-2-1',
+  kind: 'sync',
+  attempt: 1,
+  dueTime: '2026-01-05T10:04:00Z',
+  completionTime: '2026-01-05T10:05:00Z',
+  outcome: 'Failed',
+  reason: 'SyncFailed',
+  error: { class: 'ServerError', message: 'HTTP 503', retryable: true },
+};
 const observed = (status = succeeded, suspended = false): ObservedSummary => ({
   createdAt: T.created,
   suspended,
@@ -50,7 +60,7 @@ interface Row {
   name: string;
   causes: Cause[];
   observed?: ObservedSummary;
-  ready: { status: Condition['status']; reason: string; message?: string };
+  ready: { status: Condition['status']; reason: string; message?: unknown };
 }
 
 /** Every cause status reports, one row each. */
@@ -175,8 +185,34 @@ const rows: Row[] = [
     ready: { status: 'True', reason: 'Succeeded' },
   },
   {
+    name: 'a blip: the last attempt failed, a retry is scheduled, the data is fresh',
+    causes: [{ kind: 'RetryScheduled', attempt: 1, nextAttemptTime: '2026-01-05T10:06:00Z' }],
+    observed: observed({ ...succeeded, lastSync: failedSync }),
+    ready: {
+      status: 'True',
+      reason: 'RetryScheduled',
+      message:
+        'data is fresh (last successful sync at 2026-01-05T10:01:00Z) but the last attempt 1 failed: HTTP 503; attempt 2 starts at 2026-01-05T10:06:00Z',
+    },
+  },
+  {
+    name: 'a failed attempt with no successful sync yet is not Ready',
+    causes: [{ kind: 'RetryScheduled', attempt: 1, nextAttemptTime: '2026-01-05T10:06:00Z' }],
+    observed: observed({ lastSync: failedSync }),
+    ready: { status: 'False', reason: 'SyncFailed' },
+  },
+  {
+    name: 'a failed attempt on stale data is not Ready, and says why it failed',
+    causes: [{ kind: 'RetryScheduled', attempt: 1, nextAttemptTime: '2026-01-05T10:06:00Z' }],
+    observed: observed({
+      lastSync: failedSync,
+      lastSuccessfulSyncTime: '2026-01-05T08:00:00Z',
+    }),
+    ready: { status: 'False', reason: 'SyncFailed', message: expect.stringContaining('HTTP 503') },
+  },
+  {
     name: 'waiting for the active run (Forbid)',
-    causes: [{ kind: 'RunWaiting', activeJob: 'stripe-s-1-1' }],
+    causes: [{ kind: 'RunWaiting', activeJob: 'stripe-s-1-1', activeKind: 'sync' }],
     ready: { status: 'True', reason: 'Succeeded' },
   },
   {
