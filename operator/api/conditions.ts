@@ -88,6 +88,20 @@ export const Reason = {
    * message quotes the API server. Tried again every 15 s.
    */
   SecretLookupFailed: 'SecretLookupFailed',
+  /**
+   * Stalled=True: the run's image cannot be pulled (ErrImagePull or ImagePullBackOff for two
+   * minutes, or InvalidImageName); the run was ended. Fix the image or the registry credentials.
+   */
+  ImagePullFailed: 'ImagePullFailed',
+  /** Stalled=True: the run's pod could not be scheduled for two minutes; the run was ended. */
+  PodUnschedulable: 'PodUnschedulable',
+  /** Stalled=True: the run's container could not be created for two minutes; the run was ended. */
+  ContainerCreateFailed: 'ContainerCreateFailed',
+  /**
+   * Stalled=True: the run's Job created no pod for two minutes (a ResourceQuota on pods, Pod
+   * Security admission, a missing ServiceAccount); the run was ended. See the Job's Events.
+   */
+  PodNotCreated: 'PodNotCreated',
   /** Event (Normal): a run's Job was created. */
   RunStarted: 'RunStarted',
   /** Event (Normal): a run finished and everything it read was written. */

@@ -99,6 +99,8 @@ export interface RequeueFacts {
   nextDriftCheck: Date | undefined;
   /** When Stale flips if nothing else happens first. */
   staleAt: Date | undefined;
+  /** When active runs with a start problem are ended unless it clears (pod-start.ts). */
+  runEnds?: readonly Date[];
   /** The status written: its pending retry is a timer too. */
   status: IntegrationStatus;
   /** The stalls in force: some are polled (causes.ts). */
@@ -110,7 +112,13 @@ export interface RequeueFacts {
 /** The soonest timer or poll, at least a second away; nothing when there is none. */
 export function requeueAfter(facts: RequeueFacts): { requeueAfterMs?: number } {
   const retry = facts.status.retry ? new Date(facts.status.retry.nextAttemptTime) : undefined;
-  const times = [facts.nextSyncTime, retry, facts.staleAt, facts.nextDriftCheck];
+  const times = [
+    facts.nextSyncTime,
+    retry,
+    facts.staleAt,
+    facts.nextDriftCheck,
+    ...(facts.runEnds ?? []),
+  ];
   const delays = times.flatMap((time) => (time ? [delayUntil(time, facts.now)] : []));
   for (const stall of facts.stalls) {
     const poll = pollAfter(stall);

@@ -115,7 +115,10 @@ export interface Decisions {
 export interface Plan {
   /** The status to write; nothing is written when it equals the stored one. */
   status: IntegrationStatus;
-  /** Finished Jobs to delete: those beyond the history limits, never the run just started. */
+  /**
+   * Jobs to delete: runs ended because their pod could not start, then finished Jobs beyond the
+   * history limits; never the run just started.
+   */
   prune: string[];
   /** Events to record, in order. */
   events: PlannedEvent[];
@@ -206,10 +209,15 @@ function outputs(
     nextSyncTime: applied.sync?.nextSyncTime,
     nextDriftCheck: applied.drift?.next,
     staleAt: summary.staleAt,
+    runEnds: d.input.runs.flatMap((run) => (run.endAt ? [run.endAt] : [])),
   };
+  // A run whose pod could not start is ended: its Job goes, its record stays in status.
+  const ended = d.input.runs.filter((run) => run.abandoned === true);
+  const kept = d.input.runs.filter((run) => run.abandoned !== true);
+  const prune = d.policy ? pruneJobs(kept, d.policy, applied.start?.jobName) : [];
   return {
     status,
-    prune: d.policy ? pruneJobs(d.input.runs, d.policy, applied.start?.jobName) : [],
+    prune: [...ended.map((run) => run.jobName), ...prune],
     events: plannedEvents({ previous, status, finished: d.recorded.finished, applied, missed }),
     ...requeueAfter({ ...after, status, stalls, now: d.input.now }),
     missed,

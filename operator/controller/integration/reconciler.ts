@@ -104,7 +104,7 @@ export class IntegrationReconciler implements Reconciler {
     return {
       integration,
       policy: this.#policy(integration),
-      runs: this.#runs(integration),
+      runs: this.#runs(integration, now),
       credentials,
       now,
       random: this.#o.random ?? Math.random,
@@ -128,10 +128,11 @@ export class IntegrationReconciler implements Reconciler {
     return { ok: true, value: resolvePolicy(policy.value.spec, integration.spec.overrides) };
   }
 
-  #runs(integration: StoredIntegration): ObservedRun[] {
+  #runs(integration: StoredIntegration, now: Date): ObservedRun[] {
     const { namespace } = integration.metadata;
     return this.#o.reads.jobsOf(integration.metadata.uid).flatMap((job) => {
-      const run = observeRun(job, this.#o.reads.podsOf(namespace, job.metadata?.name ?? ''));
+      const pods = this.#o.reads.podsOf(namespace, job.metadata?.name ?? '');
+      const run = observeRun(job, pods, now);
       return run ? [run] : [];
     });
   }

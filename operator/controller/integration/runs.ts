@@ -14,7 +14,8 @@ import {
   type RunResult,
 } from '../../api/index.ts';
 import { CONNECTOR_CONTAINER, JobAnnotation, JobLabel } from '../plan/job.ts';
-import { rfc3339 } from '../../lib/time.ts';
+import { rfc3339, toDate } from '../../lib/time.ts';
+import { startProblem, type StartProblem } from './pod-start.ts';
 
 /** One run of an Integration as observed through its Job and pod. */
 export interface ObservedRun {
@@ -33,10 +34,18 @@ export interface ObservedRun {
   waiting?: { reason: string; message: string };
   /** The referenced Secrets' versions when the attempt started (JobAnnotation.Credentials). */
   credentials?: string;
+  /** An active run with a start problem: when it is ended unless the problem clears first. */
+  endAt?: Date;
+  /** A run ended by the operator (its pod could not start): its Job is deleted. */
+  abandoned?: boolean;
 }
 
-/** Reads a run from its Job and pods; undefined for a Job that is not a run Job. */
-export function observeRun(job: V1Job, pods: readonly V1Pod[]): ObservedRun | undefined {
+/**
+ * Reads a run from its Job and pods at `now`; undefined for a Job that is not a run Job. An
+ * active run whose pod could not start for longer than the grace (pod-start.ts) reads as a
+ * finished, failed attempt to be ended.
+ */
+export function observeRun(job: V1Job, pods: readonly V1Pod[], now: Date): ObservedRun | undefined {
   const kind = RunKind.safeParse(job.metadata?.labels?.[JobLabel.RunKind]);
   const dueTime = Date.parse(job.metadata?.annotations?.[JobAnnotation.DueTime] ?? '');
   const attempt = Number(job.metadata?.annotations?.[JobAnnotation.Attempt]);
@@ -61,10 +70,29 @@ export function observeRun(job: V1Job, pods: readonly V1Pod[]): ObservedRun | un
     if (waiting?.reason !== undefined && waiting.reason !== 'ContainerCreating') {
       run.waiting = { reason: waiting.reason, message: waiting.message ?? '' };
     }
-    return run;
+    const problem = startProblem(job, pod, run.createdAt);
+    if (problem === undefined) return run;
+    if (problem.endAt.getTime() > now.getTime()) return { ...run, endAt: problem.endAt };
+    return abandon(run, job, problem);
   }
   const { record, result } = finishedRecord(run, job, pod, finished);
   return { ...run, phase: 'Finished', record, ...(result ? { result } : {}) };
+}
+
+/** A run ended because its pod could not start: a failed attempt a human must fix. */
+function abandon(run: ObservedRun, job: V1Job, problem: StartProblem): ObservedRun {
+  const record: RunRecord = {
+    jobName: run.jobName,
+    kind: run.kind,
+    attempt: run.attempt,
+    dueTime: rfc3339(run.dueTime),
+    startTime: rfc3339(toDate(job.status?.startTime) ?? run.createdAt),
+    completionTime: rfc3339(problem.endAt),
+    outcome: 'Failed',
+    reason: problem.reason,
+    error: { class: 'Configuration', message: problem.message.slice(0, 1024), retryable: false },
+  };
+  return { ...run, phase: 'Finished', record, abandoned: true };
 }
 
 interface FinishedCondition {
@@ -187,11 +215,4 @@ function newestPod(pods: readonly V1Pod[]): V1Pod | undefined {
       (toDate(b.metadata?.creationTimestamp)?.getTime() ?? 0) -
       (toDate(a.metadata?.creationTimestamp)?.getTime() ?? 0),
   )[0];
-}
-
-/** client-node hands timestamps over as Date objects or strings depending on the path. */
-function toDate(value: Date | string | undefined): Date | undefined {
-  if (value === undefined) return undefined;
-  const date = value instanceof Date ? value : new Date(value);
-  return Number.isNaN(date.getTime()) ? undefined : date;
 }

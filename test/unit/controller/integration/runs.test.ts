@@ -1,6 +1,8 @@
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { observeRun } from '../../../../operator/controller/integration/runs.ts';
+import { POD_START_GRACE_MS } from '../../../../operator/controller/integration/pod-start.ts';
+import { rfc3339 } from '../../../../operator/lib/time.ts';
 import { resolvePolicy } from '../../../../operator/api/index.ts';
 import type { StoredIntegration } from '../../../../operator/controller/integration/plan.ts';
 import { buildJob } from '../../../../operator/controller/plan/job.ts';
@@ -21,6 +23,9 @@ import {
   UID,
   type Ending,
 } from './fixtures.ts';
+
+/** When runs are observed: a minute after their Job was created. */
+const NOW = plus(T.created, MINUTE);
 
 /** A run Job created at T.created and, unless `ending` is undefined, finished a minute later. */
 async function observed(ending: Ending | undefined): Promise<{ job: V1Job; pods: V1Pod[] }> {
@@ -47,7 +52,7 @@ async function observed(ending: Ending | undefined): Promise<{ job: V1Job; pods:
 describe('observeRun', () => {
   it('reads a running Job as the active attempt of its due run', async () => {
     const { job, pods } = await observed(undefined);
-    expect(observeRun(job, pods)).toEqual({
+    expect(observeRun(job, pods, NOW)).toEqual({
       jobName: syncJob(T.created),
       kind: 'sync',
       attempt: 1,
@@ -116,7 +121,7 @@ describe('observeRun', () => {
     ],
   ])('%s', async (_name, ending, expected) => {
     const { job, pods } = await observed(ending);
-    const run = observeRun(job, pods);
+    const run = observeRun(job, pods, NOW);
     expect(run?.phase).toBe('Finished');
     expect(run?.record).toMatchObject({
       jobName: syncJob(T.created),
@@ -154,7 +159,7 @@ describe('observeRun', () => {
         ? { kind: 'terminated', exitCode: 1 }
         : { kind: 'terminated', exitCode: 1, message };
     const { job, pods } = await observed(ending);
-    const record = observeRun(job, pods)?.record;
+    const record = observeRun(job, pods, NOW)?.record;
     expect(record?.reason).toBe('InvalidResult');
     expect(record?.error?.retryable).toBe(true);
     expect(record?.error?.message).toMatch(explanation);
@@ -169,18 +174,39 @@ describe('observeRun', () => {
       cluster.podWaiting(job.metadata?.name ?? '', reason, 'details');
       return cluster.podsOf(NAMESPACE, job.metadata?.name ?? '');
     };
-    expect(observeRun(job, waitingPods('CreateContainerConfigError'))?.waiting).toEqual({
+    expect(observeRun(job, waitingPods('CreateContainerConfigError'), NOW)?.waiting).toEqual({
       reason: 'CreateContainerConfigError',
       message: 'details',
     });
-    expect(observeRun(job, waitingPods('ContainerCreating'))?.waiting).toBeUndefined();
+    expect(observeRun(job, waitingPods('ContainerCreating'), NOW)?.waiting).toBeUndefined();
+  });
+
+  it('ends a run whose image cannot be pulled after the grace, not before', async () => {
+    const { job } = await observed(undefined);
+    const cluster = new FakeCluster();
+    const name = job.metadata?.name ?? '';
+    cluster.jobs.set(name, job);
+    cluster.podWaiting(name, 'ImagePullBackOff', 'Back-off pulling image "ghcr.io/x:1"');
+    const pods = cluster.podsOf(NAMESPACE, name);
+    const endAt = plus(T.created, POD_START_GRACE_MS);
+
+    expect(observeRun(job, pods, NOW)).toMatchObject({ phase: 'Active', endAt });
+    const ended = observeRun(job, pods, endAt);
+    expect(ended).toMatchObject({ phase: 'Finished', abandoned: true });
+    expect(ended?.record).toMatchObject({
+      outcome: 'Failed',
+      reason: 'ImagePullFailed',
+      completionTime: rfc3339(endAt),
+      error: { class: 'Configuration', retryable: false },
+    });
+    expect(ended?.record?.error?.message).toContain('cannot pull');
   });
 
   it('ignores Jobs that are not run Jobs', async () => {
     const { job } = await observed(undefined);
     const foreign = structuredClone(job);
     delete foreign.metadata?.annotations;
-    expect(observeRun(foreign, [])).toBeUndefined();
+    expect(observeRun(foreign, [], NOW)).toBeUndefined();
   });
 
   it('takes the newest pod when the Job had several', async () => {
@@ -190,6 +216,6 @@ describe('observeRun', () => {
     older.metadata.creationTimestamp = plus(T.created, -MINUTE);
     const olderState = older.status?.containerStatuses?.[0];
     if (olderState) olderState.state = { terminated: { exitCode: 1, message: 'garbage' } };
-    expect(observeRun(job, [older, ...pods])?.record?.outcome).toBe('Succeeded');
+    expect(observeRun(job, [older, ...pods], NOW)?.record?.outcome).toBe('Succeeded');
   });
 });
