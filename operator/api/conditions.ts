@@ -63,6 +63,15 @@ export const Reason = {
   DriftDetected: 'DriftDetected',
   /** A drift check found the two systems within tolerance. */
   InSync: 'InSync',
+  /** Drifted=Unknown: the last drift check failed; the message has its error. */
+  DriftCheckFailed: 'DriftCheckFailed',
+  /**
+   * Drifted=Unknown: the built-in connector cannot list the destination; set
+   * spec.destination.list to enable drift checks.
+   */
+  DriftCheckNotConfigured: 'DriftCheckNotConfigured',
+  /** Drifted=Unknown: drift.mode is Off; no drift checks run. */
+  DriftCheckDisabled: 'DriftCheckDisabled',
   /** The last successful sync is older than freshness.maxAge. */
   MaxAgeExceeded: 'MaxAgeExceeded',
   /** More records were quarantined than quarantine.maxRecords. */

@@ -69,9 +69,10 @@ export const EffectivePolicy = z.strictObject({
         .describe('Cron schedule of drift checks; absent when an interval is in force.'),
       timeZone: z.string().max(64).describe('IANA time zone the schedule is read in.'),
       mode: z
-        .enum(['Report', 'Repair'])
+        .enum(['Report', 'Repair', 'Off'])
         .describe(
-          'Report: only count differences. Repair: also re-apply missing and mismatched records.',
+          'Report: only count differences. Repair: also re-apply missing and mismatched records. ' +
+            'Off: no drift checks run.',
         ),
       tolerance: z
         .strictObject({

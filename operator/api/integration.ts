@@ -407,6 +407,15 @@ export const RunRecord = z
       .optional()
       .describe('CamelCase reason of a failure, e.g. DeadlineExceeded or InvalidResult.'),
     stats: RunStats.optional(),
+    drift: z
+      .strictObject({
+        missing: z.int().min(0).describe('Source records missing from the destination.'),
+        unexpected: z.int().min(0).describe('Destination records absent from the source.'),
+        mismatched: z.int().min(0).describe('Records whose contracted fields differ.'),
+        repaired: z.int().min(0).optional().describe('Records re-applied in Repair mode.'),
+      })
+      .optional()
+      .describe('What a drift check found (drift-check runs only).'),
     error: RunError.optional(),
   })
   .describe('One finished run.');
@@ -458,6 +467,10 @@ export const IntegrationStatus = z
     conditions: Conditions().optional(),
     activeRun: ActiveRun.optional(),
     lastSync: RunRecord.optional().describe('The last finished sync run.'),
+    lastDriftCheck: RunRecord.optional().describe(
+      'The last finished drift-check run, failed ones included (status.drift keeps the last ' +
+        'counts a check produced).',
+    ),
     lastSuccessfulSyncTime: timestamp()
       .optional()
       .describe('When the last sync that succeeded (fully or partially) finished.'),

@@ -123,11 +123,12 @@ export const DriftPolicy = withRules(
       .optional()
       .describe('IANA time zone in which schedule is read. Default: Etc/UTC.'),
     mode: z
-      .enum(['Report', 'Repair'])
+      .enum(['Report', 'Repair', 'Off'])
       .optional()
       .describe(
         'Report only counts differences; Repair also re-applies missing and mismatched records. ' +
-          'Records found only in the destination are reported, never deleted. Default: Report.',
+          'Records found only in the destination are reported, never deleted. Off runs no drift ' +
+          'checks (Drifted=Unknown, DriftCheckDisabled). Default: Report.',
       ),
     tolerance: z
       .strictObject({

@@ -82,6 +82,7 @@ function syncFields(
 
 function driftFields(drift: Applied['drift']): Partial<IntegrationStatus> {
   if (!drift) return {};
+  if (drift.kind === 'disabled') return { nextDriftCheckTime: undefined };
   return {
     nextDriftCheckTime: rfc3339(drift.next),
     ...(drift.lastScheduled ? { lastScheduledDriftCheckTime: rfc3339(drift.lastScheduled) } : {}),

@@ -41,12 +41,7 @@ export function syncState(
     ...syncRuns.map((run) => run.dueTime.getTime()),
     ...(previous.lastScheduledTime ? [Date.parse(previous.lastScheduledTime)] : []),
   ]);
-  const due = lastScheduled && rfc3339(lastScheduled);
-  const attempts = [
-    ...syncRuns.flatMap((run) => (run.record ? [run.record] : [])),
-    ...(recorded.status.history ?? []),
-  ].filter((record) => record.kind === 'sync' && record.dueTime === due);
-  const lastAttempt = attempts.sort((a, b) => b.attempt - a.attempt)[0];
+  const lastAttempt = lastAttemptOf(syncRuns, recorded, 'sync', lastScheduled);
   const lastCredentials = syncRuns.find((run) => run.jobName === lastAttempt?.jobName)?.credentials;
   return { active: activeRun(runs, 'sync'), lastScheduled, lastAttempt, lastCredentials };
 }
@@ -86,11 +81,17 @@ export function decisionInput(
 }
 
 /** The input of the drift decision; `busy` when any run is active or about to start. */
-export function driftInput(input: PlanInput, policy: EffectivePolicy, busy: boolean): DriftInput {
+export function driftInput(
+  input: PlanInput,
+  policy: EffectivePolicy,
+  recorded: Recorded,
+  busy: boolean,
+): DriftInput {
   const { metadata, spec } = input.integration;
   const previous = input.integration.status ?? {};
+  const checks = input.runs.filter((run) => run.kind === 'drift-check');
   const lastScheduled = latest([
-    ...input.runs.filter((run) => run.kind === 'drift-check').map((run) => run.dueTime.getTime()),
+    ...checks.map((run) => run.dueTime.getTime()),
     ...(previous.lastScheduledDriftCheckTime
       ? [Date.parse(previous.lastScheduledDriftCheckTime)]
       : []),
@@ -99,13 +100,31 @@ export function driftInput(input: PlanInput, policy: EffectivePolicy, busy: bool
     uid: metadata.uid,
     createdAt: new Date(metadata.creationTimestamp),
     suspended: spec.suspend === true,
+    // A custom connector implements drift checks itself; the built-in one needs the list.
+    configured: spec.connector !== undefined || spec.destination?.list !== undefined,
     annotations: metadata.annotations ?? {},
     policy,
     lastScheduled,
+    lastAttempt: lastAttemptOf(checks, recorded, 'drift-check', lastScheduled),
     busy,
     lastHandledRequest: previous.lastHandledDriftCheckRequest,
     now: input.now,
   };
+}
+
+/** The highest finished attempt of a kind's run due at `dueTime`: observed Jobs, then history. */
+function lastAttemptOf(
+  runs: readonly ObservedRun[],
+  recorded: Recorded,
+  kind: RunKind,
+  dueTime: Date | undefined,
+): RunRecord | undefined {
+  const due = dueTime && rfc3339(dueTime);
+  const attempts = [
+    ...runs.flatMap((run) => (run.record ? [run.record] : [])),
+    ...(recorded.status.history ?? []),
+  ].filter((record) => record.kind === kind && record.dueTime === due);
+  return attempts.sort((a, b) => b.attempt - a.attempt)[0];
 }
 
 /** Policies compare as stored: JSON drops the keys resolvePolicy leaves undefined. */

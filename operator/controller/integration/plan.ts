@@ -67,7 +67,7 @@ export interface RunStart {
   kind: RunKind;
   /** Due time of the run (whole seconds). */
   dueTime: Date;
-  /** Attempt number; always 1 for a drift check. */
+  /** Attempt number within its due run, from 1. */
   attempt: number;
   /** Why it starts (Scheduled, Retry, Requested, SpecChanged), for the RunStarted Event. */
   why: string;
@@ -139,7 +139,7 @@ export function decideRuns(input: PlanInput): Decisions {
   const policy = input.policy.ok ? input.policy.value : undefined;
   const syncDecision = policy && decide(decisionInput(input, policy, sync, driftActive));
   const busy = syncDecision?.kind === 'start' || sync.active !== undefined || !!driftActive;
-  const driftDecision = policy && decideDrift(driftInput(input, policy, busy));
+  const driftDecision = policy && decideDrift(driftInput(input, policy, recorded, busy));
   const causes = stallsOf(input, syncDecision, driftDecision, sync.active);
   const taken = { input, policy, recorded, sync, driftActive, syncDecision, driftDecision };
   return { ...taken, causes, applied: applyStalls(taken, causes) };
@@ -183,6 +183,7 @@ export function composePlan(decisions: Decisions, found: readonly StallCause[] =
       createdAt: new Date(d.input.integration.metadata.creationTimestamp),
       suspended: d.input.integration.spec.suspend === true,
       policy: d.policy,
+      driftDisabled: d.driftDecision?.kind === 'disabled' ? d.driftDecision.why : undefined,
       status,
     },
   });
@@ -207,7 +208,7 @@ function outputs(
   const previous = d.input.integration.status ?? {};
   const after = {
     nextSyncTime: applied.sync?.nextSyncTime,
-    nextDriftCheck: applied.drift?.next,
+    nextDriftCheck: applied.drift?.kind === 'disabled' ? undefined : applied.drift?.next,
     staleAt: summary.staleAt,
     runEnds: d.input.runs.flatMap((run) => (run.endAt ? [run.endAt] : [])),
   };
@@ -271,7 +272,7 @@ function runStart(
     sync?.kind === 'start'
       ? { kind: 'sync' as const, ...sync.start }
       : drift?.kind === 'start'
-        ? { kind: 'drift-check' as const, attempt: 1, ...drift.start }
+        ? { kind: 'drift-check' as const, ...drift.start }
         : undefined;
   if (chosen === undefined || policy === undefined) return undefined;
   const { kind, dueTime, attempt, why } = chosen;

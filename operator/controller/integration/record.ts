@@ -3,11 +3,11 @@
  * records, the last sync's outcome, checkpoint, quarantine and drift counts; Jobs beyond the
  * history limits are pruned. Pure.
  */
-import type { EffectivePolicy, IntegrationStatus, RunRecord } from '../../api/index.ts';
+import type { EffectivePolicy, IntegrationStatus, RunKind, RunRecord } from '../../api/index.ts';
 import { rfc3339 } from '../../lib/time.ts';
 import type { ObservedRun } from './runs.ts';
 
-/** Finished runs kept in status.history. */
+/** Finished runs of each kind (sync, drift-check) kept in status.history. */
 export const HISTORY_CAP = 10;
 
 /** What recording finished runs changes in status, and which runs are new. */
@@ -17,6 +17,7 @@ export interface Recorded {
     IntegrationStatus,
     | 'history'
     | 'lastSync'
+    | 'lastDriftCheck'
     | 'lastSuccessfulSyncTime'
     | 'checkpoint'
     | 'quarantine'
@@ -32,25 +33,48 @@ export interface Recorded {
 export function recordRuns(previous: IntegrationStatus, runs: readonly ObservedRun[]): Recorded {
   const history = previous.history ?? [];
   const known = new Set(history.map((r) => r.jobName));
-  if (previous.lastSync) known.add(previous.lastSync.jobName);
-  // Jobs kept longer than HISTORY_CAP records fell out of history: they are not new.
-  const oldest = history.length >= HISTORY_CAP ? completion(history.at(-1)) : -Infinity;
+  for (const last of [previous.lastSync, previous.lastDriftCheck])
+    if (last) known.add(last.jobName);
   const finished = runs
     .filter((run) => run.phase === 'Finished' && run.record && !known.has(run.jobName))
-    .filter((run) => completion(run.record) > oldest)
+    .filter((run) => completion(run.record) > oldestKept(history, run.kind))
     .sort((a, b) => completion(b.record) - completion(a.record));
   const status: Recorded['status'] = {
-    history: [...finished.map((run) => run.record as RunRecord), ...history]
-      .sort((a, b) => completion(b) - completion(a))
-      .slice(0, HISTORY_CAP),
+    history: capPerKind([...finished.map((run) => run.record as RunRecord), ...history]),
   };
   const newestSync = finished.find((run) => run.kind === 'sync');
   if (newestSync?.record && completion(newestSync.record) >= completion(previous.lastSync)) {
     Object.assign(status, syncOutcome(newestSync, previous));
   }
-  const newestDrift = finished.find((run) => run.kind === 'drift-check' && run.result?.drift);
-  if (newestDrift) status.drift = driftStatus(newestDrift);
+  const newestCheck = finished.find((run) => run.kind === 'drift-check');
+  if (
+    newestCheck?.record &&
+    completion(newestCheck.record) >= completion(previous.lastDriftCheck)
+  ) {
+    status.lastDriftCheck = newestCheck.record;
+    if (newestCheck.result?.drift) status.drift = driftStatus(newestCheck);
+  }
   return { status, finished };
+}
+
+/**
+ * The completion time below which a finished run of `kind` is not new: Jobs kept longer than
+ * HISTORY_CAP records of their kind fell out of history.
+ */
+function oldestKept(history: readonly RunRecord[], kind: RunKind): number {
+  const ofKind = history.filter((record) => record.kind === kind);
+  return ofKind.length >= HISTORY_CAP ? completion(ofKind.at(-1)) : -Infinity;
+}
+
+/** Newest first, at most HISTORY_CAP of each kind: drift checks never push syncs out. */
+function capPerKind(records: readonly RunRecord[]): RunRecord[] {
+  const sorted = [...records].sort((a, b) => completion(b) - completion(a));
+  const seen = new Map<RunKind, number>();
+  return sorted.filter((record) => {
+    const count = (seen.get(record.kind) ?? 0) + 1;
+    seen.set(record.kind, count);
+    return count <= HISTORY_CAP;
+  });
 }
 
 /** What a finished sync changes in status. */
@@ -89,7 +113,11 @@ function driftStatus(run: ObservedRun): NonNullable<IntegrationStatus['drift']> 
   };
 }
 
-/** Finished Jobs beyond the history limits, oldest first out; `keep` is never pruned. */
+/**
+ * Finished Jobs beyond the history limits, oldest first out; `keep` is never pruned. Sync Jobs
+ * and drift-check Jobs have budgets of their own (the same numbers, counted apart), so frequent
+ * checks never prune the failed sync an SRE is looking for.
+ */
 export function pruneJobs(
   runs: readonly ObservedRun[],
   policy: EffectivePolicy,
@@ -98,12 +126,15 @@ export function pruneJobs(
   const finished = runs
     .filter((run) => run.phase === 'Finished' && run.jobName !== keep)
     .sort((a, b) => completion(b.record) - completion(a.record));
-  const succeeded = finished.filter((run) => run.record?.outcome !== 'Failed');
-  const failed = finished.filter((run) => run.record?.outcome === 'Failed');
-  return [
-    ...succeeded.slice(policy.history.successfulRuns),
-    ...failed.slice(policy.history.failedRuns),
-  ].map((run) => run.jobName);
+  return (['sync', 'drift-check'] as const).flatMap((kind) => {
+    const ofKind = finished.filter((run) => run.kind === kind);
+    const succeeded = ofKind.filter((run) => run.record?.outcome !== 'Failed');
+    const failed = ofKind.filter((run) => run.record?.outcome === 'Failed');
+    return [
+      ...succeeded.slice(policy.history.successfulRuns),
+      ...failed.slice(policy.history.failedRuns),
+    ].map((run) => run.jobName);
+  });
 }
 
 /** Completion time of a record in epoch ms; 0 when unknown (sorts oldest). */

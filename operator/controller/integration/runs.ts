@@ -156,6 +156,7 @@ function finishedRecord(
         ...base,
         outcome: result.outcome,
         ...(result.stats ? { stats: result.stats } : {}),
+        ...(result.drift ? { drift: driftCounts(result.drift) } : {}),
         ...(result.error ? { error: result.error } : {}),
         ...(result.outcome === 'Failed' ? { reason: failureReason(result) } : {}),
       },
@@ -173,6 +174,12 @@ function finishedRecord(
       error: { class: retryable ? 'Internal' : 'Configuration', message, retryable },
     },
   };
+}
+
+/** A drift check's counts as history keeps them (samples stay in status.drift). */
+function driftCounts(drift: NonNullable<RunResult['drift']>): NonNullable<RunRecord['drift']> {
+  const { missing, unexpected, mismatched, repaired } = drift;
+  return { missing, unexpected, mismatched, ...(repaired === undefined ? {} : { repaired }) };
 }
 
 function failureReason(result: RunResult): Reason {

@@ -30,6 +30,7 @@ import {
   type Explanation,
   type ProgressCause,
 } from './causes.ts';
+import { completion } from './record.ts';
 
 /** What the conditions are computed from. */
 export interface SummaryInput {
@@ -57,10 +58,18 @@ export interface ObservedSummary {
   suspended: boolean;
   /** The policy in force; undefined when it could not be resolved. */
   policy: EffectivePolicy | undefined;
+  /** Why no drift checks run, when they do not: drift.mode Off, or no destination.list. */
+  driftDisabled?: 'Off' | 'NotConfigured' | undefined;
   /** The status being written, for the outcome of the last sync, drift check and quarantine. */
   status: Pick<
     IntegrationStatus,
-    'lastSync' | 'lastSuccessfulSyncTime' | 'quarantine' | 'deprecation' | 'drift'
+    | 'lastSync'
+    | 'lastSuccessfulSyncTime'
+    | 'quarantine'
+    | 'deprecation'
+    | 'drift'
+    | 'lastDriftCheck'
+    | 'nextDriftCheckTime'
   >;
 }
 
@@ -207,16 +216,39 @@ function staleCondition(input: Facts): {
   };
 }
 
-function driftedCondition({ status, policy }: Facts): ConditionChange {
-  const drift = status.drift;
-  if (drift === undefined) {
-    return {
-      type: ConditionType.Drifted,
-      status: 'Unknown',
-      reason: Reason.AwaitingFirstRun,
-      message: 'no drift check has finished yet',
-    };
+/** Drifted: Unknown says why nothing is known (disabled, not configured, failed, not yet). */
+function driftedCondition({ status, policy, driftDisabled }: Facts): ConditionChange {
+  const unknown = (reason: Reason, message: string): ConditionChange => ({
+    type: ConditionType.Drifted,
+    status: 'Unknown',
+    reason,
+    message,
+  });
+  if (driftDisabled === 'Off') {
+    return unknown(Reason.DriftCheckDisabled, 'drift.mode is Off: no drift checks run');
   }
+  if (driftDisabled === 'NotConfigured') {
+    return unknown(
+      Reason.DriftCheckNotConfigured,
+      'set spec.destination.list to enable drift checks: the built-in connector compares the source with that listing',
+    );
+  }
+  const drift = status.drift;
+  const last = status.lastDriftCheck;
+  if (
+    last?.outcome === 'Failed' &&
+    (drift === undefined || completion(last) > Date.parse(drift.checkTime))
+  ) {
+    const next = status.nextDriftCheckTime
+      ? `; the next check starts at ${status.nextDriftCheckTime}`
+      : '';
+    return unknown(
+      Reason.DriftCheckFailed,
+      `drift check ${last.jobName} (attempt ${last.attempt}) failed: ${last.error?.message ?? 'unknown error'}${next}`,
+    );
+  }
+  if (drift === undefined)
+    return unknown(Reason.AwaitingFirstRun, 'no drift check has finished yet');
   const tolerance = policy?.drift.tolerance.records ?? 0;
   const counts = `${drift.missing} missing, ${drift.unexpected} unexpected, ${drift.mismatched} mismatched`;
   const repaired = drift.repaired ? `; ${drift.repaired} repaired` : '';

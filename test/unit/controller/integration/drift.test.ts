@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { DRIFT_CHECK_REQUESTED_ANNOTATION, resolvePolicy } from '../../../../operator/api/index.ts';
+import {
+  DRIFT_CHECK_REQUESTED_ANNOTATION,
+  resolvePolicy,
+  type RunRecord,
+} from '../../../../operator/api/index.ts';
 import {
   decideDrift,
   type DriftDecision,
@@ -18,16 +22,37 @@ const T = {
   secondDue: new Date('2026-01-05T12:00:00Z'),
 } as const;
 
-const policy = resolvePolicy(undefined, { drift: { interval: '6h' } });
+const policy = resolvePolicy(undefined, {
+  drift: { interval: '6h' },
+  retry: { jitter: 'None', maxAttempts: 2, initialInterval: '30s' },
+});
+
+/** Attempt `attempt` of the first check failed a minute after it was due. */
+function failedCheck(attempt: number, retryable = true): RunRecord {
+  return {
+    jobName: `stripe-d-1-${String(attempt)}`,
+    kind: 'drift-check',
+    attempt,
+    dueTime: '2026-01-05T06:00:00Z',
+    completionTime: '2026-01-05T06:01:00Z',
+    outcome: 'Failed',
+    reason: 'SyncFailed',
+    error: { class: 'ServerError', message: 'HTTP 503 from the destination', retryable },
+  };
+}
+const afterFailure = new Date('2026-01-05T06:01:00Z');
+const retryDue = new Date('2026-01-05T06:01:30Z');
 
 function input(now: Date, given: Partial<DriftInput>): DriftInput {
   return {
     uid: 'uid-1',
     createdAt: T.created,
     suspended: false,
+    configured: true,
     annotations: {},
     policy,
     lastScheduled: undefined,
+    lastAttempt: undefined,
     busy: false,
     lastHandledRequest: undefined,
     now,
@@ -97,6 +122,55 @@ const rows: Row[] = [
       lastHandledRequest: 'r1',
     },
     expected: { kind: 'idle' },
+  },
+  {
+    name: 'drift.mode Off: no checks, not even on request',
+    now: T.firstDue,
+    given: {
+      policy: resolvePolicy(undefined, { drift: { interval: '6h', mode: 'Off' } }),
+      annotations: { [DRIFT_CHECK_REQUESTED_ANNOTATION]: 'r1' },
+    },
+    expected: { kind: 'disabled', why: 'Off' },
+  },
+  {
+    name: 'nothing to list the destination with: no checks',
+    now: T.firstDue,
+    given: { configured: false },
+    expected: { kind: 'disabled', why: 'NotConfigured' },
+  },
+  {
+    name: 'a failed check waits for its retry by the retry policy',
+    now: afterFailure,
+    given: { lastScheduled: T.firstDue, lastAttempt: failedCheck(1) },
+    expected: {
+      kind: 'retry',
+      retry: { attempt: 1, nextAttemptTime: '2026-01-05T06:01:30Z' },
+      next: retryDue,
+    },
+  },
+  {
+    name: 'the retry of a failed check starts when due',
+    now: retryDue,
+    given: { lastScheduled: T.firstDue, lastAttempt: failedCheck(1) },
+    expected: { kind: 'start', start: { dueTime: T.firstDue, attempt: 2, why: 'Retry' } },
+  },
+  {
+    name: 'a retry waits while another run is active',
+    now: retryDue,
+    given: { lastScheduled: T.firstDue, lastAttempt: failedCheck(1), busy: true },
+    expected: { kind: 'idle', next: retryDue },
+  },
+  {
+    name: 'retries exhausted: the next scheduled check, not another attempt',
+    now: retryDue,
+    given: { lastScheduled: T.firstDue, lastAttempt: failedCheck(2) },
+    expected: { kind: 'idle', next: T.secondDue },
+  },
+  {
+    name: 'a failure that is not retried waits for the next scheduled check',
+    now: retryDue,
+    given: { lastScheduled: T.firstDue, lastAttempt: failedCheck(1, false) },
+    expected: { kind: 'idle', next: T.secondDue },
   },
   {
     name: 'a drift trigger that cannot be planned is invalid, not ignored',

@@ -36,6 +36,10 @@ const unplannableDrift = () =>
     createdAt: new Date('2026-04-03T15:00:00Z'),
     spec: {
       ...baseSpec(),
+      destination: {
+        url: 'http://ledger.payments.svc/customers/{id}',
+        list: { url: 'http://ledger.payments.svc/customers' },
+      },
       overrides: {
         sync: { interval: '15m', jitter: '0%' },
         drift: { schedule: '0 2 * * *', timeZone: 'Australia/Lord_Howe' },

@@ -323,3 +323,83 @@ describe('summarize: Stalled and Reconciling', () => {
     expect(get(summaryOf(retry), 'Reconciling')).toBeUndefined();
   });
 });
+
+describe('summarize: Drifted says why nothing is known', () => {
+  const drifted = (extra: Partial<ObservedSummary>, status = succeeded) =>
+    get(
+      summarize({
+        previous: undefined,
+        context: { generation: 1, now: T.now },
+        causes: [],
+        observed: { ...observed(status), ...extra },
+      }).conditions,
+      'Drifted',
+    );
+  const failedCheck = {
+    jobName: 'stripe-d-1-2',
+    kind: 'drift-check' as const,
+    attempt: 2,
+    completionTime: '2026-01-05T10:04:00Z',
+    outcome: 'Failed' as const,
+    error: {
+      class: 'ServerError' as const,
+      message: 'HTTP 503 listing the destination',
+      retryable: true,
+    },
+  };
+
+  it('drift.mode Off', () => {
+    expect(drifted({ driftDisabled: 'Off' })).toMatchObject({
+      status: 'Unknown',
+      reason: 'DriftCheckDisabled',
+    });
+  });
+
+  it('no destination.list', () => {
+    expect(drifted({ driftDisabled: 'NotConfigured' })).toMatchObject({
+      status: 'Unknown',
+      reason: 'DriftCheckNotConfigured',
+      message: expect.stringContaining(
+        'set spec.destination.list to enable drift checks',
+      ) as unknown,
+    });
+  });
+
+  it('the last check failed: Unknown with its error and the next attempt, not the old counts', () => {
+    const status = {
+      ...succeeded,
+      drift: {
+        checkTime: '2026-01-05T04:00:00Z',
+        missing: 0,
+        unexpected: 0,
+        mismatched: 0,
+        total: 0,
+      },
+      lastDriftCheck: failedCheck,
+      nextDriftCheckTime: '2026-01-05T10:05:00Z',
+    };
+    expect(drifted({}, status)).toEqual(
+      expect.objectContaining({
+        status: 'Unknown',
+        reason: 'DriftCheckFailed',
+        message:
+          'drift check stripe-d-1-2 (attempt 2) failed: HTTP 503 listing the destination; the next check starts at 2026-01-05T10:05:00Z',
+      }),
+    );
+  });
+
+  it('a check that succeeded after the failure reports its counts again', () => {
+    const status = {
+      ...succeeded,
+      drift: {
+        checkTime: '2026-01-05T10:05:00Z',
+        missing: 1,
+        unexpected: 0,
+        mismatched: 0,
+        total: 1,
+      },
+      lastDriftCheck: failedCheck,
+    };
+    expect(drifted({}, status)).toMatchObject({ status: 'True', reason: 'DriftDetected' });
+  });
+});
