@@ -128,7 +128,7 @@ function integrationRules(): AlertRule[] {
       ),
       for: '10m',
       summary: `Integration ${INTEGRATION} has stalled and needs a human.`,
-      description: `The Integration is (or was within the last 15 minutes) Stalled (invalid spec, missing ReconcilePolicy or Secret, credentials refused, configuration or NotFound error, or every retry failed) and not Ready. It only runs again at its next due time, on a sync request or a spec change. The Stalled condition's reason and message say what to fix: kubectl describe integration -n {{ $labels.namespace }} {{ $labels.name }}`,
+      description: `The Integration is (or was within the last 15 minutes) Stalled (invalid spec, missing ReconcilePolicy or Secret, credentials refused, configuration or NotFound error, every retry failed, or a run pod that cannot start) and not Ready. No run starts until the spec, the policy or a referenced Secret changes, a sync request, or the hourly probe (status.nextProbeTime). The Stalled condition's reason and message say what to fix: kubectl describe integration -n {{ $labels.namespace }} {{ $labels.name }}`,
     }),
     rule('TributaryIntegrationStale', 'warning', {
       expr: lines(

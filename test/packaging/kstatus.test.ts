@@ -34,9 +34,14 @@ const EXPECTED: Record<string, { status: KstatusStatus; why: string }> = {
   },
   'healthy.yaml': { status: 'Current', why: 'Ready=True, no Reconciling or Stalled' },
   'healthy-syncing.yaml': {
-    status: 'InProgress',
-    why: 'Reconciling=True for as long as a routine sync runs, Ready=True notwithstanding',
+    status: 'Current',
+    why: 'Ready=True: a routine sync of fresh data sets no Reconciling (status.activeRun shows it)',
   },
+  'healthy-retrying.yaml': {
+    status: 'Current',
+    why: 'Ready=True: a failed attempt retried while the data is fresh is a blip, Synced=False',
+  },
+  'degraded-image-pull-failed.yaml': { status: 'Failed', why: 'Stalled=True (ImagePullFailed)' },
   'healthy-partially-succeeded.yaml': { status: 'Current', why: 'Ready=True (PartiallySucceeded)' },
   'healthy-deprecated.yaml': { status: 'Current', why: 'Ready=True; kstatus ignores Deprecated' },
   'degraded-authentication-failed.yaml': { status: 'Failed', why: 'Stalled=True' },

@@ -11,9 +11,12 @@
 --     below metadata.generation
 --   Stalled=True                            Degraded     InvalidSpec, PolicyNotFound, SecretNotFound,
 --                                                        AuthenticationFailed, ConfigurationError,
---                                                        NotFound, RetriesExhausted; also while a
---                                                        stuck run's Job is still active
---   Ready=True                              Healthy      also while a routine sync runs and with
+--                                                        NotFound, RetriesExhausted, JobRejected,
+--                                                        ImagePullFailed, PodUnschedulable, ...;
+--                                                        no run starts until a fix or the probe
+--   Ready=True                              Healthy      also while a routine sync runs, while a
+--                                                        failed attempt is retried on fresh data
+--                                                        (Synced=False: a blip) and with
 --                                                        Deprecated=True: the operator keeps Ready
 --                                                        True then, and Ready is the summary
 --   Ready=False and (Synced=True or         Degraded     the last sync succeeded but Drifted, Stale or
