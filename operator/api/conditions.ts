@@ -23,6 +23,11 @@ export const ConditionType = {
   Deprecated: 'Deprecated',
   /** Abnormal-true: spec.suspend is true; no new runs start. */
   Suspended: 'Suspended',
+  /**
+   * Abnormal-true: the last pass read far fewer or more records than recent passes (or none after
+   * some), until the volume returns or a human acknowledges it.
+   */
+  VolumeAnomaly: 'VolumeAnomaly',
 } as const;
 /** A condition type of an Integration or ReconcilePolicy. */
 export type ConditionType = (typeof ConditionType)[keyof typeof ConditionType];
@@ -111,6 +116,14 @@ export const Reason = {
    * Security admission, a missing ServiceAccount); the run was ended. See the Job's Events.
    */
   PodNotCreated: 'PodNotCreated',
+  /** VolumeAnomaly=True: the last pass read a volume outside volume.minRatio/maxRatio. */
+  VolumeOutOfRange: 'VolumeOutOfRange',
+  /** VolumeAnomaly=False: the last pass read a volume within range of recent passes. */
+  VolumeInRange: 'VolumeInRange',
+  /** VolumeAnomaly=False: a human accepted the current volume (volume-acknowledged-at). */
+  VolumeAcknowledged: 'VolumeAcknowledged',
+  /** VolumeAnomaly=Unknown: no earlier pass to compare with yet, or volume.mode is Off. */
+  VolumeUnknown: 'VolumeUnknown',
   /** Event (Normal): a run's Job was created. */
   RunStarted: 'RunStarted',
   /** Event (Normal): a run finished and everything it read was written. */

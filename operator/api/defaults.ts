@@ -96,6 +96,16 @@ export const EffectivePolicy = z.strictObject({
         .describe('Quarantined records of one sync above which Degraded turns True.'),
     })
     .describe('How many set-aside records are tolerated.'),
+  volume: z
+    .strictObject({
+      mode: z.enum(['Enforce', 'Off']).describe('Enforce: check every pass; Off: no check.'),
+      minRatio: z.number().describe('Share of the recent median below which a pass is anomalous.'),
+      maxRatio: z
+        .number()
+        .describe('Multiple of the recent median above which a pass is anomalous.'),
+      window: z.int().describe('Earlier successful passes the median is taken over.'),
+    })
+    .describe('The volume guard of VolumeAnomaly.'),
   rateLimit: z
     .strictObject({
       requestsPerSecond: z.number().describe('Sustained requests per second toward the provider.'),
@@ -126,6 +136,7 @@ export const BUILT_IN_DEFAULTS = {
   drift: { interval: '6h', timeZone: 'Etc/UTC', mode: 'Report', tolerance: { records: 0 } },
   freshness: {},
   quarantine: { maxRecords: 100 },
+  volume: { mode: 'Enforce', minRatio: 0.1, maxRatio: 10, window: 5 },
   rateLimit: { requestsPerSecond: 10, burst: 20 },
   history: { successfulRuns: 3, failedRuns: 5 },
 } as const satisfies ReconcilePolicySpec;
@@ -216,6 +227,7 @@ export function resolvePolicy(policy: Layer, overrides: Layer): EffectivePolicy 
     drift: withoutUndefined(drift),
     freshness: { maxAge: freshness.maxAge ?? defaultMaxAge(sync) },
     quarantine: mergeSection(section('quarantine')),
+    volume: mergeSection(section('volume')),
     rateLimit: mergeSection(section('rateLimit')),
     history: mergeSection(section('history')),
   });

@@ -557,6 +557,22 @@ export const IntegrationStatus = z
       .max(256)
       .optional()
       .describe('The last tributary.dev/drift-check-requested-at value acted on.'),
+    lastHandledResyncRequest: z
+      .string()
+      .max(256)
+      .optional()
+      .describe('The last tributary.dev/resync-requested-at value acted on (a full pass started).'),
+    lastHandledVolumeAcknowledgement: z
+      .string()
+      .max(256)
+      .optional()
+      .describe('The last tributary.dev/volume-acknowledged-at value acted on.'),
+    volumeBaselineSince: timestamp()
+      .optional()
+      .describe(
+        'Completion time of the pass a human acknowledged: the volume guard compares only with ' +
+          'it and later passes.',
+      ),
   })
   .describe('What the operator observed and did.');
 /** What an SRE reads about an Integration. */
@@ -571,3 +587,7 @@ export type Integration = z.infer<typeof Integration>;
 export const SYNC_REQUESTED_ANNOTATION = 'tributary.dev/sync-requested-at';
 /** The annotation that requests a drift check now; any new value triggers once. */
 export const DRIFT_CHECK_REQUESTED_ANNOTATION = 'tributary.dev/drift-check-requested-at';
+/** The annotation that requests one full pass from no checkpoint; any new value triggers once. */
+export const RESYNC_REQUESTED_ANNOTATION = 'tributary.dev/resync-requested-at';
+/** The annotation that accepts the current volume after a VolumeAnomaly; any new value, once. */
+export const VOLUME_ACKNOWLEDGED_ANNOTATION = 'tributary.dev/volume-acknowledged-at';

@@ -1,6 +1,6 @@
 /**
  * ReconcilePolicy: how integrations are run (schedule, retries, timeouts, drift checks,
- * freshness, quarantine, rate limit, history). Every field is optional; built-in defaults
+ * freshness, quarantine, volume, rate limit, history). Every field is optional; built-in defaults
  * ({@link ./defaults.ts}) fill what neither the policy nor the Integration's overrides set.
  */
 import { z } from 'zod';
@@ -169,6 +169,48 @@ export const QuarantinePolicy = z
   })
   .describe('How many quarantined (invalid or refused) records are tolerated.');
 
+/** What volume of records a pass is expected to read. */
+export const VolumePolicy = z
+  .strictObject({
+    mode: z
+      .enum(['Enforce', 'Off'])
+      .optional()
+      .describe(
+        'Enforce: a pass outside the ratios sets VolumeAnomaly=True and Ready=False. Off: no ' +
+          'volume check (e.g. an incremental source with quiet periods). Default: Enforce.',
+      ),
+    minRatio: z
+      .number()
+      .min(0)
+      .max(1)
+      .optional()
+      .describe(
+        'A pass reading fewer than this share of the recent median is anomalous. Default: 0.1.',
+      ),
+    maxRatio: z
+      .number()
+      .min(1)
+      .max(1_000_000)
+      .optional()
+      .describe(
+        'A pass reading more than this multiple of the recent median is anomalous. Default: 10.',
+      ),
+    window: z
+      .int()
+      .min(1)
+      .max(9)
+      .optional()
+      .describe(
+        'How many earlier successful passes the median is taken over. A pass reading 0 records ' +
+          'after non-empty ones is always anomalous. Default: 5.',
+      ),
+  })
+  .describe(
+    'The volume guard: a pass that reads far fewer or far more records than recent passes, or ' +
+      'none after some, is an anomaly until the volume returns or a human acknowledges it ' +
+      '(annotation tributary.dev/volume-acknowledged-at).',
+  );
+
 /** Request rate toward the provider. */
 export const RateLimitPolicy = z
   .strictObject({
@@ -214,6 +256,7 @@ export const ReconcilePolicySpec = z
     drift: DriftPolicy.optional(),
     freshness: FreshnessPolicy.optional(),
     quarantine: QuarantinePolicy.optional(),
+    volume: VolumePolicy.optional(),
     rateLimit: RateLimitPolicy.optional(),
     history: HistoryPolicy.optional(),
   })

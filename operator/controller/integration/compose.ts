@@ -6,6 +6,7 @@
 import type { IntegrationStatus, RunRecord } from '../../api/index.ts';
 import { rfc3339 } from '../../lib/time.ts';
 import type { ProgressCause, StallCause } from './causes.ts';
+import { acknowledgement } from './volume.ts';
 import type { Applied, Decisions, RunStart } from './plan.ts';
 import type { ObservedRun } from './runs.ts';
 
@@ -21,6 +22,7 @@ export function composeStatus(d: Decisions, applied: Applied): IntegrationStatus
     ...syncFields(applied.sync, previous),
     ...driftFields(applied.drift),
   };
+  Object.assign(status, acknowledgement(integration.metadata.annotations ?? {}, status));
   setActiveRun(status, applied.start, d.sync.active ?? d.driftActive, now);
   // A retry is pending only while nothing starts: a starting drift check takes its place.
   if (applied.sync?.kind === 'retry' && !applied.start) status.retry = applied.sync.retry;
@@ -30,6 +32,9 @@ export function composeStatus(d: Decisions, applied: Applied): IntegrationStatus
   else delete status.nextProbeTime;
   if (applied.sync?.kind === 'start' && applied.sync.handledRequest !== undefined) {
     status.lastHandledSyncRequest = applied.sync.handledRequest;
+  }
+  if (applied.sync?.kind === 'start' && applied.sync.handledResync !== undefined) {
+    status.lastHandledResyncRequest = applied.sync.handledResync;
   }
   return status;
 }

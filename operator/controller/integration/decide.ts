@@ -12,6 +12,7 @@
 import {
   isReason,
   Reason,
+  RESYNC_REQUESTED_ANNOTATION,
   SYNC_REQUESTED_ANNOTATION,
   type EffectivePolicy,
   type RunRecord,
@@ -53,6 +54,8 @@ export interface DecisionInput {
   checking: ObservedRun | undefined;
   /** status.lastHandledSyncRequest: a request equal to it was already run. */
   lastHandledSyncRequest: string | undefined;
+  /** status.lastHandledResyncRequest: a full-pass request equal to it was already run. */
+  lastHandledResyncRequest?: string | undefined;
   /** status.retry as persisted: reused so a jittered delay is drawn once per attempt. */
   persistedRetry: { attempt: number; nextAttemptTime: string } | undefined;
   /** The current time. */
@@ -63,7 +66,14 @@ export interface DecisionInput {
 
 /** Why an attempt starts. */
 export type StartWhy =
-  'Scheduled' | 'Retry' | 'Requested' | 'SpecChanged' | 'PolicyChanged' | 'SecretChanged' | 'Probe';
+  | 'Scheduled'
+  | 'Retry'
+  | 'Requested'
+  | 'Resync'
+  | 'SpecChanged'
+  | 'PolicyChanged'
+  | 'SecretChanged'
+  | 'Probe';
 
 /** The attempt to start: its due run (the Job name's time), attempt number and why. */
 export interface SyncStart {
@@ -103,6 +113,7 @@ export type SyncDecision =
       start: SyncStart;
       replace?: ObservedRun | undefined;
       handledRequest?: string | undefined;
+      handledResync?: string | undefined;
     })
   /** A run is due but the active sync (concurrencyPolicy Forbid) or drift check runs on. */
   | (ScheduleFacts & { kind: 'wait'; active: ObservedRun })
@@ -175,6 +186,10 @@ function afterwards(
  */
 function pendingRequest(input: DecisionInput): SyncStart | undefined {
   const now = new Date(floorSecond(input.now));
+  const resync = input.annotations[RESYNC_REQUESTED_ANNOTATION];
+  if (resync !== undefined && resync !== input.lastHandledResyncRequest) {
+    return { dueTime: now, attempt: 1, why: 'Resync' };
+  }
   const requested = input.annotations[SYNC_REQUESTED_ANNOTATION];
   if (requested !== undefined && requested !== input.lastHandledSyncRequest) {
     return { dueTime: now, attempt: 1, why: 'Requested' };
@@ -217,6 +232,8 @@ function held(input: DecisionInput, base: ScheduleFacts, cause: StallCause): Syn
 function startOrWait(input: DecisionInput, base: ScheduleFacts, start: SyncStart): SyncDecision {
   const handledRequest =
     start.why === 'Requested' ? input.annotations[SYNC_REQUESTED_ANNOTATION] : undefined;
+  const handledResync =
+    start.why === 'Resync' ? input.annotations[RESYNC_REQUESTED_ANNOTATION] : undefined;
   if (input.active !== undefined && input.policy.sync.concurrencyPolicy === 'Forbid') {
     return { ...base, kind: 'wait', active: input.active };
   }
@@ -230,6 +247,7 @@ function startOrWait(input: DecisionInput, base: ScheduleFacts, start: SyncStart
     lastScheduled: start.dueTime,
     ...(input.active ? { replace: input.active } : {}),
     ...(handledRequest === undefined ? {} : { handledRequest }),
+    ...(handledResync === undefined ? {} : { handledResync }),
   };
 }
 

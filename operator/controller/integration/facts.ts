@@ -74,6 +74,7 @@ export function decisionInput(
     active: sync.active,
     checking,
     lastHandledSyncRequest: previous.lastHandledSyncRequest,
+    lastHandledResyncRequest: previous.lastHandledResyncRequest,
     persistedRetry: previous.retry,
     now: input.now,
     random: input.random,

@@ -277,7 +277,11 @@ function runStart(
   if (chosen === undefined || policy === undefined) return undefined;
   const { kind, dueTime, attempt, why } = chosen;
   const integration = d.input.integration.metadata.name;
-  const checkpoint = d.recorded.status.checkpoint ?? d.input.integration.status?.checkpoint;
+  // A resync is one full pass: it starts from no checkpoint (writes are idempotent).
+  const checkpoint =
+    why === 'Resync'
+      ? undefined
+      : (d.recorded.status.checkpoint ?? d.input.integration.status?.checkpoint);
   return {
     jobName: jobName({ integration, kind, dueTime, attempt }),
     kind,

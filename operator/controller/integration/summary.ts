@@ -5,8 +5,6 @@
  */
 import {
   ConditionType,
-  isReason,
-  parseDuration,
   Reason,
   type Condition,
   type EffectivePolicy,
@@ -30,7 +28,16 @@ import {
   type Explanation,
   type ProgressCause,
 } from './causes.ts';
-import { completion } from './record.ts';
+import {
+  degradedCondition,
+  deprecatedCondition,
+  driftedCondition,
+  staleCondition,
+  suspendedCondition,
+  syncedCondition,
+  type Facts,
+} from './observed.ts';
+import { volumeCondition } from './volume.ts';
 
 /** What the conditions are computed from. */
 export interface SummaryInput {
@@ -70,6 +77,8 @@ export interface ObservedSummary {
     | 'drift'
     | 'lastDriftCheck'
     | 'nextDriftCheckTime'
+    | 'history'
+    | 'volumeBaselineSince'
   >;
 }
 
@@ -105,12 +114,14 @@ export function summarize(input: SummaryInput): Summary {
   const { stale, staleAt } = staleCondition(facts);
   const degraded = degradedCondition(facts);
   const drifted = driftedCondition(facts);
-  const ready = readyCondition(facts, synced, stale, drifted, degraded);
+  const volume = volumeCondition({ policy: facts.policy?.volume, status: facts.status });
+  const ready = readyCondition(facts, synced, stale, [drifted, degraded, volume]);
   for (const change of [
     synced,
     drifted,
     stale,
     degraded,
+    volume,
     deprecatedCondition(facts),
     suspendedCondition(facts),
     ready,
@@ -121,13 +132,6 @@ export function summarize(input: SummaryInput): Summary {
   // data is not work a human or a GitOps tool should wait on (status.activeRun shows it).
   if (ready.status === 'True') conditions = removeCondition(conditions, ConditionType.Reconciling);
   return { conditions, staleAt };
-}
-
-/** The facts each condition below is computed from. */
-interface Facts extends ObservedSummary {
-  now: Date;
-  stalled: Explanation | undefined;
-  progress: Explanation | undefined;
 }
 
 /**
@@ -149,160 +153,6 @@ function notReady(reason: Reason, message: string): ConditionChange {
   return { type: ConditionType.Ready, status: 'False', reason, message };
 }
 
-function suspendedCondition({ suspended }: Facts): ConditionChange {
-  return {
-    type: ConditionType.Suspended,
-    status: suspended ? 'True' : 'False',
-    reason: Reason.Suspended,
-    message: suspended
-      ? 'spec.suspend is true: no new runs start; set it to false to resume'
-      : 'runs start on schedule',
-  };
-}
-
-function syncedCondition({ status }: Facts): ConditionChange {
-  const last = status.lastSync;
-  if (last === undefined) {
-    return {
-      type: ConditionType.Synced,
-      status: 'Unknown',
-      reason: Reason.AwaitingFirstRun,
-      message: 'no sync has finished yet',
-    };
-  }
-  if (last.outcome === 'Failed') {
-    return {
-      type: ConditionType.Synced,
-      status: 'False',
-      reason: isReason(last.reason) ? last.reason : Reason.SyncFailed,
-      message: `attempt ${last.attempt} failed: ${last.error?.message ?? 'unknown error'}`,
-    };
-  }
-  const stats = last.stats;
-  const counts = stats
-    ? `: read ${stats.read}, written ${stats.written}, unchanged ${stats.unchanged}, quarantined ${stats.quarantined}`
-    : '';
-  return {
-    type: ConditionType.Synced,
-    status: 'True',
-    reason: last.outcome === 'Succeeded' ? Reason.Succeeded : Reason.PartiallySucceeded,
-    message: `sync ${last.jobName} ${last.outcome === 'Succeeded' ? 'succeeded' : 'partially succeeded'}${counts}`,
-  };
-}
-
-function staleCondition(input: Facts): {
-  stale: ConditionChange;
-  staleAt: Date | undefined;
-} {
-  const maxAge = parseDuration(input.policy?.freshness.maxAge ?? '');
-  const since = input.status.lastSuccessfulSyncTime;
-  const from = since === undefined ? input.createdAt : new Date(since);
-  const staleAt = maxAge === undefined ? undefined : new Date(from.getTime() + maxAge);
-  const isStale = staleAt !== undefined && staleAt.getTime() <= input.now.getTime();
-  const what =
-    since === undefined
-      ? 'no sync has succeeded since creation'
-      : `the last successful sync was at ${since}`;
-  return {
-    staleAt: isStale ? undefined : staleAt,
-    stale: {
-      type: ConditionType.Stale,
-      status: isStale ? 'True' : 'False',
-      reason: Reason.MaxAgeExceeded,
-      message: isStale
-        ? `${what}, more than freshness.maxAge (${input.policy?.freshness.maxAge ?? ''}) ago`
-        : `data is fresher than freshness.maxAge (${input.policy?.freshness.maxAge ?? 'unknown'})`,
-    },
-  };
-}
-
-/** Drifted: Unknown says why nothing is known (disabled, not configured, failed, not yet). */
-function driftedCondition({ status, policy, driftDisabled }: Facts): ConditionChange {
-  const unknown = (reason: Reason, message: string): ConditionChange => ({
-    type: ConditionType.Drifted,
-    status: 'Unknown',
-    reason,
-    message,
-  });
-  if (driftDisabled === 'Off') {
-    return unknown(Reason.DriftCheckDisabled, 'drift.mode is Off: no drift checks run');
-  }
-  if (driftDisabled === 'NotConfigured') {
-    return unknown(
-      Reason.DriftCheckNotConfigured,
-      'set spec.destination.list to enable drift checks: the built-in connector compares the source with that listing',
-    );
-  }
-  const drift = status.drift;
-  const last = status.lastDriftCheck;
-  if (
-    last?.outcome === 'Failed' &&
-    (drift === undefined || completion(last) > Date.parse(drift.checkTime))
-  ) {
-    const next = status.nextDriftCheckTime
-      ? `; the next check starts at ${status.nextDriftCheckTime}`
-      : '';
-    return unknown(
-      Reason.DriftCheckFailed,
-      `drift check ${last.jobName} (attempt ${last.attempt}) failed: ${last.error?.message ?? 'unknown error'}${next}`,
-    );
-  }
-  if (drift === undefined)
-    return unknown(Reason.AwaitingFirstRun, 'no drift check has finished yet');
-  const tolerance = policy?.drift.tolerance.records ?? 0;
-  const counts = `${drift.missing} missing, ${drift.unexpected} unexpected, ${drift.mismatched} mismatched`;
-  const repaired = drift.repaired ? `; ${drift.repaired} repaired` : '';
-  return drift.total > tolerance
-    ? {
-        type: ConditionType.Drifted,
-        status: 'True',
-        reason: Reason.DriftDetected,
-        message: `the drift check at ${drift.checkTime} found ${counts} (tolerance ${tolerance})${repaired}; see status.drift.samples`,
-      }
-    : {
-        type: ConditionType.Drifted,
-        status: 'False',
-        reason: Reason.InSync,
-        message: `the drift check at ${drift.checkTime} found ${counts}, within tolerance ${tolerance}${repaired}`,
-      };
-}
-
-function degradedCondition({ status, policy }: Facts): ConditionChange {
-  const count = status.quarantine?.count ?? 0;
-  const max = policy?.quarantine.maxRecords ?? Number.POSITIVE_INFINITY;
-  if (count > max) {
-    return {
-      type: ConditionType.Degraded,
-      status: 'True',
-      reason: Reason.QuarantineExceeded,
-      message: `the last sync quarantined ${count} records, more than quarantine.maxRecords (${max}); see status.quarantine.samples`,
-    };
-  }
-  return {
-    type: ConditionType.Degraded,
-    status: 'False',
-    reason: Reason.Succeeded,
-    message: `${count} records quarantined by the last sync, within quarantine.maxRecords`,
-  };
-}
-
-function deprecatedCondition({ status }: Facts): ConditionChange {
-  const deprecation = status.deprecation;
-  return deprecation === undefined
-    ? {
-        type: ConditionType.Deprecated,
-        status: 'False',
-        reason: Reason.DeprecationAnnounced,
-        message: 'the provider announced no deprecation for what this Integration calls',
-      }
-    : {
-        type: ConditionType.Deprecated,
-        status: 'True',
-        reason: Reason.DeprecationAnnounced,
-        message: `${deprecation.message}${deprecation.sunset ? ` (sunset ${deprecation.sunset})` : ''}`,
-      };
-}
-
 /**
  * Ready means the data is flowing; False carries the most important problem. A failed attempt
  * that is retried while the data is still fresh keeps Ready=True beside Synced=False (the
@@ -312,8 +162,7 @@ function readyCondition(
   input: Facts,
   synced: ConditionChange,
   stale: ConditionChange,
-  drifted: ConditionChange,
-  degraded: ConditionChange,
+  problems: readonly ConditionChange[],
 ): ConditionChange {
   if (input.stalled) return notReady(input.stalled.reason, input.stalled.message);
   const { progress } = input;
@@ -323,7 +172,7 @@ function readyCondition(
   const next = progress ? `; ${progress.message}` : '';
   if (synced.status === 'False' && !fresh)
     return notReady(synced.reason, `${synced.message}${next}`);
-  for (const problem of [stale, drifted, degraded]) {
+  for (const problem of [stale, ...problems]) {
     if (problem.status === 'True') return notReady(problem.reason, problem.message);
   }
   if (synced.status === 'False') {

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { SYNC_REQUESTED_ANNOTATION } from '../../../../operator/api/index.ts';
+import {
+  RESYNC_REQUESTED_ANNOTATION,
+  SYNC_REQUESTED_ANNOTATION,
+} from '../../../../operator/api/index.ts';
 import { SECRET_POLL_MS } from '../../../../operator/controller/integration/causes.ts';
 import {
   baseSpec,
@@ -391,5 +394,48 @@ describe('IntegrationReconciler: the sync-requested-at annotation', () => {
     await reconcile();
     expect(cluster.activeJobNames()).toEqual([syncJob(T.firstDone)]);
     expect(cluster.status().lastHandledSyncRequest).toBe('now');
+  });
+});
+
+describe('IntegrationReconciler: the resync-requested-at annotation', () => {
+  it('runs one full pass from no checkpoint and echoes the value', async () => {
+    const { cluster, reconcile, at } = simulate();
+    await reconcile();
+    await at(T.firstDone);
+    cluster.succeed(syncJob(T.created));
+    await reconcile();
+    expect(cluster.status().checkpoint?.cursor).toBe('cus_120');
+    const requestedAt = plus(T.firstDone, MINUTE);
+    await at(requestedAt);
+    cluster.edit(KEY, (object) => {
+      object.metadata.annotations = { [RESYNC_REQUESTED_ANNOTATION]: 'full' };
+    });
+    const before = cluster.writes.length;
+
+    await reconcile();
+    await reconcile();
+
+    expect(cluster.createdSince(before)).toEqual([syncJob(requestedAt, 1)]);
+    expect(cluster.status().lastHandledResyncRequest).toBe('full');
+    const env = cluster.jobs.get(syncJob(requestedAt, 1))?.spec?.template.spec?.containers[0]?.env;
+    const run = JSON.parse(env?.find((e) => e.name === 'TRIBUTARY_RUN')?.value ?? '{}') as {
+      checkpoint?: string;
+    };
+    expect(run.checkpoint).toBeUndefined();
+    const started = cluster.eventsSince(before).find((e) => e.reason === 'RunStarted');
+    expect(started?.message).toContain('(Resync)');
+
+    // The pass after it resumes from a checkpoint again.
+    await at(plus(requestedAt, MINUTE));
+    cluster.succeed(syncJob(requestedAt, 1));
+    await reconcile();
+    const next = plus(T.created, 15 * MINUTE);
+    await at(next);
+    await reconcile();
+    const nextEnv = cluster.jobs.get(syncJob(next, 1))?.spec?.template.spec?.containers[0]?.env;
+    const nextRun = JSON.parse(nextEnv?.find((e) => e.name === 'TRIBUTARY_RUN')?.value ?? '{}') as {
+      checkpoint?: string;
+    };
+    expect(nextRun.checkpoint).toBe('cus_120');
   });
 });
