@@ -224,5 +224,5 @@ const HEADER =
 
 /** A plain Prometheus rules file (`groups:`) holding the alert rules. */
 export function prometheusRulesYaml(options: AlertOptions = {}): string {
-  return HEADER + stringify({ groups: alertRuleGroups(options) }, { lineWidth: 0 });
+  return HEADER + stringify({ groups: alertRuleGroups(options) }, { lineWidth: 0, version: '1.1' });
 }

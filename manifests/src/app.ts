@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { App, Chart } from 'cdk8s';
 import { parse, stringify } from 'yaml';
 import { customResourceDefinitions } from '../../operator/api/crd.ts';
-import { renderCustomResourceDefinitions } from '../../operator/api/render.ts';
+import { KUBERNETES_YAML, renderCustomResourceDefinitions } from '../../operator/api/render.ts';
 import { alertRuleGroups, prometheusRulesYaml } from './alerts.ts';
 import { OperatorWorkload } from './operator.ts';
 import { OperatorRbac } from './rbac.ts';
@@ -191,6 +191,6 @@ export function chartAppVersion(): string {
 }
 
 function yamlDocuments(objects: KubeObject[]): string {
-  const docs = objects.map((o) => stringify(o, { lineWidth: 0, aliasDuplicateObjects: false }));
+  const docs = objects.map((o) => stringify(o, KUBERNETES_YAML));
   return HEADER + docs.join('---\n');
 }

@@ -66,7 +66,23 @@ describe('the operator, with its own least-privilege RBAC', () => {
         'm',
       ),
     );
-  });
+    expect(metrics).toMatch(
+      new RegExp(
+        `^tributary_integration_condition\\{namespace="${integrations.namespace}",name="orders",type="Ready",status="False"\\} 1$`,
+        'm',
+      ),
+    );
+
+    // Raising the quota recovers without a restart: the refused run is tried again every minute.
+    await core.replaceNamespacedResourceQuota({
+      name: 'no-jobs',
+      namespace: integrations.namespace,
+      body: { metadata: { name: 'no-jobs' }, spec: { hard: { 'count/jobs.batch': '5' } } },
+    });
+    await integrations.waitForCondition('orders', 'Ready', 'True', 'Succeeded', 120_000);
+    expect(await integrations.condition('orders', 'Stalled')).toBeUndefined();
+    expect(await integrations.jobs('orders')).toHaveLength(1);
+  }, 180_000);
 
   it('runs the first sync at creation, then on the interval, and reports Ready', async () => {
     const integrations = await fresh('first');

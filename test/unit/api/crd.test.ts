@@ -104,3 +104,16 @@ describe('Integration CRD', () => {
     expect(crd.spec.names.categories).toEqual(['tributary']);
   });
 });
+
+describe('the CRDs as Kubernetes reads YAML (1.1)', () => {
+  it.each([...rendered.keys()])('%s means the same read as YAML 1.1 and as 1.2', (file) => {
+    const text = rendered.get(file) ?? '';
+    // sigs.k8s.io/yaml reads an unquoted Off, on, yes or n as a boolean (YAML 1.1).
+    expect(parse(text, { version: '1.1' })).toEqual(parse(text));
+  });
+
+  it('keeps the drift.mode value Off a string', () => {
+    const text = rendered.get('tributary.dev_reconcilepolicies.yaml') ?? '';
+    expect(text).toContain('- "Off"');
+  });
+});
