@@ -11,7 +11,8 @@ import { startSimulators } from './index.ts';
 
 const usage = `usage: node dev/simulators/cli.ts [--stripe] [--shopify] [--generic] [--destination]
   [--records N (default 100)] [--seed N (default 1)] [--destination-token TOKEN]
-  [--replay (repeated idempotency keys answer 200 + Idempotent-Replayed instead of 409)]
+  [--replay (repeated idempotency keys answer 200 instead of 409; both Idempotent-Replayed: true)]
+  [--unique FIELD (unique-constraint mode: another id with the same FIELD value answers 409)]
   [--stripe-port N] [--shopify-port N] [--generic-port N] [--destination-port N] (default 0: free)
   [--shopify-leak N (bucket leak, calls/s; default 2)]`;
 
@@ -26,6 +27,7 @@ async function main(): Promise<void> {
       seed: { type: 'string', default: '1' },
       'destination-token': { type: 'string' },
       replay: { type: 'boolean', default: false },
+      unique: { type: 'string' },
       'stripe-port': { type: 'string', default: '0' },
       'shopify-port': { type: 'string', default: '0' },
       'generic-port': { type: 'string', default: '0' },
@@ -57,6 +59,7 @@ async function main(): Promise<void> {
       port: integer(values['destination-port'], '--destination-port'),
       ...(token === undefined ? {} : { token }),
       onDuplicateKey: values.replay ? 'replay' : 'conflict',
+      ...(values.unique === undefined ? {} : { unique: { field: values.unique } }),
     },
   });
   process.stdout.write(`${JSON.stringify(simulators.describe())}\n`);

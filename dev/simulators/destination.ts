@@ -1,7 +1,9 @@
 /**
  * The platform API Tributary writes to. `PUT|POST|PATCH|DELETE /{collection}/{id}` with an
  * `Idempotency-Key`: the first use of a key changes state ("applied in effect"), a repeated key
- * answers 409 (or 200 + `Idempotent-Replayed: true`) and changes nothing. It counts raw write
+ * answers 409 (or 200) with `Idempotent-Replayed: true` and changes nothing. In unique-constraint
+ * mode (`unique.ts`) a record sharing a field's value with another id is refused with a 409
+ * without that header: a conflict, not a replay. It counts raw write
  * requests and effective applies separately, per key and per record, so tests can assert
  * exactly-once effect. `GET /{collection}?limit=&cursor=` lists for drift checks; direct
  * manipulation (insert/alter/remove) changes stored records without counting as writes.
@@ -23,6 +25,9 @@ import {
   type SimulatorOptions,
   type SimulatorStats,
 } from './server.ts';
+import { UniqueIndex, uniqueConstraintSchema, type UniqueConstraint } from './unique.ts';
+
+export type { UniqueConstraint } from './unique.ts';
 
 /** A write a rejection predicate inspects. */
 export interface DestinationWrite {
@@ -39,12 +44,14 @@ export type DuplicateKeyMode = 'conflict' | 'replay';
 export interface DestinationSimulatorOptions extends SimulatorOptions {
   /** Bearer token required on API requests; none when unset. */
   token?: string;
-  /** `conflict`: 409 with a duplicate-key body; `replay`: 200 + `Idempotent-Replayed: true` with the first answer. Default `conflict`. */
+  /** `conflict`: 409 with a duplicate-key body; `replay`: 200 with the first answer. Both carry `Idempotent-Replayed: true`. Default `conflict`. */
   onDuplicateKey?: DuplicateKeyMode;
   /** Writes without an `Idempotency-Key` answer 400 when true. Default false (they apply). */
   requireIdempotencyKey?: boolean;
   /** Records (by id, any collection) whose writes are rejected; see {@link DestinationSimulator.rejectIds}. */
   reject?: { ids: string[]; status?: number; reason?: string };
+  /** Unique-constraint mode from the start; see {@link DestinationSimulator.setUniqueConstraint}. */
+  unique?: UniqueConstraint;
   /** Rejects a write when it returns a reason (422). In-process only. */
   rejectWhen?: (write: DestinationWrite) => string | undefined;
 }
@@ -75,6 +82,8 @@ export interface DestinationCounters {
   keyReusedWithDifferentBody: number;
   /** Writes refused by a rejection rule. */
   rejected: number;
+  /** Writes refused by the unique constraint (409 without `Idempotent-Replayed`). */
+  conflicts: number;
   /** Writes refused as malformed (bad JSON, missing key when required). */
   invalid: number;
   /** Writes applied without an Idempotency-Key. */
@@ -130,6 +139,7 @@ export class DestinationSimulator extends SimulatorServer {
   #keys = new Map<string, KeyState>();
   #appliesByRecord = new Map<string, number>();
   #rejections = new Map<string, { status: number; reason: string }>();
+  #unique: UniqueIndex | undefined;
   #counters = emptyCounters();
 
   /** Stores options; nothing listens until `start`. */
@@ -140,6 +150,23 @@ export class DestinationSimulator extends SimulatorServer {
     this.#rejectWhen = options.rejectWhen;
     this.#duplicateMode = options.onDuplicateKey ?? 'conflict';
     if (options.reject !== undefined) this.rejectIds(options.reject.ids, options.reject);
+    if (options.unique !== undefined) this.setUniqueConstraint(options.unique);
+  }
+
+  /**
+   * Unique-constraint mode: a write (PUT/POST/PATCH) whose resulting record has the same
+   * non-null value of `field` as a stored record of another id in the collection (every
+   * collection, or only `collection`) answers 409 without `Idempotent-Replayed`, changes nothing
+   * and does not consume its key. `undefined` switches it off.
+   */
+  setUniqueConstraint(constraint: UniqueConstraint | undefined): void {
+    this.#unique =
+      constraint === undefined
+        ? undefined
+        : new UniqueIndex(
+            { field: constraint.field, collection: constraint.collection },
+            [...this.#collections].map(([collection, store]) => [collection, store.entries()]),
+          );
   }
 
   /** Switches how repeated idempotency keys are answered. */
@@ -194,6 +221,7 @@ export class DestinationSimulator extends SimulatorServer {
 
   /** Deletes a stored record directly; not a write. Returns whether it existed. */
   remove(collection: string, id: string): boolean {
+    this.#unique?.removed(collection, id, this.#collections.get(collection)?.get(id));
     const existed = this.#collections.get(collection)?.delete(id) ?? false;
     if (existed) this.#sortedIds.delete(collection);
     return existed;
@@ -253,6 +281,7 @@ export class DestinationSimulator extends SimulatorServer {
     this.#keys = new Map();
     this.#appliesByRecord = new Map();
     this.#rejections = new Map();
+    this.#unique = undefined;
   }
 
   protected override recordedHeaders(): readonly string[] {
@@ -282,6 +311,12 @@ export class DestinationSimulator extends SimulatorServer {
       case 'DELETE reject':
         this.clearRejections();
         return json(200, { rejecting: [] });
+      case 'POST unique':
+        this.setUniqueConstraint(uniqueConstraintSchema.parse(parseJsonBody(req)));
+        return json(200, { unique: this.#unique?.constraint ?? null });
+      case 'DELETE unique':
+        this.setUniqueConstraint(undefined);
+        return json(200, { unique: null });
       case 'POST config':
         this.setDuplicateKeyMode(configSchema.parse(parseJsonBody(req)).onDuplicateKey);
         return json(200, { onDuplicateKey: this.#duplicateMode });
@@ -347,6 +382,8 @@ export class DestinationSimulator extends SimulatorServer {
         error: { code: 'rejected', message: rejection.reason, id },
       });
     }
+    const conflict = this.#uniqueConflict(req.method, collection, id, body);
+    if (conflict !== undefined) return conflict;
     const response = this.#apply(req.method, collection, id, body);
     this.#counters.applied += 1;
     const recordKey = `${collection}/${id}`;
@@ -367,6 +404,29 @@ export class DestinationSimulator extends SimulatorServer {
     return response;
   }
 
+  /** The 409 of a write the unique constraint refuses, if it does. */
+  #uniqueConflict(
+    method: string,
+    collection: string,
+    id: string,
+    body: Stored | undefined,
+  ): SimResponse | undefined {
+    if (this.#unique === undefined || method === 'DELETE') return undefined;
+    const existing = method === 'PATCH' ? this.#collections.get(collection)?.get(id) : undefined;
+    const holder = this.#unique.conflict(collection, id, { ...existing, ...body, id });
+    if (holder === undefined) return undefined;
+    this.#counters.conflicts += 1;
+    const { field } = this.#unique.constraint;
+    return json(409, {
+      error: {
+        code: 'unique_violation',
+        message: `${collection}/${holder} already has this ${field}; ${field} must be unique`,
+        field,
+        conflictsWith: holder,
+      },
+    });
+  }
+
   #duplicate(key: string, state: KeyState, bodyHash: string): SimResponse {
     state.received += 1;
     this.#counters.duplicates += 1;
@@ -381,13 +441,17 @@ export class DestinationSimulator extends SimulatorServer {
         headers: { 'idempotent-replayed': 'true' },
       };
     }
-    return json(409, {
-      error: {
-        code: 'duplicate_idempotency_key',
-        message: `idempotency key ${key} was already applied to ${state.collection}/${state.id}`,
-        key,
+    return json(
+      409,
+      {
+        error: {
+          code: 'duplicate_idempotency_key',
+          message: `idempotency key ${key} was already applied to ${state.collection}/${state.id}`,
+          key,
+        },
       },
-    });
+      { 'idempotent-replayed': 'true' },
+    );
   }
 
   #apply(method: string, collection: string, id: string, body: Stored | undefined): SimResponse {
@@ -434,6 +498,7 @@ export class DestinationSimulator extends SimulatorServer {
       this.#collections.set(collection, store);
     }
     if (!store.has(id)) this.#sortedIds.delete(collection);
+    this.#unique?.stored(collection, id, store.get(id), body);
     store.set(id, body);
   }
 
@@ -497,6 +562,7 @@ function emptyCounters(): DestinationCounters {
     duplicates: 0,
     keyReusedWithDifferentBody: 0,
     rejected: 0,
+    conflicts: 0,
     invalid: 0,
     unkeyed: 0,
   };

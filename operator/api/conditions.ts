@@ -28,6 +28,11 @@ export const ConditionType = {
    * some), until the volume returns or a human acknowledges it.
    */
   VolumeAnomaly: 'VolumeAnomaly',
+  /**
+   * Abnormal-true, always present: the last sync saw live records gain fields spec.schema does
+   * not list or lose fields it does (status.schemaChanges). Does not affect Ready.
+   */
+  SchemaChanged: 'SchemaChanged',
 } as const;
 /** A condition type of an Integration or ReconcilePolicy. */
 export type ConditionType = (typeof ConditionType)[keyof typeof ConditionType];
@@ -85,6 +90,10 @@ export const Reason = {
   DeprecationAnnounced: 'DeprecationAnnounced',
   /** spec.suspend is true. */
   Suspended: 'Suspended',
+  /** SchemaChanged=True: live records gained or lost fields against spec.schema. */
+  SchemaChangesDetected: 'SchemaChangesDetected',
+  /** SchemaChanged=False: the last sync saw no field added or removed against spec.schema. */
+  NoSchemaChanges: 'NoSchemaChanges',
   /** A due run was skipped because it could not start before startingDeadline. */
   MissedSchedule: 'MissedSchedule',
   /**

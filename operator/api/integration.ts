@@ -263,8 +263,10 @@ export const RecordSchema = withRules(
       .optional()
       .meta({ maxProperties: 128 })
       .describe(
-        'Contracted fields by name. Drift checks compare these; fields seen in records but ' +
-          'not listed here are reported as schema changes.',
+        'Contracted fields by name, or by path for nested fields (billing.address.city; ' +
+          'lines[].sku for every element of an array). Drift checks compare these; fields ' +
+          'seen in records but not listed here are reported as schema changes (nested ones ' +
+          'only under a path listed here).',
       ),
   }),
   [
@@ -390,6 +392,30 @@ export const RunError = z
     retryable: z.boolean().describe('Whether another attempt may succeed.'),
   })
   .describe('Why a run failed.');
+
+/** Fields live records gained or lost against spec.schema, as the last sync saw them. */
+export const SchemaChanges = z
+  .strictObject({
+    added: z
+      .array(z.string().max(256))
+      .max(32)
+      .optional()
+      .describe(
+        'Fields that appeared: dotted paths (billing.address.zip; lines[].sku for array elements).',
+      ),
+    removed: z
+      .array(z.string().max(256))
+      .max(32)
+      .optional()
+      .describe('Contracted fields (spec.schema.properties) that no record of a whole pass had.'),
+    truncated: z
+      .boolean()
+      .optional()
+      .describe('True when more fields changed than the lists hold (32 each, 200 tracked).'),
+  })
+  .describe('Fields that appeared in or vanished from live records, against spec.schema.');
+/** Fields live records gained or lost against spec.schema. */
+export type SchemaChanges = z.infer<typeof SchemaChanges>;
 
 /** One finished run, as kept in status. */
 export const RunRecord = z
@@ -525,13 +551,7 @@ export const IntegrationStatus = z
       })
       .optional()
       .describe('Records set aside by the last sync.'),
-    schemaChanges: z
-      .strictObject({
-        added: z.array(z.string().max(256)).max(32).optional().describe('Fields that appeared.'),
-        removed: z.array(z.string().max(256)).max(32).optional().describe('Fields that vanished.'),
-      })
-      .optional()
-      .describe('Fields that appeared in or vanished from live records, against spec.schema.'),
+    schemaChanges: SchemaChanges.optional(),
     deprecation: z
       .strictObject({
         message: z.string().max(1024).describe('What the provider announced.'),

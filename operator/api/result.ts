@@ -57,6 +57,7 @@ export const RunResult = z.object({
     .object({
       added: z.array(z.string().max(256)).max(32).optional(),
       removed: z.array(z.string().max(256)).max(32).optional(),
+      truncated: z.boolean().optional(),
     })
     .optional(),
   deprecation: z

@@ -2,6 +2,8 @@
  * Writes records to the destination, one idempotent upsert per record: `method` to `url` with
  * `{id}` replaced, a JSON body, and an `Idempotency-Key` derived from (integration UID, record id,
  * record version) so replaying a page, a run or a crash changes nothing at the destination.
+ * A record counts as unchanged only when the destination says it had already applied the key
+ * (`Idempotent-Replayed: true`, as Stripe answers); any other 409 is a conflict (docs/connectors.md).
  */
 import type { z } from 'zod';
 import type { Destination as DestinationSchema } from '../api/index.ts';
@@ -16,6 +18,17 @@ export type Destination = z.infer<typeof DestinationSchema>;
 /** What happened to one record at the destination. */
 export type WriteOutcome =
   { kind: 'written' } | { kind: 'unchanged' } | { kind: 'quarantined'; reason: string };
+
+/** The response header by which a destination says it had already applied this idempotency key. */
+export const REPLAYED_HEADER = 'idempotent-replayed';
+
+/** Quarantine reason prefix of a record the destination refused with a 409 that is no replay. */
+export const CONFLICT = 'Conflict';
+
+/** True when the answer says the key was applied before (`Idempotent-Replayed: true`, any case). */
+export function isReplay(header: (name: string) => string | undefined): boolean {
+  return header(REPLAYED_HEADER)?.trim().toLowerCase() === 'true';
+}
 
 /**
  * The version of a record: the value of `updatedField` when present, else `sha256:` plus the
@@ -65,10 +78,12 @@ export class DestinationWriter {
   }
 
   /**
-   * Writes `record` as `id` at `version`: 2xx written, 409 unchanged (the key was seen), other
-   * per-record 4xx quarantined with the status; a 404 quarantines for PATCH (the record is not
-   * there) but fails the run as NotFound for PUT/POST (the URL is wrong). Throws a SyncError
-   * for everything else (Authentication, retries of transient failures exhausted).
+   * Writes `record` as `id` at `version`: a 2xx or 409 carrying `Idempotent-Replayed: true` is
+   * unchanged (the key was applied before); another 2xx written; another 409 quarantined as a
+   * `Conflict` (e.g. a unique constraint on another column); other per-record 4xx quarantined
+   * with the status; a 404 quarantines for PATCH (the record is not there) but fails the run as
+   * NotFound for PUT/POST (the URL is wrong). Throws a SyncError for everything else
+   * (Authentication, retries of transient failures exhausted).
    */
   async write(record: JSONObject, id: string, version: string): Promise<WriteOutcome> {
     const { destination, client, integrationUID } = this.#options;
@@ -80,8 +95,9 @@ export class DestinationWriter {
       json: record,
       passThrough: isRecordStatus,
     });
-    if (res.status >= 200 && res.status <= 299) return { kind: 'written' };
-    if (res.status === 409) return { kind: 'unchanged' };
+    const ok = res.status >= 200 && res.status <= 299;
+    if ((ok || res.status === 409) && isReplay(res.header)) return { kind: 'unchanged' };
+    if (ok) return { kind: 'written' };
     const detail = redact(snippet(res.text), client.secrets);
     if (res.status === 404 && method !== 'PATCH') {
       throw new SyncError(
@@ -90,7 +106,8 @@ export class DestinationWriter {
         { status: 404 },
       );
     }
-    const reason = `destination answered ${res.status}${detail ? `: ${detail}` : ''}`;
+    const answered = `destination answered ${res.status}${detail ? `: ${detail}` : ''}`;
+    const reason = res.status === 409 ? `${CONFLICT}: ${answered}` : answered;
     return { kind: 'quarantined', reason: reason.slice(0, 512) };
   }
 }

@@ -19,6 +19,7 @@ import {
   MAX_RESULT_BYTES,
   RESULT_VERSION,
   type RunResult,
+  type SchemaChanges,
 } from '../api/index.ts';
 
 /** A result without its version field; {@link writeResult} stamps it. */
@@ -32,7 +33,7 @@ export function exitCodeOf(result: ResultBody): number {
 
 /**
  * Serializes a result within {@link MAX_RESULT_BYTES}: samples are dropped first, then messages
- * shortened, so the counts always arrive.
+ * and schema change lists shortened, so the counts always arrive.
  */
 export function serializeResult(body: ResultBody): string {
   const result: RunResult = { version: RESULT_VERSION, ...body };
@@ -43,10 +44,25 @@ export function serializeResult(body: ResultBody): string {
   if (trimmed.drift) delete trimmed.drift.samples;
   if (trimmed.error) trimmed.error.message = trimmed.error.message.slice(0, 256);
   if (trimmed.deprecation) trimmed.deprecation.message = trimmed.deprecation.message.slice(0, 256);
+  if (trimmed.schemaChanges) trimmed.schemaChanges = shortenChanges(trimmed.schemaChanges);
   text = JSON.stringify(trimmed);
   return Buffer.byteLength(text) <= MAX_RESULT_BYTES
     ? text
     : JSON.stringify({ version: RESULT_VERSION, outcome: trimmed.outcome, stats: trimmed.stats });
+}
+
+/** Schema changes cut to 8 names of at most 128 characters per list, `truncated` if cut. */
+function shortenChanges(changes: SchemaChanges): SchemaChanges {
+  const cut = (names: string[] | undefined) => names?.slice(0, 8).map((n) => n.slice(0, 128));
+  const added = cut(changes.added);
+  const removed = cut(changes.removed);
+  const shortened =
+    JSON.stringify([added, removed]) !== JSON.stringify([changes.added, changes.removed]);
+  return {
+    ...(added ? { added } : {}),
+    ...(removed ? { removed } : {}),
+    ...(changes.truncated === true || shortened ? { truncated: true } : {}),
+  };
 }
 
 /** Writes the result to `path` and returns the exit code the process should end with. */

@@ -1,12 +1,12 @@
 /**
- * The record contract (`spec.schema`, a JSON Schema subset): validation of each record, and
- * schema drift — top-level fields seen in live records but not contracted (`added`), and
- * contracted fields never seen in a run that read records (`removed`).
+ * The record contract (`spec.schema`, a JSON Schema subset): validation of each record, top-level
+ * and nested fields alike (paths.ts). Schema drift against it lives in schema-drift.ts.
  */
 import type { z } from 'zod';
 import type { FieldSchema, RecordSchema as RecordSchemaZ } from '../api/index.ts';
 import { SyncError } from './errors.ts';
 import type { JSONObject } from './json.ts';
+import { compilePath, type Resolved } from './paths.ts';
 
 /** The record contract of an Integration. */
 export type RecordSchema = z.infer<typeof RecordSchemaZ>;
@@ -58,77 +58,52 @@ export interface RecordValidator {
   check(record: JSONObject): string | undefined;
 }
 
-/** Compiles `schema` (patterns once); an invalid pattern is a Configuration error. */
-export function compileSchema(schema: RecordSchema | undefined): RecordValidator {
-  const properties = Object.entries(schema?.properties ?? {});
-  const patterns = new Map<string, RegExp>();
-  for (const [name, field] of properties) {
-    if (field.pattern === undefined) continue;
-    try {
-      patterns.set(name, new RegExp(field.pattern, 'u'));
-    } catch {
-      throw new SyncError(
-        'Configuration',
-        `schema.properties.${name}.pattern is not a valid regular expression`,
-      );
-    }
+/** One contracted field, compiled: its path resolver, contract and pattern. */
+interface CompiledField {
+  name: string;
+  field: Field;
+  resolve: (record: JSONObject) => Resolved;
+  pattern: RegExp | undefined;
+}
+
+function compilePattern(name: string, field: Field): RegExp | undefined {
+  if (field.pattern === undefined) return undefined;
+  try {
+    return new RegExp(field.pattern, 'u');
+  } catch {
+    throw new SyncError(
+      'Configuration',
+      `schema.properties.${name}.pattern is not a valid regular expression`,
+    );
   }
-  const required = schema?.required ?? [];
+}
+
+/**
+ * Compiles `schema` (paths and patterns once); an invalid pattern is a Configuration error.
+ * A property may name a nested field by path (`billing.address.city`, `lines[].sku`,
+ * see paths.ts): every value found there must conform, and a required path must be present
+ * in every object on the way (an empty array has nothing to require).
+ */
+export function compileSchema(schema: RecordSchema | undefined): RecordValidator {
+  const fields: CompiledField[] = Object.entries(schema?.properties ?? {}).map(([name, field]) => ({
+    name,
+    field,
+    resolve: compilePath(name),
+    pattern: compilePattern(name, field),
+  }));
+  const required = (schema?.required ?? []).map((name) => ({ name, resolve: compilePath(name) }));
   return {
     check(record) {
-      for (const name of required) {
-        if (record[name] === undefined) return `${name}: is required`;
+      for (const { name, resolve } of required) {
+        if (resolve(record).missing) return `${name}: is required`;
       }
-      for (const [name, field] of properties) {
-        if (record[name] === undefined) continue;
-        const problem = fieldProblem(record[name], field, patterns.get(name));
-        if (problem !== undefined) return `${name}: ${problem}`;
+      for (const { name, field, resolve, pattern } of fields) {
+        for (const value of resolve(record).values) {
+          const problem = fieldProblem(value, field, pattern);
+          if (problem !== undefined) return `${name}: ${problem}`;
+        }
       }
       return undefined;
     },
   };
-}
-
-/** Most field names tracked, so a source with unbounded keys cannot exhaust memory. */
-const MAX_TRACKED_FIELDS = 1024;
-/** Most names reported per list (the result allows 32). */
-const MAX_REPORTED = 32;
-
-/** Schema drift of one run: what live records carry compared with `schema.properties`. */
-export class SchemaDrift {
-  readonly #contracted: ReadonlySet<string>;
-  readonly #seen = new Set<string>();
-  #records = 0;
-
-  /** Compares against `schema.properties`; without properties there is no contract to drift from. */
-  constructor(schema: RecordSchema | undefined) {
-    this.#contracted = new Set(Object.keys(schema?.properties ?? {}));
-  }
-
-  /** Notes the top-level fields of one live record. */
-  observe(record: JSONObject): void {
-    this.#records++;
-    for (const key of Object.keys(record)) {
-      if (this.#seen.size >= MAX_TRACKED_FIELDS) break;
-      this.#seen.add(key);
-    }
-  }
-
-  /**
-   * Fields added (seen, not contracted) and, when `complete` (a whole pass was read) and at
-   * least one record was, fields removed (contracted, never seen); sorted, at most 32 each.
-   */
-  report(complete: boolean): { added?: string[]; removed?: string[] } | undefined {
-    if (this.#contracted.size === 0 || this.#records === 0) return undefined;
-    const added = [...this.#seen]
-      .filter((f) => !this.#contracted.has(f))
-      .map((f) => f.slice(0, 256))
-      .sort();
-    const removed = complete ? [...this.#contracted].filter((f) => !this.#seen.has(f)).sort() : [];
-    if (added.length === 0 && removed.length === 0) return undefined;
-    return {
-      ...(added.length > 0 ? { added: added.slice(0, MAX_REPORTED) } : {}),
-      ...(removed.length > 0 ? { removed: removed.slice(0, MAX_REPORTED) } : {}),
-    };
-  }
 }

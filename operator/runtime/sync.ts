@@ -23,7 +23,7 @@ import { forEachBounded, readAhead } from './pool.ts';
 import type { Page } from './providers/index.ts';
 import { Deprecations, failure, interim, reportRun, zeroStats } from './report.ts';
 import { replaceResultFile, type ResultBody } from './result.ts';
-import { SchemaDrift } from './schema.ts';
+import { SchemaDrift } from './schema-drift.ts';
 
 /** Options of {@link runSync}: interim results go to `resultPath` after each page. */
 export type SyncOptions = RunnerOptions;

@@ -4,7 +4,7 @@
  * requests the API server refused that keep an Integration from running.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { ConditionType, Reason, type Condition } from '../../api/index.ts';
+import { ConditionType, Reason, type Condition, type SchemaChanges } from '../../api/index.ts';
 import type { Plan } from './plan.ts';
 
 const CONDITION_STATUSES = ['True', 'False', 'Unknown'] as const;
@@ -25,11 +25,13 @@ export class IntegrationMetrics {
   readonly #drift: Gauge<'namespace' | 'name' | 'type'>;
   readonly #sunset: Gauge<'namespace' | 'name'>;
   readonly #refusals = refusalsCounter();
+  readonly #schemaChanges = schemaChangesGauge();
 
   /** Registers the metric families on `registry`. */
   constructor(registry: Registry) {
     const registers = [registry];
     registry.registerMetric(this.#refusals);
+    registry.registerMetric(this.#schemaChanges);
     this.#runs = new Counter({
       name: 'tributary_runs_total',
       help: 'Finished runs by kind (sync, drift-check) and outcome.',
@@ -104,6 +106,7 @@ export class IntegrationMetrics {
       else this.#drift.set({ namespace, name, type }, drift[type]);
     }
     this.observeConditions(namespace, name, plan.status.conditions);
+    observeSchemaChanges(this.#schemaChanges, namespace, name, plan.status.schemaChanges);
   }
 
   /** Sets the condition gauges; also for an Integration whose spec cannot be planned. */
@@ -129,6 +132,7 @@ export class IntegrationMetrics {
   /** Drops the series of a deleted Integration. */
   forget(namespace: string, name: string): void {
     for (const reason of REFUSALS) this.#refusals.remove({ namespace, name, reason });
+    for (const change of SCHEMA_CHANGES) this.#schemaChanges.remove({ namespace, name, change });
     this.#lastSuccess.remove({ namespace, name });
     this.#sunset.remove({ namespace, name });
     for (const type of DRIFT_TYPES) this.#drift.remove({ namespace, name, type });
@@ -146,4 +150,27 @@ function refusalsCounter(): Counter<'namespace' | 'name' | 'reason'> {
     labelNames: ['namespace', 'name', 'reason'],
     registers: [],
   });
+}
+
+/** The kinds of schema change the schema changes gauge counts. */
+const SCHEMA_CHANGES = ['added', 'removed'] as const;
+
+function schemaChangesGauge(): Gauge<'namespace' | 'name' | 'change'> {
+  return new Gauge({
+    name: 'tributary_schema_changes',
+    help: 'Fields the last sync saw added to or removed from spec.schema (status.schemaChanges; dotted paths for nested fields), by change (added, removed); at most 32 each.',
+    labelNames: ['namespace', 'name', 'change'],
+    registers: [],
+  });
+}
+
+/** Sets both series of one Integration (0 when nothing changed), as SchemaChanged reads them. */
+function observeSchemaChanges(
+  gauge: Gauge<'namespace' | 'name' | 'change'>,
+  namespace: string,
+  name: string,
+  changes: SchemaChanges | undefined,
+): void {
+  for (const change of SCHEMA_CHANGES)
+    gauge.set({ namespace, name, change }, changes?.[change]?.length ?? 0);
 }

@@ -38,6 +38,7 @@ import {
   type Facts,
 } from './observed.ts';
 import { volumeCondition } from './volume.ts';
+import { schemaChangedCondition } from './schema-changed.ts';
 
 /** What the conditions are computed from. */
 export interface SummaryInput {
@@ -79,6 +80,7 @@ export interface ObservedSummary {
     | 'nextDriftCheckTime'
     | 'history'
     | 'volumeBaselineSince'
+    | 'schemaChanges'
   >;
 }
 
@@ -124,6 +126,7 @@ export function summarize(input: SummaryInput): Summary {
     volume,
     deprecatedCondition(facts),
     suspendedCondition(facts),
+    schemaChangedCondition(facts),
     ready,
   ]) {
     conditions = setCondition(conditions, change, context);

@@ -2,9 +2,10 @@
  * The fingerprint of a record for drift checks: a hash of its contracted fields, so that the two
  * systems compare equal exactly when what the Integration promises to carry is equal.
  *
- * Contracted fields are the keys of `spec.schema.properties` when the schema lists any. Without
- * them every top-level field counts except the volatile ones, which storage systems add or
- * rewrite on their own and which therefore never match a source record:
+ * Contracted fields are the keys of `spec.schema.properties` when the schema lists any (a
+ * nested path such as `billing.address.city` picks the value there; `lines[].sku` the list of
+ * them). Without them every top-level field counts except the volatile ones, which storage
+ * systems add or rewrite on their own and which therefore never match a source record:
  * - any field whose name starts with `_` (`_id`, `_rev`, `_etag`, `_links`, `_meta`, `__v`:
  *   storage and hypermedia metadata by convention);
  * - {@link VOLATILE_FIELDS}: entity tags and the time a copy was stored or synced.
@@ -13,6 +14,7 @@
 import { hash } from 'node:crypto';
 import type { RecordSchema } from '../schema.ts';
 import { canonicalJSON, type JSONObject } from '../json.ts';
+import { compilePath, ELEMENTS } from '../paths.ts';
 
 /** Top-level fields left out of a fingerprint when the schema lists no properties. */
 export const VOLATILE_FIELDS: ReadonlySet<string> = new Set([
@@ -51,7 +53,21 @@ export function fingerprint(record: JSONObject, fields: readonly string[] | unde
   if (fields === undefined) {
     for (const [key, value] of Object.entries(record)) if (!isVolatile(key)) picked[key] = value;
   } else {
-    for (const key of fields) if (Object.hasOwn(record, key)) picked[key] = record[key];
+    for (const key of fields) {
+      if (Object.hasOwn(record, key)) picked[key] = record[key];
+      else if (isNested(key)) pickNested(record, key, picked);
+    }
   }
   return hash('sha256', canonicalJSON(picked), 'base64url').slice(0, FINGERPRINT_LENGTH);
+}
+
+function isNested(key: string): boolean {
+  return key.includes('.') || key.includes(ELEMENTS);
+}
+
+/** Picks the value at a nested `path` (all of them, as a list, through arrays), if any. */
+function pickNested(record: JSONObject, path: string, picked: JSONObject): void {
+  const { values } = compilePath(path)(record);
+  if (values.length === 0) return;
+  picked[path] = path.includes(ELEMENTS) ? values : values[0];
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SyncError } from '../../../operator/runtime/errors.ts';
-import { SchemaDrift, compileSchema, type RecordSchema } from '../../../operator/runtime/schema.ts';
+import { compileSchema, type RecordSchema } from '../../../operator/runtime/schema.ts';
 
 const schema: RecordSchema = {
   required: ['id', 'email'],
@@ -83,53 +83,66 @@ describe('compileSchema', () => {
   });
 });
 
-describe('SchemaDrift', () => {
-  const contract: RecordSchema = {
-    properties: { id: { type: 'string' }, email: { type: 'string' }, phone: { type: 'string' } },
-  };
-  it.each([
-    ['records matching the contract', [{ id: '1', email: 'x', phone: 'y' }], true, undefined],
-    ['a new field', [{ id: '1', email: 'x', phone: 'y', vip: true }], true, { added: ['vip'] }],
-    [
-      'a field never seen',
-      [
-        { id: '1', email: 'x' },
-        { id: '2', email: 'y' },
-      ],
-      true,
-      { removed: ['phone'] },
-    ],
-    [
-      'a field seen in only one record',
-      [
-        { id: '1', email: 'x' },
-        { id: '2', phone: 'p' },
-      ],
-      true,
-      undefined,
-    ],
-    [
-      'both',
-      [{ id: '1', email: 'x', b: 1, a: 2 }],
-      true,
-      { added: ['a', 'b'], removed: ['phone'] },
-    ],
-    [
-      'an incomplete pass reports no removals',
-      [{ id: '1', email: 'x', b: 1 }],
-      false,
-      { added: ['b'] },
-    ],
-    ['no records read', [], true, undefined],
-  ] as const)('%s', (_name, records, complete, changes) => {
-    const drift = new SchemaDrift(contract);
-    for (const record of records) drift.observe(record);
-    expect(drift.report(complete)).toEqual(changes);
+describe('compileSchema: nested paths', () => {
+  const validator = compileSchema({
+    required: ['id', 'billing.address.city', 'lines[].sku'],
+    properties: {
+      id: { type: 'string' },
+      'billing.address.city': { type: 'string' },
+      'billing.address.zip': { type: 'string', pattern: '^\\d{4}$' },
+      'lines[].sku': { type: 'string' },
+      'lines[].qty': { type: 'integer' },
+      'tags[]': { type: 'string', enum: ['a', 'b'] },
+      'meta.v': { type: 'integer' },
+    },
   });
-
-  it('reports nothing without contracted properties', () => {
-    const drift = new SchemaDrift(undefined);
-    drift.observe({ id: '1', anything: 2 });
-    expect(drift.report(true)).toBeUndefined();
+  const base = { id: '1', billing: { address: { city: 'Oslo' } }, lines: [] };
+  it.each<[string, Record<string, unknown>, string | undefined]>([
+    ['a record with every nested field valid', { lines: [{ sku: 'A', qty: 2 }] }, undefined],
+    ['an empty array has nothing to require', {}, undefined],
+    [
+      'a nested required field absent',
+      { billing: { address: {} } },
+      'billing.address.city: is required',
+    ],
+    ['its parent absent', { billing: {} }, 'billing.address.city: is required'],
+    [
+      'a required field absent from one array element',
+      { lines: [{ sku: 'A' }, { qty: 1 }] },
+      'lines[].sku: is required',
+    ],
+    [
+      'a nested value of the wrong type',
+      { billing: { address: { city: 7 } } },
+      'billing.address.city: must be of type string, got integer',
+    ],
+    [
+      'a nested pattern mismatch',
+      { billing: { address: { city: 'Oslo', zip: 'x' } } },
+      'billing.address.zip: must match ^\\d{4}$',
+    ],
+    [
+      'one array element of the wrong type',
+      {
+        lines: [
+          { sku: 'A', qty: 1 },
+          { sku: 'B', qty: 1.5 },
+        ],
+      },
+      'lines[].qty: must be of type integer, got number',
+    ],
+    [
+      'an array of scalars checked element by element',
+      { tags: ['a', 'c'] },
+      'tags[]: must be one of a, b',
+    ],
+    ['a null parent is judged by its own contract, not as missing', { meta: null }, undefined],
+    [
+      'a top-level key that contains a dot is matched literally first',
+      { 'meta.v': 'x' },
+      'meta.v: must be of type integer, got string',
+    ],
+  ])('%s', (_name, fields, problem) => {
+    expect(validator.check({ ...base, ...fields })).toBe(problem);
   });
 });

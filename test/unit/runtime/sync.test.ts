@@ -90,14 +90,16 @@ function readResult(path: string): RunResult {
 const idOf = (url: string) => decodeURIComponent(url.split('/').at(-1) ?? '');
 
 describe('runSync', () => {
-  it('writes, counts unchanged and quarantines, with idempotency keys, and reports it all', async () => {
-    const records = customers(5);
+  it('writes, counts replays unchanged and quarantines conflicts, with idempotency keys, and reports it all', async () => {
+    const records = customers(7);
     records[1] = { id: 'cus_2', email: 'not-an-email' };
     records[3] = { id: 'cus_4', email: 'c4@example.com', vip: true };
     const { src, dst } = await servers(stripeHandler(records), (req, res) => {
       const id = idOf(req.url);
-      if (id === 'cus_3') sendJSON(res, { error: 'duplicate key' }, 409);
+      const replayed = { 'idempotent-replayed': 'true' };
+      if (id === 'cus_3') sendJSON(res, { error: 'duplicate key' }, 409, replayed);
       else if (id === 'cus_5') sendJSON(res, { error: 'name too long' }, 422);
+      else if (id === 'cus_7') sendJSON(res, { error: 'email already taken' }, 409);
       else sendJSON(res, {}, 201);
     });
     const opts = options(src, dst, {
@@ -109,13 +111,17 @@ describe('runSync', () => {
     const result = await runSync(opts);
     expect(result).toMatchObject({
       outcome: 'PartiallySucceeded',
-      stats: { read: 5, written: 2, unchanged: 1, quarantined: 2, failed: 0 },
+      stats: { read: 7, written: 3, unchanged: 1, quarantined: 3, failed: 0 },
       checkpoint: '{"v":1}',
       quarantine: {
-        count: 2,
+        count: 3,
         samples: [
           { id: 'cus_2', reason: 'InvalidRecord: email: must be a valid email' },
           { id: 'cus_5', reason: 'destination answered 422: {"error":"name too long"}' },
+          {
+            id: 'cus_7',
+            reason: 'Conflict: destination answered 409: {"error":"email already taken"}',
+          },
         ],
       },
       schemaChanges: { added: ['vip'] },
@@ -126,6 +132,8 @@ describe('runSync', () => {
       'cus_3',
       'cus_4',
       'cus_5',
+      'cus_6',
+      'cus_7',
     ]);
     for (const req of dst.requests) {
       const record = JSON.parse(req.body) as Record<string, unknown>;

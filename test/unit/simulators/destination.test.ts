@@ -18,6 +18,7 @@ describe('DestinationSimulator', () => {
     expect(first.body).toEqual({ id: 'c1', email: 'a@x.test', version: 1 });
     const repeat = await put(dest.url, 'c1', { email: 'changed@x.test', version: 1 }, 'k1');
     expect(repeat.status).toBe(409);
+    expect(repeat.headers.get('idempotent-replayed')).toBe('true');
     expect(field(repeat.body, 'error')).toMatchObject({
       code: 'duplicate_idempotency_key',
       key: 'k1',
@@ -41,6 +42,7 @@ describe('DestinationSimulator', () => {
       duplicates: 1,
       keyReusedWithDifferentBody: 1,
       rejected: 0,
+      conflicts: 0,
       invalid: 0,
       unkeyed: 0,
       keys: 2,
@@ -83,6 +85,60 @@ describe('DestinationSimulator', () => {
     await control(dest.url, 'reject', { ids: ['other'], status: 400, reason: 'nope' });
     expect((await put(dest.url, 'other', {}, 'ko')).status).toBe(400);
     expect(dest.stats().destination).toMatchObject({ rejected: 2, applied: 1 });
+  });
+
+  it('unique-constraint mode: another id with the same value is a 409 without the replay header', async () => {
+    const dest = await started(new DestinationSimulator());
+    expect((await put(dest.url, 'c1', { email: 'a@x.test' }, 'k1')).status).toBe(201);
+    expect(await control(dest.url, 'unique', { field: 'email' })).toEqual({
+      unique: { field: 'email' },
+    });
+    const conflict = await put(dest.url, 'c2', { email: 'a@x.test' }, 'k2');
+    expect(conflict.status).toBe(409);
+    expect(conflict.headers.get('idempotent-replayed')).toBeNull();
+    expect(field(conflict.body, 'error')).toMatchObject({
+      code: 'unique_violation',
+      field: 'email',
+      conflictsWith: 'c1',
+    });
+    expect(dest.get('customers', 'c2')).toBeUndefined();
+    expect(dest.keyRecord('k2')).toBeUndefined();
+    // The holder itself may rewrite its value; a replay of an applied key is still a replay.
+    expect((await put(dest.url, 'c1', { email: 'a@x.test', n: 2 }, 'k1b')).status).toBe(200);
+    const replay = await put(dest.url, 'c1', { email: 'a@x.test' }, 'k1');
+    expect([replay.status, replay.headers.get('idempotent-replayed')]).toEqual([409, 'true']);
+    // Null and absent values are never unique; a PATCH is judged on the merged record.
+    expect((await put(dest.url, 'c3', { email: null }, 'k3')).status).toBe(201);
+    expect((await put(dest.url, 'c4', {}, 'k4')).status).toBe(201);
+    const patch = await call(`${dest.url}/customers/c4`, {
+      method: 'PATCH',
+      body: { email: 'a@x.test' },
+      headers: { 'idempotency-key': 'k4b' },
+    });
+    expect(patch.status).toBe(409);
+    // Once the holder moves to another value, its old value is free.
+    expect((await put(dest.url, 'c1', { email: 'b@x.test' }, 'k1c')).status).toBe(200);
+    expect((await put(dest.url, 'c2', { email: 'a@x.test' }, 'k2')).status).toBe(201);
+    expect(dest.stats().destination).toMatchObject({ conflicts: 2, duplicates: 1 });
+    const off = await call(`${dest.url}/__control/unique`, { method: 'DELETE' });
+    expect(off.body).toEqual({ unique: null });
+    expect((await put(dest.url, 'c5', { email: 'a@x.test' }, 'k5')).status).toBe(201);
+  });
+
+  it('unique-constraint mode indexes records stored before it was switched on, per collection', async () => {
+    const dest = await started(new DestinationSimulator());
+    dest.insert('customers', 'old', { email: 'o@x.test' });
+    dest.insert('vendors', 'v1', { email: 'v@x.test' });
+    dest.setUniqueConstraint({ field: 'email', collection: 'customers' });
+    expect((await put(dest.url, 'new', { email: 'o@x.test' }, 'kn')).status).toBe(409);
+    const vendor = await call(`${dest.url}/vendors/v2`, {
+      method: 'PUT',
+      body: { email: 'v@x.test' },
+      headers: { 'idempotency-key': 'kv' },
+    });
+    expect(vendor.status).toBe(201);
+    dest.remove('customers', 'old');
+    expect((await put(dest.url, 'new', { email: 'o@x.test' }, 'kn')).status).toBe(201);
   });
 
   it('rejects by predicate', async () => {

@@ -144,6 +144,21 @@ describe('fingerprint', () => {
     expect(fingerprint(record, fields)).not.toBe(fingerprint({ id: 'c1' }, fields));
   });
 
+  it('hashes a nested contracted path by the value there, ignoring what sits beside it', () => {
+    const fields = contractedFields({
+      properties: { id: { type: 'string' }, 'billing.city': { type: 'string' } },
+    });
+    const at = (city: unknown, extra: Record<string, unknown> = {}) =>
+      fingerprint({ id: 'c1', billing: { city, ...extra } }, fields);
+    expect(at('Oslo', { zip: '0150' })).toBe(at('Oslo'));
+    expect(at('Oslo')).not.toBe(at('Bergen'));
+    expect(at('Oslo')).not.toBe(fingerprint({ id: 'c1' }, fields));
+    const lines = contractedFields({ properties: { 'lines[].sku': { type: 'string' } } });
+    const skus = (...sku: string[]) => fingerprint({ lines: sku.map((s) => ({ sku: s })) }, lines);
+    expect(skus('A', 'B')).not.toBe(skus('A'));
+    expect(skus('A', 'B')).not.toBe(skus('B', 'A'));
+  });
+
   it('without a contract, hashes every field but the volatile ones, in any key order', () => {
     expect(contractedFields(undefined)).toBeUndefined();
     expect(contractedFields({ required: [] })).toBeUndefined();

@@ -1,0 +1,210 @@
+/**
+ * End to end: what the operator makes of the destination's and the source's side of the record
+ * contract. A destination 409 is a replay (unchanged) only with `Idempotent-Replayed: true`; a
+ * unique-constraint 409 is quarantined as `Conflict`, never counted unchanged. A nested field
+ * removed from live records turns SchemaChanged=True naming its dotted path.
+ */
+import { CoreV1Api } from '@kubernetes/client-node';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { SYNC_REQUESTED_ANNOTATION } from '../../operator/api/index.ts';
+import { installOperator, OperatorProcess } from '../../dev/cluster/operator.ts';
+import { waitFor } from '../../dev/cluster/processes.ts';
+import { startSimulators, type RunningSimulators } from '../../dev/simulators/index.ts';
+import { cluster, createNamespace, deleteNamespaces, RESTRICTED } from '../support/cluster.ts';
+import { Integrations } from '../support/integrations.ts';
+
+const client = cluster();
+const core = client.kubeConfig.makeApiClient(CoreV1Api);
+let operator: OperatorProcess;
+const running: RunningSimulators[] = [];
+
+beforeAll(async () => {
+  await installOperator(client);
+  operator = await OperatorProcess.start(client);
+  await waitFor('the operator to be ready', async () =>
+    (await operator.get('/readyz'))?.status === 200 ? true : undefined,
+  );
+});
+
+afterEach(async () => {
+  await deleteNamespaces(client);
+  await Promise.all(running.splice(0).map((sims) => sims.stop()));
+});
+
+afterAll(async () => {
+  await operator.stop();
+});
+
+/** Every top-level field of the generic simulator's records, contracted. */
+const TOP_LEVEL = {
+  id: { type: 'string' },
+  email: { type: 'string' },
+  name: { type: 'string' },
+  created: { type: 'integer' },
+  updated_at: { type: 'string', format: 'date-time' },
+  version: { type: 'integer' },
+  balance: { type: 'integer' },
+  currency: { type: 'string' },
+  active: { type: 'boolean' },
+} as const;
+
+/** Simulators: a generic source of `records` items and a destination. */
+async function simulators(records: number) {
+  const sims = await startSimulators({ seed: 3, records, generic: true, destination: true });
+  running.push(sims);
+  const destination = sims.destination;
+  const dataset = sims.generic?.dataset('items');
+  if (!destination || !dataset) throw new Error('simulators missing');
+  return { sims, destination, dataset };
+}
+
+/** Creates the Integration `ledger`, which re-reads every record each pass. */
+async function create(sims: RunningSimulators, properties: Record<string, unknown>) {
+  const integrations = new Integrations(
+    client,
+    await createNamespace(client, 'e2e-contract', RESTRICTED),
+  );
+  await core.createNamespacedSecret({
+    namespace: integrations.namespace,
+    body: { metadata: { name: 'source' }, stringData: { token: 'generic-token' } },
+  });
+  const described = sims.describe();
+  await integrations.createObject('integrations', {
+    kind: 'Integration',
+    metadata: { name: 'ledger' },
+    spec: {
+      // No updatedField: every pass reads every record, so a second pass replays every key.
+      source: {
+        provider: 'http',
+        baseURL: described.generic?.url,
+        credentialsRef: { name: 'source', key: 'token' },
+        http: {
+          path: '/v1/items',
+          recordsPath: 'data',
+          pagination: { type: 'cursor', cursorPath: 'next_cursor' },
+          auth: { type: 'bearer' },
+        },
+      },
+      destination: { url: `${described.destination?.url ?? ''}/items/{id}`, method: 'PUT' },
+      schema: { required: ['id', 'email'], properties },
+      overrides: {
+        sync: { interval: '1h' },
+        retry: { initialInterval: '1s', maxInterval: '3s' },
+        timeouts: { request: '5s' },
+        rateLimit: { requestsPerSecond: 1000, burst: 1000 },
+      },
+    },
+  });
+  return integrations;
+}
+
+/** Waits for the first sync to be recorded; returns the status. */
+async function firstSync(integrations: Integrations) {
+  await integrations.waitForCondition('ledger', 'Ready', 'True', undefined, 120_000);
+  return (await integrations.get('ledger')).status;
+}
+
+/** Requests a sync and waits until status records it finished; returns the status. */
+async function syncAgain(integrations: Integrations, request: string) {
+  const before = (await integrations.get('ledger')).status?.lastSync?.jobName;
+  await integrations.patch('ledger', {
+    metadata: { annotations: { [SYNC_REQUESTED_ANNOTATION]: request } },
+  });
+  return waitFor(
+    `sync ${request}`,
+    async () => {
+      const status = (await integrations.get('ledger')).status;
+      const done =
+        status?.lastHandledSyncRequest === request &&
+        status.activeRun === undefined &&
+        status.lastSync !== undefined &&
+        status.lastSync.jobName !== before;
+      return done ? status : undefined;
+    },
+    { timeoutMs: 120_000 },
+  );
+}
+
+describe('replay versus conflict at the destination', () => {
+  it('a unique-constraint 409 is quarantined as Conflict, never counted unchanged; replays are unchanged', async () => {
+    const records = 40;
+    const { sims, destination, dataset } = await simulators(records);
+    // Another record already holds record 7's email; the destination enforces unique emails.
+    const clashing = String(dataset.idAt(7));
+    destination.insert('items', 'holder-1', { email: dataset.record(7).email });
+    destination.setUniqueConstraint({ field: 'email' });
+    const integrations = await create(sims, TOP_LEVEL);
+
+    const first = await firstSync(integrations);
+    expect(first?.lastSync?.stats).toEqual({
+      read: records,
+      written: records - 1,
+      unchanged: 0,
+      quarantined: 1,
+      failed: 0,
+    });
+    expect(first?.quarantine?.count).toBe(1);
+    expect(first?.quarantine?.samples?.map((s) => s.id)).toEqual([clashing]);
+    expect(first?.quarantine?.samples?.[0]?.reason).toMatch(
+      /^Conflict: destination answered 409: .*unique_violation/,
+    );
+    expect(destination.get('items', clashing)).toBeUndefined();
+    expect(destination.get('items', 'holder-1')?.email).toBe(dataset.record(7).email);
+
+    // The second pass replays every applied key (409 + Idempotent-Replayed: true): unchanged.
+    // The conflicting record was never applied: it conflicts again and stays quarantined.
+    const second = await syncAgain(integrations, 'replay-1');
+    expect(second.lastSync?.stats).toEqual({
+      read: records,
+      written: 0,
+      unchanged: records - 1,
+      quarantined: 1,
+      failed: 0,
+    });
+    expect(second.quarantine?.samples?.[0]).toMatchObject({ id: clashing });
+    expect(second.quarantine?.samples?.[0]?.reason).toMatch(/^Conflict: /);
+    const stats = destination.stats().destination;
+    expect(stats).toMatchObject({ conflicts: 2, duplicates: records - 1 });
+    expect(stats.recordsAppliedMoreThanOnce).toBe(0);
+    await integrations.waitForCondition('ledger', 'Synced', 'True', 'PartiallySucceeded');
+  });
+});
+
+describe('nested schema changes', () => {
+  it('a removed nested field turns SchemaChanged=True naming its dotted path', async () => {
+    const { sims, dataset } = await simulators(30);
+    dataset.addField('billing', { address: { city: 'Oslo', zip: '0150' } });
+    const integrations = await create(sims, {
+      ...TOP_LEVEL,
+      'billing.address.city': { type: 'string' },
+      'billing.address.zip': { type: 'string' },
+    });
+    const first = await firstSync(integrations);
+    expect(first?.schemaChanges).toBeUndefined();
+    const matched = await integrations.waitForCondition(
+      'ledger',
+      'SchemaChanged',
+      'False',
+      'NoSchemaChanges',
+    );
+    expect(matched.message).toContain('saw no field added');
+
+    dataset.addField('billing', { address: { zip: '0150' } });
+    const changed = await syncAgain(integrations, 'city-removed');
+    expect(changed.schemaChanges).toEqual({ removed: ['billing.address.city'] });
+    const condition = await integrations.waitForCondition(
+      'ledger',
+      'SchemaChanged',
+      'True',
+      'SchemaChangesDetected',
+    );
+    expect(condition.message).toContain('removed billing.address.city');
+    // Schema changes do not make the Integration unready.
+    expect((await integrations.condition('ledger', 'Ready'))?.status).toBe('True');
+    const metrics = (await operator.get('/metrics'))?.body ?? '';
+    const series = (change: string) =>
+      `tributary_schema_changes{namespace="${integrations.namespace}",name="ledger",change="${change}"}`;
+    expect(metrics).toContain(`${series('removed')} 1`);
+    expect(metrics).toContain(`${series('added')} 0`);
+  });
+});
