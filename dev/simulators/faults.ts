@@ -75,6 +75,12 @@ export const faultSchema = z.discriminatedUnion('type', [
   /** 401 with the provider's authentication error; the request is not processed. */
   z.strictObject({ type: z.literal('unauthorized'), ...common }),
   /**
+   * Processes the request and answers an empty list: every array of the JSON body emptied, the
+   * pagination ended (`has_more: false`, `next_cursor: null`, no `Link` header). A source that
+   * quietly returns nothing.
+   */
+  z.strictObject({ type: z.literal('emptyList'), ...common }),
+  /**
    * Adds deprecation headers to the (otherwise normal) answer: `Deprecation: @<epoch>` (RFC 9745),
    * `Sunset: <HTTP date>` (RFC 8594), `Link: <link>; rel="deprecation"`, and the provider's own
    * header where it has one (Shopify: `X-Shopify-API-Deprecated-Reason: <reason>`).

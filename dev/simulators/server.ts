@@ -334,7 +334,11 @@ export abstract class SimulatorServer {
       return;
     }
     record(response.status);
-    send(res, response, terminal?.type === 'malformedJson');
+    send(
+      res,
+      terminal?.type === 'emptyList' ? emptied(response) : response,
+      terminal?.type === 'malformedJson',
+    );
   }
 
   /** Processes the request; a thrown {@link ControlError} becomes the provider's error. */
@@ -540,6 +544,28 @@ function mergeHeaders(
     merged[key] = key === 'link' && existing !== undefined ? `${existing}, ${value}` : value;
   }
   return merged;
+}
+
+/** A list answer with every array emptied and the pagination ended (the emptyList fault). */
+function emptied(response: SimResponse): SimResponse {
+  const body = response.body;
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return { ...response, body: Array.isArray(body) ? [] : body };
+  }
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(body as Record<string, unknown>)) {
+    out[key] = Array.isArray(value)
+      ? []
+      : key === 'has_more'
+        ? false
+        : key.startsWith('next')
+          ? null
+          : value;
+  }
+  const headers = Object.fromEntries(
+    Object.entries(response.headers ?? {}).filter(([name]) => name.toLowerCase() !== 'link'),
+  );
+  return { ...response, headers, body: out };
 }
 
 function send(res: ServerResponse, response: SimResponse, truncate = false): void {

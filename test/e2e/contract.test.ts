@@ -6,7 +6,10 @@
  */
 import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { SYNC_REQUESTED_ANNOTATION } from '../../operator/api/index.ts';
+import {
+  SYNC_REQUESTED_ANNOTATION,
+  VOLUME_ACKNOWLEDGED_ANNOTATION,
+} from '../../operator/api/index.ts';
 import { installOperator, OperatorProcess } from '../../dev/cluster/operator.ts';
 import { waitFor } from '../../dev/cluster/processes.ts';
 import { startSimulators, type RunningSimulators } from '../../dev/simulators/index.ts';
@@ -206,5 +209,39 @@ describe('nested schema changes', () => {
       `tributary_schema_changes{namespace="${integrations.namespace}",name="ledger",change="${change}"}`;
     expect(metrics).toContain(`${series('removed')} 1`);
     expect(metrics).toContain(`${series('added')} 0`);
+  });
+});
+
+describe('the volume guard', () => {
+  it('a source that starts answering empty pages gives VolumeAnomaly in one pass; an acknowledgement clears it', async () => {
+    const { sims } = await simulators(30);
+    const integrations = await create(sims, TOP_LEVEL);
+    await firstSync(integrations);
+    const steady = await syncAgain(integrations, 'steady');
+    expect(steady.lastSync?.stats?.read).toBe(30);
+    await integrations.waitForCondition('ledger', 'VolumeAnomaly', 'False', 'VolumeInRange');
+
+    sims.generic?.addFaults([{ type: 'emptyList', path: '/v1/items' }]);
+    const empty = await syncAgain(integrations, 'empty');
+    expect(empty.lastSync).toMatchObject({ outcome: 'Succeeded', stats: { read: 0 } });
+    const anomaly = await integrations.waitForCondition(
+      'ledger',
+      'VolumeAnomaly',
+      'True',
+      'VolumeOutOfRange',
+    );
+    expect(anomaly.message).toContain('read 0 records; the 2 passes before it read a median of 30');
+    expect(await integrations.condition('ledger', 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'VolumeOutOfRange',
+    });
+    // Nothing else is wrong: the pass succeeded, the data is fresh.
+    expect(await integrations.condition('ledger', 'Synced')).toMatchObject({ status: 'True' });
+
+    await integrations.patch('ledger', {
+      metadata: { annotations: { [VOLUME_ACKNOWLEDGED_ANNOTATION]: 'expected-empty' } },
+    });
+    await integrations.waitForCondition('ledger', 'VolumeAnomaly', 'False', 'VolumeAcknowledged');
+    await integrations.waitForCondition('ledger', 'Ready', 'True');
   });
 });
