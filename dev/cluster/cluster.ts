@@ -16,10 +16,10 @@ import { Daemon, freePort, waitFor } from './processes.ts';
 import { ProcessNode, type ImageResolver } from './process-node.ts';
 
 /**
- * The controllers kube-controller-manager runs. Not `*`: the node lifecycle and taint eviction
- * controllers would evict pods from a node without kubelet heartbeats.
+ * The controllers of Jobs, namespaces, ServiceAccounts and quotas: what the operator's own
+ * objects need.
  */
-export const CONTROLLERS = [
+export const CORE_CONTROLLERS = [
   'job-controller',
   'garbage-collector-controller',
   'namespace-controller',
@@ -31,7 +31,24 @@ export const CONTROLLERS = [
   'cronjob-controller',
   // Quota admission needs each ResourceQuota's status, which only this controller computes.
   'resourcequota-controller',
-];
+] as const;
+
+/**
+ * The workload controllers: an installed Deployment becomes ReplicaSets and pods on the process
+ * node, StatefulSets get pods, and PodDisruptionBudgets get a status (evictions honour them).
+ */
+export const WORKLOAD_CONTROLLERS = [
+  'deployment-controller',
+  'replicaset-controller',
+  'statefulset-controller',
+  'disruption-controller',
+] as const;
+
+/**
+ * The controllers kube-controller-manager runs. Not `*`: the node lifecycle and taint eviction
+ * controllers would evict pods from a node without kubelet heartbeats.
+ */
+export const CONTROLLERS: readonly string[] = [...CORE_CONTROLLERS, ...WORKLOAD_CONTROLLERS];
 
 /** Options of {@link startCluster}. */
 export interface ClusterOptions {
@@ -45,6 +62,8 @@ export interface ClusterOptions {
   fsync?: boolean;
   /** Keep the temp dir after stop, for debugging. Default: false. */
   keepDir?: boolean;
+  /** The controllers kube-controller-manager runs. Default {@link CONTROLLERS}. */
+  controllers?: readonly string[];
 }
 
 /** Result of a kubectl invocation. */
@@ -208,7 +227,7 @@ async function bootstrap(context: BootstrapContext): Promise<Cluster> {
       '--secure-port=0',
       `--service-account-private-key-file=${pki.serviceAccountKey}`,
       `--root-ca-file=${join(dir, 'pki', 'apiserver.crt')}`,
-      `--controllers=${CONTROLLERS.join(',')}`,
+      `--controllers=${(context.controllers ?? CONTROLLERS).join(',')}`,
     ],
     join(dir, 'logs', 'kube-controller-manager.log'),
   );

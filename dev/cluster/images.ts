@@ -1,8 +1,12 @@
 /**
  * Which image runs which local command on the process node. The project's own image runs the
- * sources of this checkout; test images run Node itself.
+ * sources of this checkout; test images run Node itself. Every one of them is Node, started with
+ * the process node's sandbox preload (process-node/sandbox.ts), so a container sees its volume
+ * mounts (the ServiceAccount token at /var/run/secrets/kubernetes.io/serviceaccount) and binds
+ * its own pod IP.
  */
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { imageTable, type ImageResolver } from './process-node.ts';
 import { imageRepository } from './process-node/images.ts';
 
@@ -18,17 +22,21 @@ export const TEST_NODE_IMAGE = 'tributary.dev/test/node:24';
 /** A custom connector image that runs test/fixtures/connectors/scripted.ts. */
 export const SCRIPTED_CONNECTOR_IMAGE = 'tributary.dev/test/scripted:1';
 
+/** The preload that gives a Node container process its mounts and pod IP. */
+export const SANDBOX_PRELOAD = join(ROOT, 'dev', 'cluster', 'process-node', 'sandbox-preload.ts');
+
 /**
- * The default image map: the project image runs `node operator/cli.ts` from this checkout, the
- * test images run `node` and the scripted connector; any tag matches.
+ * The default image map: the project image (the one manifests/install.yaml and the chart name,
+ * any tag) runs `node operator/cli.ts` from this checkout, the test images run `node` and the
+ * scripted connector; all with this process's Node (24) and the sandbox preload.
  */
 export function defaultImages(): ImageResolver {
-  const node = process.execPath;
+  const node = [process.execPath, '--import', pathToFileURL(SANDBOX_PRELOAD).href];
   return imageTable({
-    [PROJECT_IMAGE]: { entrypoint: [node, join(ROOT, 'operator', 'cli.ts')] },
-    [imageRepository(TEST_NODE_IMAGE)]: { entrypoint: [node] },
+    [PROJECT_IMAGE]: { entrypoint: [...node, join(ROOT, 'operator', 'cli.ts')] },
+    [imageRepository(TEST_NODE_IMAGE)]: { entrypoint: node },
     [imageRepository(SCRIPTED_CONNECTOR_IMAGE)]: {
-      entrypoint: [node, join(ROOT, 'test', 'fixtures', 'connectors', 'scripted.ts')],
+      entrypoint: [...node, join(ROOT, 'test', 'fixtures', 'connectors', 'scripted.ts')],
     },
   });
 }

@@ -8,26 +8,103 @@ import { once } from 'node:events';
 import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { AppsV1Api, CoreV1Api, type V1Pod } from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
 import { OPERATOR_NAMESPACE } from '../../manifests/src/app.ts';
 import type { ClusterClient } from './cluster.ts';
 import { PROJECT_IMAGE, ROOT } from './images.ts';
-import { freePort } from './processes.ts';
+import { freePort, waitFor } from './processes.ts';
+
+/** The installed operator Deployment (and ServiceAccount, Lease) of manifests/install.yaml. */
+export const OPERATOR_DEPLOYMENT = { namespace: OPERATOR_NAMESPACE, name: 'tributary-operator' };
+
+/** Options of {@link installOperator}. */
+export interface InstallOptions {
+  /**
+   * Run the installed Deployment: its pods run the operator on the process node, as in a
+   * cluster, and this waits for `kubectl rollout status`. Default false: the Deployment is
+   * applied with 0 replicas (its pods, if any, are gone before this returns), so tests run the
+   * operator themselves with {@link OperatorProcess} and no installed replica competes for the
+   * Lease.
+   */
+  inCluster?: boolean;
+}
 
 /**
- * Installs what ships: `kubectl apply --server-side -f manifests/` (namespace, CRDs,
- * ServiceAccount, RBAC, Deployment, ...), then waits for the CRDs. Idempotent. The Deployment
- * creates no pods here (no deployment controller runs); tests start the operator themselves,
- * with the token of the ServiceAccount this created.
+ * Installs what ships: manifests/install.yaml (namespace, CRDs, ServiceAccount, RBAC,
+ * Deployment, ...) with `kubectl apply --server-side` (field manager `kubectl`, taking over
+ * `replicas` from another applier such as a rendered chart), then waits for the CRDs and for
+ * the Deployment to be rolled out or scaled to zero. Idempotent.
  */
-export async function installOperator(client: ClusterClient): Promise<void> {
-  const steps = [
-    ['apply', '--server-side', '-f', join(ROOT, 'manifests')],
-    ['wait', '--for=condition=Established', '--timeout=60s', '-f', join(ROOT, 'crds')],
-  ];
-  for (const args of steps) {
-    const result = await client.kubectl(args);
-    if (result.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${result.stderr}`);
+export async function installOperator(
+  client: ClusterClient,
+  options: InstallOptions = {},
+): Promise<void> {
+  const manifest = installManifest(options.inCluster === true ? undefined : 0);
+  const apply = ['apply', '--server-side', '--force-conflicts', '-f', '-'];
+  await kubectlOrThrow(client, apply, manifest);
+  const crds = ['wait', '--for=condition=Established', '--timeout=60s', '-f', join(ROOT, 'crds')];
+  await kubectlOrThrow(client, crds);
+  if (options.inCluster === true) {
+    const { namespace, name } = OPERATOR_DEPLOYMENT;
+    const rollout = ['rollout', 'status', '-n', namespace, `deployment/${name}`, '--timeout=180s'];
+    await kubectlOrThrow(client, rollout);
+  } else {
+    await waitForOperatorPods(client, 0);
   }
+}
+
+/** manifests/install.yaml, with the operator Deployment's replicas set when `replicas` is given. */
+export function installManifest(replicas?: number): string {
+  const text = readFileSync(join(ROOT, 'manifests', 'install.yaml'), 'utf8');
+  if (replicas === undefined) return text;
+  return parseAllDocuments(text)
+    .map((document) => {
+      const object = document.toJS() as KubeObject | null;
+      const { namespace, name } = OPERATOR_DEPLOYMENT;
+      const meta = object?.metadata;
+      if (object?.kind === 'Deployment' && meta?.name === name && meta.namespace === namespace)
+        object.spec = { ...object.spec, replicas };
+      return JSON.stringify(object);
+    })
+    .join('\n---\n');
+}
+
+interface KubeObject {
+  kind?: string;
+  metadata?: { name?: string; namespace?: string };
+  spec?: Record<string, unknown>;
+}
+
+/** The installed Deployment's pods (terminating ones included), once there are `count`. */
+export async function waitForOperatorPods(client: ClusterClient, count: number): Promise<V1Pod[]> {
+  const core = client.kubeConfig.makeApiClient(CoreV1Api);
+  const { namespace, name } = OPERATOR_DEPLOYMENT;
+  const labelSelector = await operatorPodSelector(client);
+  return waitFor(
+    `${count} pods of deployment ${namespace}/${name}`,
+    async () => {
+      const pods = await core.listNamespacedPod({ namespace, labelSelector });
+      return pods.items.length === count ? pods.items : undefined;
+    },
+    { timeoutMs: 90_000, intervalMs: 500 },
+  );
+}
+
+/** The label selector of the installed Deployment's pods, as `kubectl get -l` takes it. */
+export async function operatorPodSelector(client: ClusterClient): Promise<string> {
+  const apps = client.kubeConfig.makeApiClient(AppsV1Api);
+  const deployment = await apps.readNamespacedDeployment(OPERATOR_DEPLOYMENT);
+  const labels = deployment.spec?.selector.matchLabels ?? {};
+  return Object.entries(labels)
+    .map(([key, value]) => `${key}=${value}`)
+    .join(',');
+}
+
+async function kubectlOrThrow(client: ClusterClient, args: string[], input?: string) {
+  const result = await client.kubectl(args, input === undefined ? {} : { input });
+  if (result.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${result.stderr}`);
+  return result.stdout;
 }
 
 /** Options of {@link OperatorProcess.start}. */

@@ -2,9 +2,11 @@
  * The process node: a scheduler + kubelet stand-in for a control plane without a container
  * runtime. It registers a Ready Node, binds unscheduled pods to it and runs each container as a
  * local process group, reporting Kubernetes-shaped pod status so real controllers (Job, GC) see
- * what they would see on a kubelet. Pods are run once, as with `restartPolicy: Never`; pods with
- * `Always`/`OnFailure` are run once too (only Job pods with `Never` are expected here).
- * Init containers, probes and resource limits are not implemented.
+ * what they would see on a kubelet. Each pod has a loopback IP of its own, and Node images see
+ * their volume mounts (the ServiceAccount token included) through a preload (sandbox.ts).
+ * Containers are restarted by `restartPolicy` with the kubelet's back-off; startup, readiness and
+ * liveness probes (httpGet, tcpSocket, exec) gate Ready and restart containers.
+ * Init containers and resource limits are not implemented.
  */
 /* eslint-disable @typescript-eslint/no-misused-spread --
    client-node models are plain data classes (only a static attribute map); the client serializes
@@ -17,6 +19,7 @@ import { apiErrorCode, errorMessage, NodeApi } from './process-node/kube.ts';
 import { nodeLabels, nodeObject, readyNodeStatus } from './process-node/node-object.ts';
 import { PodInformer } from './process-node/pod-informer.ts';
 import { PodWorker } from './process-node/pod-worker.ts';
+import { PodAddresses } from './process-node/sandbox.ts';
 
 export type { ImageResolver, LocalImage } from './process-node/images.ts';
 export { imageTable } from './process-node/images.ts';
@@ -51,6 +54,7 @@ export class ProcessNode {
   readonly #retired = new Set<PodWorker>();
   /** Uids of deleted pods: a relist racing the deletion must not start them again. */
   readonly #gone = new Set<string>();
+  readonly #addresses = new PodAddresses();
   #api: NodeApi | undefined;
   #informer: PodInformer | undefined;
   #stopped = false;
@@ -186,6 +190,7 @@ export class ProcessNode {
 
   #forget(uid: string): void {
     this.#gone.add(uid);
+    this.#addresses.release(uid);
     const worker = this.#workers.get(uid);
     if (worker === undefined) return;
     this.#workers.delete(uid);
@@ -224,6 +229,7 @@ export class ProcessNode {
         this.podLogPath(namespace, pod, container),
       log: this.#log,
       now: secondsNow,
+      podIP: (uid: string) => this.#addresses.allocate(uid),
     };
   }
 

@@ -3,7 +3,7 @@ import { expand } from './expansion.ts';
 import type { ObjectData, PodObjects } from './objects.ts';
 import { StartProblem } from './problems.ts';
 
-/** The address every pod and the node itself have: everything runs on loopback. */
+/** The node's address (host IP); pods get loopback addresses of their own (sandbox.ts). */
 export const LOOPBACK_IP = '127.0.0.1';
 
 /** Ordered environment variables (later entries win, as in the container runtime). */
@@ -89,7 +89,8 @@ const LABEL_OR_ANNOTATION = /^metadata\.(labels|annotations)\['(.*)'\]$/;
 
 /**
  * The value of a downward-API `fieldRef`, as the kubelet resolves it for env and volumes.
- * The pod IP and host IP are both loopback. Throws `CreateContainerConfigError` for other paths.
+ * The host IP is 127.0.0.1; the pod IP is `status.podIP` of the pod given (127.0.0.1 when
+ * unset). Throws `CreateContainerConfigError` for other paths.
  */
 export function fieldValue(pod: V1Pod, selector: V1ObjectFieldSelector): string {
   const meta = pod.metadata ?? {};
@@ -115,6 +116,8 @@ export function fieldValue(pod: V1Pod, selector: V1ObjectFieldSelector): string 
       return pod.spec?.serviceAccountName ?? '';
     case 'status.podIP':
     case 'status.podIPs':
+      // The node puts the pod IP it allocated on the pod it plans (see PodWorker).
+      return pod.status?.podIP ?? LOOPBACK_IP;
     case 'status.hostIP':
     case 'status.hostIPs':
       return LOOPBACK_IP;

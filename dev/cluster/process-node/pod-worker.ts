@@ -3,7 +3,7 @@
    any object by its declared type, so object literals and spreads of fetched objects are safe. */
 import { existsSync } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1Container, V1Pod, V1Probe } from '@kubernetes/client-node';
 import type { Environment } from './env.ts';
 import type { ImageResolver } from './images.ts';
 import { apiErrorCode, errorMessage, type NodeApi } from './kube.ts';
@@ -16,6 +16,8 @@ import {
   type PreparedContainer,
 } from './prepare.ts';
 import { StartProblem } from './problems.ts';
+import { Prober, probeAction, runProbe, type ProbeKind } from './probes.ts';
+import { crashLoopMessage, restartBackoff, shouldRestart } from './restarts.ts';
 import {
   ProcessStartError,
   signalGroup,
@@ -29,6 +31,7 @@ import {
   terminatedReason,
   type ContainerView,
   type PodView,
+  type TerminatedState,
 } from './status.ts';
 import {
   MAX_TERMINATION_MESSAGE_BYTES,
@@ -50,6 +53,8 @@ export interface PodWorkerContext {
   log: (message: string, fields?: Record<string, unknown>) => void;
   /** The current time truncated to whole seconds (API timestamps have second precision). */
   now: () => Date;
+  /** The pod's IP (a loopback address of its own; see sandbox.ts). */
+  podIP: (uid: string) => string;
 }
 
 type Lifecycle = 'idle' | 'running' | 'stopping' | 'finished';
@@ -81,6 +86,13 @@ export class PodWorker {
   #deadlineTimer: NodeJS.Timeout | undefined;
   #queue: Promise<void> = Promise.resolve();
   #syncQueued = false;
+  readonly #podIP: string;
+  /** What each container runs, kept for restarts. */
+  readonly #prepared = new Map<string, PreparedContainer>();
+  readonly #probers = new Map<string, Prober[]>();
+  readonly #restartTimers = new Map<string, NodeJS.Timeout>();
+  /** Back-off count per container (restarts in a row; see restarts.ts). */
+  readonly #backoff = new Map<string, number>();
 
   /** Remembers the pod; does no work until `update`. */
   constructor(context: PodWorkerContext, pod: V1Pod) {
@@ -90,6 +102,7 @@ export class PodWorker {
     this.#uid = pod.metadata?.uid ?? '';
     this.key = `${this.#namespace}/${this.#name}`;
     this.#pod = pod;
+    this.#podIP = context.podIP(this.#uid);
   }
 
   /** The pod's container names, first one first. */
@@ -120,7 +133,7 @@ export class PodWorker {
     this.#enqueue('forget', () => {
       this.#offline = true;
       this.#terminate(this.#graceSeconds(this.#pod.metadata?.deletionGracePeriodSeconds));
-      return Promise.resolve();
+      return this.#settleIfIdle();
     });
   }
 
@@ -128,6 +141,7 @@ export class PodWorker {
   async shutdown(killAfterMs: number): Promise<void> {
     this.#offline = true;
     clearTimeout(this.#deadlineTimer);
+    this.#stopRestarting();
     const exits = [...this.#processes.values()].map((p) => p.exited);
     this.#terminate(killAfterMs / 1000);
     await Promise.all(exits);
@@ -158,8 +172,10 @@ export class PodWorker {
     await this.#tryStart(pod);
   }
 
-  async #tryStart(pod: V1Pod): Promise<void> {
+  async #tryStart(fetched: V1Pod): Promise<void> {
     const { podDir, host } = this.#host();
+    // The pod as planned carries its IP, for `status.podIP` field references.
+    const pod = { ...fetched, status: { ...fetched.status, podIP: this.#podIP } };
     const objects = await fetchPodObjects(this.#context.api, pod);
     const plan = planContainers(pod, objects, host);
     let volumes;
@@ -185,7 +201,15 @@ export class PodWorker {
       this.#context.logPath(this.#namespace, this.#name, container);
     return {
       podDir,
-      host: { podDir, images, baseEnv, serviceEnv, existsOnHost: existsSync, logPath },
+      host: {
+        podDir,
+        images,
+        baseEnv,
+        serviceEnv,
+        existsOnHost: existsSync,
+        logPath,
+        podIP: this.#podIP,
+      },
     };
   }
 
@@ -210,8 +234,15 @@ export class PodWorker {
     if (this.#processes.size === 0) this.#lifecycle = 'finished';
   }
 
-  #spawn(prepared: PreparedContainer): ContainerView {
+  #spawn(prepared: PreparedContainer, previous?: ContainerView): ContainerView {
     const { name, image } = prepared;
+    const history = {
+      ...(previous?.restartCount === undefined ? {} : { restartCount: previous.restartCount }),
+      ...(previous?.lastTerminated === undefined
+        ? {}
+        : { lastTerminated: previous.lastTerminated }),
+    };
+    this.#prepared.set(name, prepared);
     const startedAt = this.#context.now();
     try {
       const child = startProcess(prepared);
@@ -220,13 +251,20 @@ export class PodWorker {
       void child.exited.then((exit) => {
         this.#enqueue('exit', () => this.#onExit(prepared, exit, startedAt, containerID));
       });
-      return { name, image, state: { kind: 'running', containerID, startedAt } };
+      const gates = this.#startProbes(prepared);
+      return {
+        name,
+        image,
+        ...history,
+        state: { kind: 'running', containerID, startedAt, ...gates },
+      };
     } catch (error) {
       if (!(error instanceof ProcessStartError)) throw error;
       const finishedAt = startedAt;
       return {
         name,
         image,
+        ...history,
         state: {
           kind: 'terminated',
           exitCode: 128,
@@ -245,6 +283,7 @@ export class PodWorker {
     containerID: string,
   ): Promise<void> {
     this.#processes.delete(prepared.name);
+    this.#stopProbes(prepared.name);
     const message = terminationMessage({
       file: await readStart(prepared.terminationHostPath, MAX_TERMINATION_MESSAGE_BYTES),
       policy: prepared.terminationMessagePolicy,
@@ -261,18 +300,150 @@ export class PodWorker {
       finishedAt: this.#context.now(),
       containerID,
     };
-    this.#containers = this.#containers.map((c) =>
-      c.name === prepared.name ? { ...c, state } : c,
-    );
     this.#context.log('container exited', {
       pod: this.key,
       container: prepared.name,
       exitCode,
       signal: exit.signal,
     });
-    if (this.#processes.size === 0) this.#finish();
+    const restarting =
+      this.#lifecycle === 'running' && shouldRestart(this.#restartPolicy, exitCode);
+    this.#updateContainer(prepared.name, (c) =>
+      restarting ? this.#restart(c, prepared, state) : { ...c, state },
+    );
+    if (this.#processes.size === 0 && this.#restartTimers.size === 0) this.#finish();
     await this.#writeStatus();
     if (this.finished && this.#deleting) await this.#deleteNow();
+  }
+
+  get #restartPolicy(): string | undefined {
+    return this.#pod.spec?.restartPolicy;
+  }
+
+  #updateContainer(name: string, update: (view: ContainerView) => ContainerView): void {
+    this.#containers = this.#containers.map((c) => (c.name === name ? update(c) : c));
+  }
+
+  /** Runs the container again, now or after its back-off (waiting in `CrashLoopBackOff`). */
+  #restart(view: ContainerView, prepared: PreparedContainer, last: TerminatedState): ContainerView {
+    const ranMs = last.finishedAt.getTime() - (last.startedAt ?? last.finishedAt).getTime();
+    const backoff = restartBackoff(this.#backoff.get(view.name) ?? 0, ranMs);
+    this.#backoff.set(view.name, backoff.count);
+    const next = { ...view, restartCount: (view.restartCount ?? 0) + 1, lastTerminated: last };
+    if (backoff.delayMs === 0) return this.#spawn(prepared, next);
+    const pod = { namespace: this.#namespace, name: this.#name, uid: this.#uid };
+    const message = crashLoopMessage(backoff.delayMs, view.name, pod);
+    const timer = setTimeout(() => {
+      this.#enqueue('restart', () => {
+        this.#restartTimers.delete(view.name);
+        if (this.#lifecycle !== 'running' || this.#offline) return Promise.resolve();
+        this.#updateContainer(view.name, (c) => this.#spawn(prepared, c));
+        return this.#writeStatus();
+      });
+    }, backoff.delayMs);
+    this.#restartTimers.set(view.name, timer);
+    return { ...next, state: { kind: 'waiting', reason: 'CrashLoopBackOff', message } };
+  }
+
+  /** Starts the container's probes; returns its readiness gates while they have not passed. */
+  #startProbes(prepared: PreparedContainer): { ready?: boolean; started?: boolean } {
+    const spec = this.#pod.spec?.containers.find((c) => c.name === prepared.name);
+    if (spec === undefined) return {};
+    const kinds: [ProbeKind, V1Probe | undefined][] = spec.startupProbe
+      ? [['startup', spec.startupProbe]]
+      : [
+          ['readiness', spec.readinessProbe],
+          ['liveness', spec.livenessProbe],
+        ];
+    this.#runProbes(prepared, spec, kinds);
+    return {
+      ...(spec.startupProbe ? { started: false } : {}),
+      ...(spec.startupProbe || spec.readinessProbe ? { ready: false } : {}),
+    };
+  }
+
+  #runProbes(
+    prepared: PreparedContainer,
+    spec: V1Container,
+    kinds: [ProbeKind, V1Probe | undefined][],
+  ): void {
+    const probers: Prober[] = [];
+    for (const [kind, probe] of kinds) {
+      if (probe === undefined) continue;
+      const action = probeAction(spec, probe, this.#podIP);
+      const prober: Prober = new Prober(
+        kind,
+        probe,
+        (timeoutMs) => runProbe(action, timeoutMs, prepared),
+        {
+          changed: (passing, message) => {
+            this.#enqueue(`${kind} probe`, () =>
+              this.#onProbe({ prepared, spec, prober, probe, passing, message }),
+            );
+          },
+        },
+      );
+      probers.push(prober);
+    }
+    this.#probers.set(prepared.name, [...(this.#probers.get(prepared.name) ?? []), ...probers]);
+    for (const prober of probers) prober.start();
+  }
+
+  /** A probe's result flipped: readiness and start-up gate Ready; a failure kills the container. */
+  async #onProbe(result: {
+    prepared: PreparedContainer;
+    spec: V1Container;
+    prober: Prober;
+    probe: V1Probe;
+    passing: boolean;
+    message: string;
+  }): Promise<void> {
+    const { prepared, spec, prober, probe, passing, message } = result;
+    const { name } = prepared;
+    if (!(this.#probers.get(name) ?? []).includes(prober) || this.#lifecycle !== 'running') return;
+    const log = { pod: this.key, container: name, probe: prober.kind, passing, message };
+    this.#context.log('probe result changed', log);
+    const set = (gates: { ready?: boolean; started?: boolean }) => {
+      this.#updateContainer(name, (c) =>
+        c.state.kind === 'running' ? { ...c, state: { ...c.state, ...gates } } : c,
+      );
+    };
+    if (!passing && prober.kind !== 'readiness') {
+      this.#stopProbes(name);
+      this.#killContainer(name, this.#graceSeconds(probe.terminationGracePeriodSeconds));
+    } else if (prober.kind === 'startup') {
+      this.#stopProbes(name);
+      this.#runProbes(prepared, spec, [
+        ['readiness', spec.readinessProbe],
+        ['liveness', spec.livenessProbe],
+      ]);
+      set({ started: true, ready: spec.readinessProbe === undefined });
+    } else if (prober.kind === 'readiness') {
+      set({ ready: passing });
+    }
+    await this.#writeStatus();
+  }
+
+  #stopProbes(name: string): void {
+    for (const prober of this.#probers.get(name) ?? []) prober.stop();
+    this.#probers.delete(name);
+  }
+
+  /** TERM one container's process group, KILL it after `graceSeconds` if it is still the one. */
+  #killContainer(name: string, graceSeconds: number): void {
+    const child = this.#processes.get(name);
+    if (child === undefined) return;
+    signalGroup(child.pid, graceSeconds > 0 ? 'SIGTERM' : 'SIGKILL');
+    setTimeout(() => {
+      if (this.#processes.get(name) === child) signalGroup(child.pid, 'SIGKILL');
+    }, graceSeconds * 1000).unref();
+  }
+
+  /** No container is restarted or probed any more. */
+  #stopRestarting(): void {
+    for (const timer of this.#restartTimers.values()) clearTimeout(timer);
+    this.#restartTimers.clear();
+    for (const name of [...this.#probers.keys()]) this.#stopProbes(name);
   }
 
   #finish(): void {
@@ -288,7 +459,7 @@ export class PodWorker {
       case 'running':
       case 'stopping':
         this.#terminate(grace);
-        return;
+        return this.#settleIfIdle();
       case 'idle': {
         const phase = this.#pod.status?.phase;
         if (phase !== 'Succeeded' && phase !== 'Failed') await this.#failPending();
@@ -320,6 +491,7 @@ export class PodWorker {
   /** TERM every process group now and KILL it after `graceSeconds` (a shorter grace wins). */
   #terminate(graceSeconds: number): void {
     if (this.#lifecycle === 'running') this.#lifecycle = 'stopping';
+    this.#stopRestarting();
     const killAt = Date.now() + graceSeconds * 1000;
     if (killAt >= this.#killAt) return;
     this.#killAt = killAt;
@@ -363,6 +535,16 @@ export class PodWorker {
     this.#context.log('pod deadline exceeded', { pod: this.key });
     if (this.#lifecycle === 'idle') return this.#failPending();
     this.#terminate(this.#graceSeconds(undefined));
+    await this.#settleIfIdle();
+  }
+
+  /** Stopping with no process left (all waiting for a restart): the pod is finished now. */
+  async #settleIfIdle(): Promise<void> {
+    if (this.#lifecycle !== 'stopping' || this.#processes.size > 0) return;
+    this.#containers = abandonWaiting(this.#containers, this.#context.now());
+    this.#finish();
+    await this.#writeStatus();
+    if (this.#deleting) await this.#deleteNow();
   }
 
   /** Writes `pods/status` from the current view, re-reading the pod on 409 Conflict. */
@@ -371,6 +553,7 @@ export class PodWorker {
     const view: PodView = {
       containers: this.#containers,
       startTime: this.#startTime ?? this.#context.now(),
+      podIP: this.#podIP,
       ...(this.#failure ? { failure: this.#failure } : {}),
     };
     for (let attempt = 0; attempt < 10; attempt++) {

@@ -1,7 +1,7 @@
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
-import { containerEnvironment, type Environment } from './env.ts';
+import { containerEnvironment, LOOPBACK_IP, type Environment } from './env.ts';
 import { containerArgv, type ImageResolver } from './images.ts';
 import type { NodeApi } from './kube.ts';
 import { podReferences, type ObjectData, type PodObjects } from './objects.ts';
@@ -13,6 +13,7 @@ import {
   workingDirectory,
 } from './paths.ts';
 import { StartProblem } from './problems.ts';
+import { containerSandbox, SANDBOX_ENV } from './sandbox.ts';
 import type { ContainerView } from './status.ts';
 import { volumeFiles, type VolumeFile } from './volumes.ts';
 
@@ -38,6 +39,8 @@ export interface PodHost {
   serviceEnv: Readonly<Environment>;
   existsOnHost: (path: string) => boolean;
   logPath: (container: string) => string;
+  /** The pod IP; also passed to the container's sandbox. Default 127.0.0.1. */
+  podIP?: string;
 }
 
 /** A pod that can start now, or the waiting state of each container explaining why not. */
@@ -93,11 +96,13 @@ function planContainer(
   const relocatedOwn = Object.fromEntries(
     Object.entries(own).map(([name, value]) => [name, relocate(value, relocations)]),
   );
+  const sandbox = containerSandbox(host.podIP ?? LOOPBACK_IP, relocations, host.existsOnHost);
   const env: Environment = {
     ...host.baseEnv,
     HOME: host.podDir,
     ...host.serviceEnv,
     ...relocatedOwn,
+    [SANDBOX_ENV]: JSON.stringify(sandbox),
   };
   return {
     name: container.name,

@@ -5,25 +5,40 @@ import { constants } from 'node:os';
 import type { V1ContainerStatus, V1PodCondition, V1PodStatus } from '@kubernetes/client-node';
 import { LOOPBACK_IP } from './env.ts';
 
+/** A container that has exited. */
+export interface TerminatedState {
+  kind: 'terminated';
+  exitCode: number;
+  reason: string;
+  message: string;
+  finishedAt: Date;
+  containerID?: string;
+  startedAt?: Date;
+}
+
 /** One container's lifecycle as the node tracks it. */
 export type ContainerState =
   | { kind: 'waiting'; reason: string; message?: string }
-  | { kind: 'running'; containerID: string; startedAt: Date }
   | {
-      kind: 'terminated';
-      exitCode: number;
-      reason: string;
-      message: string;
-      finishedAt: Date;
-      containerID?: string;
-      startedAt?: Date;
-    };
+      kind: 'running';
+      containerID: string;
+      startedAt: Date;
+      /** Its readiness probe passes (true when it has none). Default true. */
+      ready?: boolean;
+      /** Its startup probe passed (true when it has none). Default true. */
+      started?: boolean;
+    }
+  | TerminatedState;
 
 /** A container of the pod with its image and state. */
 export interface ContainerView {
   name: string;
   image: string;
   state: ContainerState;
+  /** Times the node restarted it (restartPolicy Always/OnFailure). Default 0. */
+  restartCount?: number;
+  /** How its previous run ended, once it was restarted. */
+  lastTerminated?: TerminatedState;
 }
 
 /** Everything the node knows about a pod that its status is computed from. */
@@ -33,21 +48,26 @@ export interface PodView {
   startTime: Date;
   /** Set when the node itself failed the pod, e.g. `DeadlineExceeded`. */
   failure?: { reason: string; message: string };
+  /** The pod IP. Default 127.0.0.1. */
+  podIP?: string;
 }
 
 /** Pod phase `Pending | Running | Succeeded | Failed`. */
 export type PodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed';
 
 /**
- * The kubelet's phase for a `restartPolicy: Never` pod: Pending while any container waits,
- * Running while any runs, then Succeeded when every container exited 0 and Failed otherwise
- * (or when the node failed the pod). Always/OnFailure pods are run once the same way.
+ * The kubelet's phase: Pending while any container waits to run for the first time, Running
+ * while any runs or waits to be restarted (`CrashLoopBackOff`), then Succeeded when every
+ * container exited 0 and Failed otherwise (or when the node failed the pod). A container is
+ * only left terminated when it will not be restarted (restartPolicy, deletion, deadline).
  */
 export function podPhase(view: PodView): PodPhase {
   const states = view.containers.map((c) => c.state);
   if (view.failure && states.every((s) => s.kind === 'terminated')) return 'Failed';
-  if (states.some((s) => s.kind === 'waiting')) return 'Pending';
-  if (states.some((s) => s.kind === 'running')) return 'Running';
+  const restarting = (c: ContainerView) =>
+    c.state.kind === 'waiting' && c.lastTerminated !== undefined;
+  if (view.containers.some((c) => c.state.kind === 'waiting' && !restarting(c))) return 'Pending';
+  if (view.containers.some((c) => c.state.kind === 'running' || restarting(c))) return 'Running';
   return states.every((s) => s.kind === 'terminated' && s.exitCode === 0) ? 'Succeeded' : 'Failed';
 }
 
@@ -70,16 +90,19 @@ export function abandonWaiting(containers: readonly ContainerView[], now: Date):
   return containers.map((c) =>
     c.state.kind !== 'waiting'
       ? c
-      : {
-          ...c,
-          state: {
-            kind: 'terminated',
-            exitCode: 137,
-            reason: 'ContainerStatusUnknown',
-            message: 'The container could not be located when the pod was terminated',
-            finishedAt: now,
+      : c.lastTerminated !== undefined
+        ? // Waiting to be restarted: its last run is how it ended.
+          { ...c, state: c.lastTerminated }
+        : {
+            ...c,
+            state: {
+              kind: 'terminated',
+              exitCode: 137,
+              reason: 'ContainerStatusUnknown',
+              message: 'The container could not be located when the pod was terminated',
+              finishedAt: now,
+            },
           },
-        },
   );
 }
 
@@ -87,7 +110,11 @@ export function abandonWaiting(containers: readonly ContainerView[], now: Date):
 export function containerStatus(view: ContainerView): V1ContainerStatus {
   const { state } = view;
   const base = { name: view.name, image: view.image, imageID: `process://${view.image}` };
-  const common = { restartCount: 0, lastState: {} };
+  const last = view.lastTerminated;
+  const common = {
+    restartCount: view.restartCount ?? 0,
+    lastState: last === undefined ? {} : { terminated: terminatedStatus(last) },
+  };
   switch (state.kind) {
     case 'waiting':
       return {
@@ -106,32 +133,33 @@ export function containerStatus(view: ContainerView): V1ContainerStatus {
       return {
         ...base,
         ...common,
-        ready: true,
-        started: true,
+        ready: state.ready ?? true,
+        started: state.started ?? true,
         containerID: state.containerID,
         state: { running: { startedAt: state.startedAt } },
       };
-    case 'terminated': {
-      const { exitCode, reason, message, finishedAt, containerID, startedAt } = state;
+    case 'terminated':
       return {
         ...base,
         ...common,
         ready: false,
         started: false,
-        ...(containerID === undefined ? {} : { containerID }),
-        state: {
-          terminated: {
-            exitCode,
-            reason,
-            finishedAt,
-            ...(message === '' ? {} : { message }),
-            ...(startedAt === undefined ? {} : { startedAt }),
-            ...(containerID === undefined ? {} : { containerID }),
-          },
-        },
+        ...(state.containerID === undefined ? {} : { containerID: state.containerID }),
+        state: { terminated: terminatedStatus(state) },
       };
-    }
   }
+}
+
+function terminatedStatus(state: TerminatedState) {
+  const { exitCode, reason, message, finishedAt, containerID, startedAt } = state;
+  return {
+    exitCode,
+    reason,
+    finishedAt,
+    ...(message === '' ? {} : { message }),
+    ...(startedAt === undefined ? {} : { startedAt }),
+    ...(containerID === undefined ? {} : { containerID }),
+  };
 }
 
 /**
@@ -151,8 +179,8 @@ export function podStatus(
     conditions: podConditions(previous?.conditions ?? [], view, phase, now),
     hostIP: LOOPBACK_IP,
     hostIPs: [{ ip: LOOPBACK_IP }],
-    podIP: LOOPBACK_IP,
-    podIPs: [{ ip: LOOPBACK_IP }],
+    podIP: view.podIP ?? LOOPBACK_IP,
+    podIPs: [{ ip: view.podIP ?? LOOPBACK_IP }],
     startTime: previous?.startTime ?? view.startTime,
     containerStatuses: view.containers.map(containerStatus),
   };
@@ -177,7 +205,9 @@ function podConditions(
   const creating = view.containers.some(
     (c) => c.state.kind === 'waiting' && c.state.reason === 'ContainerCreating',
   );
-  const unready = view.containers.filter((c) => c.state.kind !== 'running').map((c) => c.name);
+  const unready = view.containers
+    .filter((c) => c.state.kind !== 'running' || c.state.ready === false)
+    .map((c) => c.name);
   const readiness: ConditionValue =
     unready.length === 0
       ? { type: '', status: 'True' }

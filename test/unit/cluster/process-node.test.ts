@@ -22,6 +22,7 @@ import {
 } from '../../../dev/cluster/process-node/paths.ts';
 import { planContainers, type PodHost } from '../../../dev/cluster/process-node/prepare.ts';
 import { StartProblem } from '../../../dev/cluster/process-node/problems.ts';
+import { parseSandbox, SANDBOX_ENV } from '../../../dev/cluster/process-node/sandbox.ts';
 import {
   abandonWaiting,
   exitCodeOf,
@@ -347,13 +348,43 @@ describe('planContainers', () => {
       `${POD_DIR}/volumes/creds/key`,
       `--out=${POD_DIR}/containers/main/termination-log`,
     ]);
-    expect(main?.env).toEqual({
+    const { [SANDBOX_ENV]: sandbox, ...env } = main?.env ?? {};
+    expect(env).toEqual({
       PATH: '/custom',
       HOME: POD_DIR,
       KUBERNETES_SERVICE_HOST: '127.0.0.1',
       TERM_PATH: `${POD_DIR}/containers/main/termination-log`,
     });
+    expect(parseSandbox(sandbox)?.ip).toBe('127.0.0.1');
     expect(main?.cwd).toBe(POD_DIR);
+  });
+
+  it('gives the container a sandbox: its pod IP and the mounts that do not exist on the host', () => {
+    const p = pod({
+      volumeMounts: [
+        { name: 'token', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount' },
+        { name: 'tmp', mountPath: '/tmp' },
+      ],
+    });
+    const plan = planContainers(p, objects(), {
+      ...host,
+      podIP: '127.64.1.2',
+      existsOnHost: (path) => path === '/tmp',
+    });
+    if (!plan.ok) throw new Error('not planned');
+    expect(parseSandbox(plan.containers[0]?.env[SANDBOX_ENV])).toEqual({
+      ip: '127.64.1.2',
+      mounts: [
+        {
+          containerPath: '/var/run/secrets/kubernetes.io/serviceaccount',
+          hostPath: `${POD_DIR}/volumes/token`,
+        },
+        {
+          containerPath: '/dev/termination-log',
+          hostPath: `${POD_DIR}/containers/main/termination-log`,
+        },
+      ],
+    });
   });
 
   it.each<[string, Partial<V1Container>, ContainerState]>([
