@@ -1,9 +1,11 @@
 /**
  * Installing what ships, on the real control plane: `kubectl apply --server-side -f manifests/`
  * and the chart (rendered, and installed by Helm itself) apply cleanly; the operator's pod
- * template is admitted where the `restricted` Pod Security level is enforced; and the operator,
- * run with exactly the installed ServiceAccount and RBAC, reconciles an Integration to Ready
- * with its sync Job pod admitted in a restricted namespace.
+ * template is admitted where the `restricted` Pod Security level is enforced; a Helm release's
+ * own pods reconcile in the namespaces it watches; and the operator, run with exactly the
+ * installed ServiceAccount and RBAC, reconciles an Integration to Ready with its sync Job pod
+ * admitted in a restricted namespace. The installed Deployment itself runs as pods on the
+ * process node: see in-cluster.test.ts.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { CHART_DIR, OPERATOR_NAMESPACE, RELEASE } from '../../manifests/src/app.ts';
 import { waitFor } from '../../dev/cluster/processes.ts';
-import { OperatorProcess } from '../../dev/cluster/operator.ts';
+import { installOperator, OperatorProcess } from '../../dev/cluster/operator.ts';
 import { ROOT } from '../fixtures/manifests.ts';
 import { runTool } from '../tools/tools.ts';
 import { Integrations } from '../support/integrations.ts';
@@ -33,6 +35,8 @@ beforeAll(() => {
 
 afterAll(async () => {
   await operator?.stop();
+  // What `kubectl apply` and the rendered chart scaled up: no installed replica outlives the file.
+  await installOperator(client);
   await deleteNamespaces(client);
   rmSync(dir, { recursive: true, force: true });
 });
@@ -46,6 +50,13 @@ async function kubectl(args: string[], input?: string) {
   const result = await client.kubectl(args, input === undefined ? {} : { input });
   expect(result.code, `kubectl ${args.join(' ')}\n${result.stderr}`).toBe(0);
   return result.stdout;
+}
+
+/** Waits until a namespace has no pods left (a release's operator pods stopped). */
+async function podsGone(namespace: string) {
+  await waitFor(`no pods in ${namespace}`, async () =>
+    (await core.listNamespacedPod({ namespace })).items.length === 0 ? true : undefined,
+  );
 }
 
 function helm(args: string[]) {
@@ -162,12 +173,19 @@ describe('the Helm chart', () => {
       expect(status.info.status).toBe('deployed');
     } finally {
       helm(['uninstall', release, '--namespace', namespace]);
+      // Its operator pod watches every namespace: it must be gone before the next test.
+      await podsGone(namespace);
       await core.deleteNamespace({ name: namespace }).catch(() => undefined);
     }
   });
 });
 
 describe('a Helm release watching some namespaces', () => {
+  // The rendered chart scaled the kubectl-installed Deployment up; its pods watch every namespace.
+  beforeAll(async () => {
+    await installOperator(client);
+  });
+
   it('has Roles only there, and its operator reconciles there with exactly them', async () => {
     const [teamA, teamB, other] = [await fresh('team'), await fresh('team'), await fresh('other')];
     const release = `scoped-${randomBytes(2).toString('hex')}`;
@@ -180,7 +198,7 @@ describe('a Helm release watching some namespaces', () => {
       '--namespace',
       namespace,
       '--set',
-      `watchNamespaces={${teamA.namespace},${teamB.namespace}}`,
+      `watchNamespaces={${teamA.namespace},${teamB.namespace}},replicas=1,podDisruptionBudget.enabled=false`,
     ]);
     try {
       const as = `system:serviceaccount:${namespace}:${account.name}`;
@@ -191,27 +209,44 @@ describe('a Helm release watching some namespaces', () => {
       expect(await can('list', 'integrations.tributary.dev', '-n', other.namespace)).toBe('no');
       expect(await can('list', 'integrations.tributary.dev', '--all-namespaces')).toBe('no');
 
-      operator = await OperatorProcess.start(client, {
-        serviceAccount: account,
-        namespace: `${teamA.namespace},${teamB.namespace}`,
-      });
+      // The release's own pod runs the operator (on the process node) as that ServiceAccount.
+      await kubectl([
+        'rollout',
+        'status',
+        '-n',
+        namespace,
+        `deployment/${account.name}`,
+        '--timeout=120s',
+      ]);
       for (const integrations of [teamA, teamB, other]) {
         await integrations.create('orders', { read: 2 });
       }
       await teamA.waitForCondition('orders', 'Ready', 'True', 'Succeeded');
       await teamB.waitForCondition('orders', 'Ready', 'True', 'Succeeded');
       expect((await other.get('orders')).status).toBeUndefined();
-      await operator.stop();
-      const lease = await client.kubectl(['get', 'lease', '-n', namespace, account.name]);
-      expect(lease.code, lease.stderr).toBe(0);
+      const lease = await kubectl([
+        'get',
+        'lease',
+        '-n',
+        namespace,
+        account.name,
+        '-o',
+        'jsonpath={.spec.holderIdentity}',
+      ]);
+      expect(lease).toMatch(new RegExp(`^${account.name}-`));
     } finally {
-      await operator?.stop();
       helm(['uninstall', release, '--namespace', namespace]);
+      await podsGone(namespace);
     }
   });
 });
 
 describe('the operator, run as the installed ServiceAccount', () => {
+  // The Deployment at 0 replicas: no installed replica competes with the process for the Lease.
+  beforeAll(async () => {
+    await installOperator(client);
+  });
+
   it('reconciles an Integration to Ready, its sync Job pod admitted under restricted', async () => {
     operator = await OperatorProcess.start(client);
     await waitFor('the operator to be ready', async () =>

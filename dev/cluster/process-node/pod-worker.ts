@@ -329,15 +329,17 @@ export class PodWorker {
     const ranMs = last.finishedAt.getTime() - (last.startedAt ?? last.finishedAt).getTime();
     const backoff = restartBackoff(this.#backoff.get(view.name) ?? 0, ranMs);
     this.#backoff.set(view.name, backoff.count);
-    const next = { ...view, restartCount: (view.restartCount ?? 0) + 1, lastTerminated: last };
-    if (backoff.delayMs === 0) return this.#spawn(prepared, next);
+    // restartCount counts restarts done: it moves when the container runs again.
+    const next = { ...view, lastTerminated: last };
+    const restarted = (c: ContainerView) => ({ ...c, restartCount: (c.restartCount ?? 0) + 1 });
+    if (backoff.delayMs === 0) return this.#spawn(prepared, restarted(next));
     const pod = { namespace: this.#namespace, name: this.#name, uid: this.#uid };
     const message = crashLoopMessage(backoff.delayMs, view.name, pod);
     const timer = setTimeout(() => {
       this.#enqueue('restart', () => {
         this.#restartTimers.delete(view.name);
         if (this.#lifecycle !== 'running' || this.#offline) return Promise.resolve();
-        this.#updateContainer(view.name, (c) => this.#spawn(prepared, c));
+        this.#updateContainer(view.name, (c) => this.#spawn(prepared, restarted(c)));
         return this.#writeStatus();
       });
     }, backoff.delayMs);
