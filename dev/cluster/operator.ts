@@ -58,7 +58,8 @@ export async function installOperator(
 export function installManifest(replicas?: number): string {
   const text = readFileSync(join(ROOT, 'manifests', 'install.yaml'), 'utf8');
   if (replicas === undefined) return text;
-  return parseAllDocuments(text)
+  // Read as the API server's YAML reader does (YAML 1.1), as it is written.
+  return parseAllDocuments(text, { version: '1.1' })
     .map((document) => {
       const object = document.toJS() as KubeObject | null;
       const { namespace, name } = OPERATOR_DEPLOYMENT;
