@@ -17,7 +17,7 @@ export const ConditionType = {
   Drifted: 'Drifted',
   /** Abnormal-true: the last successful sync is older than freshness.maxAge. */
   Stale: 'Stale',
-  /** Abnormal-true: the last sync quarantined more records than tolerated or partly failed. */
+  /** Abnormal-true: more records are held in quarantine than tolerated (quarantine.maxRecords). */
   Degraded: 'Degraded',
   /** Abnormal-true: the provider announced deprecation or sunset of what is called. */
   Deprecated: 'Deprecated',

@@ -112,6 +112,17 @@ export const HTTPSource = z
         'Path of the last-modified field; enables incremental syncs and is part of the record ' +
           'version.',
       ),
+    itemPath: z
+      .string()
+      .min(1)
+      .max(1024)
+      .regex(/^\/\S*\{id\}\S*$/, { error: 'must start with / and contain {id}' })
+      .optional()
+      .describe(
+        'Path of one record, appended to baseURL, {id} replaced by its URL-encoded id, e.g. ' +
+          '/v1/items/{id}; the body is the record. Lets later syncs retry quarantined records ' +
+          'by id; without it they are retried only when a pass reads them again.',
+      ),
     auth: HTTPAuth.optional(),
   })
   .describe('provider http only: how to read records from a generic HTTP API.');
@@ -537,20 +548,27 @@ export const IntegrationStatus = z
     drift: DriftStatus.optional(),
     quarantine: z
       .strictObject({
-        count: z.int().min(0).describe('Records quarantined by the last sync.'),
+        count: z
+          .int()
+          .min(0)
+          .describe('Records held in quarantine, the listed ones and those beyond the list.'),
         samples: z
           .array(
             z.strictObject({
               id: z.string().max(256).describe('Record id.'),
-              reason: z.string().max(512).describe('Why it was quarantined.'),
+              reason: z.string().max(512).describe('Why it was quarantined (the latest reason).'),
+              firstSeen: timestamp().describe('When a sync first quarantined it.'),
             }),
           )
-          .max(10)
+          .max(50)
           .optional()
-          .describe('Up to 10 quarantined records with their reasons.'),
+          .describe('Up to 50 held records, oldest first: later syncs retry these by id.'),
       })
       .optional()
-      .describe('Records set aside by the last sync.'),
+      .describe(
+        'Records set aside until a sync writes them or a human acknowledges them ' +
+          '(tributary.dev/quarantine-acknowledged-at), across passes, whatever the cursor does.',
+      ),
     schemaChanges: SchemaChanges.optional(),
     deprecation: z
       .strictObject({
@@ -587,6 +605,11 @@ export const IntegrationStatus = z
       .max(256)
       .optional()
       .describe('The last tributary.dev/volume-acknowledged-at value acted on.'),
+    lastHandledQuarantineAcknowledgement: z
+      .string()
+      .max(256)
+      .optional()
+      .describe('The last tributary.dev/quarantine-acknowledged-at value acted on.'),
     volumeBaselineSince: timestamp()
       .optional()
       .describe(
@@ -611,3 +634,5 @@ export const DRIFT_CHECK_REQUESTED_ANNOTATION = 'tributary.dev/drift-check-reque
 export const RESYNC_REQUESTED_ANNOTATION = 'tributary.dev/resync-requested-at';
 /** The annotation that accepts the current volume after a VolumeAnomaly; any new value, once. */
 export const VOLUME_ACKNOWLEDGED_ANNOTATION = 'tributary.dev/volume-acknowledged-at';
+/** The annotation that drops every held quarantined record; any new value triggers once. */
+export const QUARANTINE_ACKNOWLEDGED_ANNOTATION = 'tributary.dev/quarantine-acknowledged-at';

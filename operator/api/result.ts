@@ -35,11 +35,21 @@ export const RunResult = z.object({
   checkpoint: z.string().max(1024).optional(),
   quarantine: z
     .object({
+      /** Records this run's pass quarantined (stats.quarantined, held ones retried included). */
       count: z.int().min(0),
+      /** Of those, the ones whose id was not held (not in the run input): new to quarantine. */
+      new: z.int().min(0).optional(),
+      /** Up to 10 of the new ones, with their reasons. */
       samples: z
         .array(z.object({ id: z.string().max(256), reason: z.string().max(512) }))
         .max(10)
         .optional(),
+      /** Ids of held records this run wrote or found unchanged: they leave quarantine. */
+      released: z.array(z.string().max(256)).max(50).optional(),
+      /** How many held records this run released (more than `released` when it was cut). */
+      releasedCount: z.int().min(0).optional(),
+      /** Whether the pass read the whole source (no incremental filter): it saw every record. */
+      full: z.boolean().optional(),
     })
     .optional(),
   drift: z

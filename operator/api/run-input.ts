@@ -50,6 +50,18 @@ export const RunInput = z.object({
     .describe('Custom connector only: spec.connector.config as is.'),
   policy: EffectivePolicy,
   checkpoint: z.string().optional().describe('Where the source resumes; absent on the first run.'),
+  quarantine: z
+    .object({
+      ids: z
+        .array(z.string().max(256))
+        .max(50)
+        .describe('Ids of the records held in quarantine (status.quarantine.samples).'),
+    })
+    .optional()
+    .describe(
+      'Sync only: the held records. The run retries them by id where the provider allows it ' +
+        'and reports those now written or unchanged as released.',
+    ),
 });
 /** The document in TRIBUTARY_RUN. */
 export type RunInput = z.infer<typeof RunInput>;

@@ -3,7 +3,13 @@
  * Degraded, Deprecated, Suspended, VolumeAnomaly. One function each, pure; summary.ts puts them
  * together and derives Ready from them.
  */
-import { ConditionType, isReason, parseDuration, Reason } from '../../api/index.ts';
+import {
+  ConditionType,
+  isReason,
+  parseDuration,
+  QUARANTINE_ACKNOWLEDGED_ANNOTATION,
+  Reason,
+} from '../../api/index.ts';
 import type { ConditionChange } from '../plan/conditions.ts';
 import type { Explanation } from './causes.ts';
 import { completion } from './record.ts';
@@ -142,14 +148,14 @@ export function degradedCondition({ status, policy }: Facts): ConditionChange {
       type: ConditionType.Degraded,
       status: 'True',
       reason: Reason.QuarantineExceeded,
-      message: `the last sync quarantined ${count} records, more than quarantine.maxRecords (${max}); see status.quarantine.samples`,
+      message: `${count} records held in quarantine, more than quarantine.maxRecords (${max}); see status.quarantine.samples; later syncs retry them, ${QUARANTINE_ACKNOWLEDGED_ANNOTATION} drops them`,
     };
   }
   return {
     type: ConditionType.Degraded,
     status: 'False',
     reason: Reason.Succeeded,
-    message: `${count} records quarantined by the last sync, within quarantine.maxRecords`,
+    message: `${count} records held in quarantine, within quarantine.maxRecords`,
   };
 }
 

@@ -21,6 +21,7 @@ import { decide, type SyncDecision } from './decide.ts';
 import { decideDrift, type DriftDecision } from './drift.ts';
 import { plannedEvents, requeueAfter } from './events.ts';
 import { activeRun, decisionInput, driftInput, syncState, type SyncState } from './facts.ts';
+import { heldIds } from './quarantine.ts';
 import { pruneJobs, recordRuns, type Recorded } from './record.ts';
 import type { ObservedRun } from './runs.ts';
 import { summarize, type Summary } from './summary.ts';
@@ -73,6 +74,8 @@ export interface RunStart {
   why: string;
   /** The checkpoint cursor the run resumes from, if any. */
   checkpoint: string | undefined;
+  /** Ids of the held quarantined records a sync retries. */
+  quarantined: string[];
   /** The policy the run is built under. */
   policy: EffectivePolicy;
 }
@@ -289,6 +292,7 @@ function runStart(
     attempt,
     why,
     checkpoint: checkpoint?.cursor,
+    quarantined: heldIds(d.recorded.status.quarantine ?? d.input.integration.status?.quarantine),
     policy,
   };
 }

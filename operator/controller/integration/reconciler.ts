@@ -195,6 +195,7 @@ export class IntegrationReconciler implements Reconciler {
       attempt: start.attempt,
       operatorImage: this.#o.operatorImage,
       checkpoint: start.checkpoint,
+      quarantined: start.quarantined,
       credentials: launch.credentials || undefined,
     });
     let created: 'created' | 'exists';

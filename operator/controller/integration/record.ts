@@ -5,6 +5,7 @@
  */
 import type { EffectivePolicy, IntegrationStatus, RunKind, RunRecord } from '../../api/index.ts';
 import { rfc3339 } from '../../lib/time.ts';
+import { mergeQuarantine } from './quarantine.ts';
 import type { ObservedRun } from './runs.ts';
 
 /** Finished runs of each kind (sync, drift-check) kept in status.history. */
@@ -46,6 +47,8 @@ export function recordRuns(previous: IntegrationStatus, runs: readonly ObservedR
   if (newestSync?.record && completion(newestSync.record) >= completion(previous.lastSync)) {
     Object.assign(status, syncOutcome(newestSync, previous));
   }
+  const quarantine = heldQuarantine(previous, finished);
+  if (quarantine !== undefined) status.quarantine = quarantine;
   const newestCheck = finished.find((run) => run.kind === 'drift-check');
   if (
     newestCheck?.record &&
@@ -92,11 +95,31 @@ function syncOutcome(run: ObservedRun, previous: IntegrationStatus): Recorded['s
     };
   }
   if (result) {
-    out.quarantine = result.quarantine ?? { count: 0 };
     out.schemaChanges = result.schemaChanges;
     out.deprecation = result.deprecation ?? (succeeded ? undefined : previous.deprecation);
   }
   return out;
+}
+
+/**
+ * The held quarantine after every newly finished sync with a result, oldest first (a failed
+ * attempt's interim result counts too: what it released was written); undefined when none.
+ */
+function heldQuarantine(
+  previous: IntegrationStatus,
+  finished: readonly ObservedRun[],
+): IntegrationStatus['quarantine'] {
+  const syncs = finished.filter((run) => run.kind === 'sync' && run.result).reverse();
+  if (syncs.length === 0) return undefined;
+  return syncs.reduce(
+    (held, run) =>
+      mergeQuarantine(
+        held,
+        run.result?.quarantine,
+        run.record?.completionTime ?? rfc3339(run.createdAt),
+      ),
+    previous.quarantine,
+  );
 }
 
 /** status.drift from a finished drift check's result. */

@@ -89,6 +89,8 @@ export interface BuildJobInput {
   operatorImage: string;
   /** Where the source resumes (status.checkpoint.cursor); absent on the first run. */
   checkpoint?: string | undefined;
+  /** Ids of the records held in quarantine, retried by a sync (status.quarantine.samples). */
+  quarantined?: readonly string[] | undefined;
   /** The referenced Secrets' versions when the attempt starts ({@link JobAnnotation}). */
   credentials?: string | undefined;
   /** ServiceAccount of the pod; its token is never mounted. Default: the namespace's default. */
@@ -247,5 +249,7 @@ export function buildRunInput(input: BuildJobInput): RunInput {
     policy: input.policy,
     checkpoint: input.checkpoint,
   };
+  if (input.kind === 'sync' && input.quarantined !== undefined && input.quarantined.length > 0)
+    run.quarantine = { ids: [...input.quarantined] };
   return run;
 }
