@@ -125,6 +125,10 @@ export class GenericSimulator extends ProviderSimulator {
   }
 
   protected override endpoint(req: SimRequest): Endpoint {
+    const item = /^(.*)\/([^/]+)$/.exec(req.url.pathname);
+    const itemSet = item?.[1] === undefined ? undefined : this.#datasetAt(item[1]);
+    if (req.method === 'GET' && itemSet !== undefined && item?.[2] !== undefined)
+      return this.#itemEndpoint(req, itemSet, decodeURIComponent(item[2]));
     const dataset = this.#datasetAt(req.url.pathname);
     if (req.method !== 'GET' || dataset === undefined) {
       return {
@@ -140,6 +144,19 @@ export class GenericSimulator extends ProviderSimulator {
         this.#authenticate(req);
         if (page instanceof ControlError) throw page;
         return this.#render(req, dataset, page);
+      },
+    };
+  }
+
+  /** `GET {path}/{id}`: the record itself as the body, or 404. */
+  #itemEndpoint(req: SimRequest, dataset: Dataset, id: string): Endpoint {
+    return {
+      route: `GET ${this.pathOf(dataset.resource)}/:id`,
+      respond: () => {
+        this.#authenticate(req);
+        const index = dataset.indexOf(id);
+        if (index === undefined) return this.errorResponse('notFound', 404, `no record ${id}`);
+        return json(200, dataset.record(index));
       },
     };
   }

@@ -123,6 +123,9 @@ export class ShopifySimulator extends ProviderSimulator {
   }
 
   protected override endpoint(req: SimRequest): Endpoint {
+    const item = /^\/admin\/api\/([^/]+)\/([a-z_]+)\/(\d+)\.json$/.exec(req.url.pathname);
+    if (req.method === 'GET' && item?.[1] !== undefined && item[2] !== undefined && item[3])
+      return this.#itemEndpoint(req, item[1], item[2], item[3]);
     const match = /^\/admin\/api\/([^/]+)\/([a-z_]+)\.json$/.exec(req.url.pathname);
     const version = match?.[1];
     const dataset = match?.[2] === undefined ? undefined : this.findDataset(match[2]);
@@ -182,6 +185,32 @@ export class ShopifySimulator extends ProviderSimulator {
   #authenticate(req: SimRequest): void {
     if (headerValue(req.headers, 'x-shopify-access-token') !== this.#token)
       throw new ControlError(401, 'invalid access token');
+  }
+
+  /** `GET /admin/api/{version}/{resource}/{id}.json` → `{"<singular>": record}`, or 404. */
+  #itemEndpoint(req: SimRequest, version: string, resource: string, id: string): Endpoint {
+    const dataset = this.findDataset(resource);
+    return {
+      route: `GET /admin/api/${version}/${resource}/:id.json`,
+      respond: () => {
+        if (!this.#versions.has(version)) return this.#notFound();
+        this.#authenticate(req);
+        const callLimit = this.#take();
+        if (callLimit === undefined) {
+          const limited = this.errorResponse('rateLimited', 429, 'bucket full');
+          limited.headers = this.#headers(version, { 'retry-after': '2.0' }, this.#bucketSize);
+          return limited;
+        }
+        const index = dataset?.indexOf(id);
+        if (dataset === undefined || index === undefined) return this.#notFound();
+        const singular = resource.replace(/s$/, '');
+        return json(
+          200,
+          { [singular]: shopifyShape(dataset.record(index)) },
+          this.#headers(version, {}, callLimit),
+        );
+      },
+    };
   }
 
   #notFound(): SimResponse {

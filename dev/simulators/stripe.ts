@@ -59,6 +59,9 @@ export class StripeSimulator extends ProviderSimulator {
   }
 
   protected override endpoint(req: SimRequest): Endpoint {
+    const item = /^\/v1\/([a-z_]+)\/([^/]+)$/.exec(req.url.pathname);
+    if (req.method === 'GET' && item?.[1] !== undefined && item[2] !== undefined)
+      return this.#itemEndpoint(req, item[1], decodeURIComponent(item[2]));
     const match = /^\/v1\/([a-z_]+)$/.exec(req.url.pathname);
     const dataset = match?.[1] === undefined ? undefined : this.findDataset(match[1]);
     if (req.method !== 'GET' || dataset === undefined) {
@@ -95,6 +98,26 @@ export class StripeSimulator extends ProviderSimulator {
           },
           { 'stripe-version': version, 'request-id': this.#nextRequestId() },
         );
+      },
+    };
+  }
+
+  /** `GET /v1/{resource}/{id}`: one record, or Stripe's 404 `No such customer`. */
+  #itemEndpoint(req: SimRequest, resource: string, id: string): Endpoint {
+    const dataset = this.findDataset(resource);
+    return {
+      route: `GET /v1/${resource}/:id`,
+      respond: () => {
+        this.#authenticate(req);
+        const object = resource.replace(/s$/, '');
+        const index = dataset?.indexOf(id);
+        if (dataset === undefined || index === undefined)
+          throw new ControlError(404, `No such ${object}: '${id}'`);
+        const version = headerValue(req.headers, 'stripe-version') ?? this.#apiVersion;
+        return json(200, stripeShape(dataset.record(index), object), {
+          'stripe-version': version,
+          'request-id': this.#nextRequestId(),
+        });
       },
     };
   }

@@ -32,14 +32,18 @@ export function exitCodeOf(result: ResultBody): number {
 }
 
 /**
- * Serializes a result within {@link MAX_RESULT_BYTES}: samples are dropped first, then messages
- * and schema change lists shortened, so the counts always arrive.
+ * Serializes a result within {@link MAX_RESULT_BYTES}: released ids are cut first (a held record
+ * left out stays held and is released again by the next pass), then samples dropped, then
+ * messages and schema change lists shortened, so the counts always arrive.
  */
 export function serializeResult(body: ResultBody): string {
   const result: RunResult = { version: RESULT_VERSION, ...body };
   let text = JSON.stringify(result);
   if (Buffer.byteLength(text) <= MAX_RESULT_BYTES) return text;
+  const released = cutReleased(result);
+  if (released !== undefined) return released;
   const trimmed: RunResult = structuredClone(result);
+  if (trimmed.quarantine) delete trimmed.quarantine.released;
   if (trimmed.quarantine) delete trimmed.quarantine.samples;
   if (trimmed.drift) delete trimmed.drift.samples;
   if (trimmed.error) trimmed.error.message = trimmed.error.message.slice(0, 256);
@@ -49,6 +53,20 @@ export function serializeResult(body: ResultBody): string {
   return Buffer.byteLength(text) <= MAX_RESULT_BYTES
     ? text
     : JSON.stringify({ version: RESULT_VERSION, outcome: trimmed.outcome, stats: trimmed.stats });
+}
+
+/** The result with as many released ids as fit, halving the list; undefined when none fit. */
+function cutReleased(result: RunResult): string | undefined {
+  const all = result.quarantine?.released ?? [];
+  for (let keep = Math.floor(all.length / 2); keep > 0; keep = Math.floor(keep / 2)) {
+    const quarantine = { ...result.quarantine, count: result.quarantine?.count ?? 0 };
+    const text = JSON.stringify({
+      ...result,
+      quarantine: { ...quarantine, released: all.slice(0, keep) },
+    });
+    if (Buffer.byteLength(text) <= MAX_RESULT_BYTES) return text;
+  }
+  return undefined;
 }
 
 /** Schema changes cut to 8 names of at most 128 characters per list, `truncated` if cut. */

@@ -5,6 +5,8 @@
  * far), so a run killed at any instant reports its last committed checkpoint through the
  * termination message; the final result replaces it. Nothing is silently lost: every record
  * read is written, unchanged, quarantined with a reason, or the checkpoint stays before it.
+ * After the pass, the held quarantined records it did not read are retried by id
+ * (quarantine.ts); the final result says which were released.
  */
 import type { Dispatcher } from 'undici';
 import {
@@ -16,19 +18,18 @@ import {
 } from './checkpoint.ts';
 import { connectRun, type RunParts } from './connect.ts';
 import { recordVersion } from './destination.ts';
-import { SyncError, throwIfInterrupted } from './errors.ts';
+import { SyncError, throwIfInterrupted, toSyncError } from './errors.ts';
 import { getPath, isObject, recordId } from './json.ts';
 import type { RunnerOptions } from './options.ts';
 import { forEachBounded, readAhead } from './pool.ts';
 import type { Page } from './providers/index.ts';
+import { QuarantineTracker } from './quarantine.ts';
 import { Deprecations, failure, interim, reportRun, zeroStats } from './report.ts';
 import { replaceResultFile, type ResultBody } from './result.ts';
 import { SchemaDrift } from './schema-drift.ts';
 
 /** Options of {@link runSync}: interim results go to `resultPath` after each page. */
 export type SyncOptions = RunnerOptions;
-
-const MAX_SAMPLES = 10;
 
 /** What a run needs once its configuration was checked. */
 interface Prepared extends Pick<RunParts, 'provider' | 'writer' | 'validator'> {
@@ -59,17 +60,20 @@ function prepare(options: SyncOptions, dispatcher: Dispatcher, timeoutMs: number
 class SyncRun {
   readonly #options: SyncOptions;
   readonly #stats = zeroStats();
-  readonly #samples: { id: string; reason: string }[] = [];
+  readonly #quarantine: QuarantineTracker;
   readonly #deprecations = new Deprecations();
   readonly #drift: SchemaDrift;
   #checkpoint: string | undefined;
   #pages = 0;
   #highWater: string | undefined;
+  /** Whether this attempt read the whole source: no incremental filter, not resumed. */
+  #full = false;
 
   constructor(options: SyncOptions) {
     this.#options = options;
     this.#drift = new SchemaDrift(options.input.schema);
     this.#checkpoint = options.input.checkpoint;
+    this.#quarantine = new QuarantineTracker(options.input.quarantine?.ids);
   }
 
   /** Reads every page of one pass from the checkpoint on; returns the final result. */
@@ -78,6 +82,7 @@ class SyncRun {
     const since = provider.incremental ? start.since : undefined;
     this.#highWater = since;
     if (start.page !== undefined && start.carry !== undefined) this.#resume(start.carry);
+    const full = since === undefined && start.page === undefined;
     // The next page downloads while this one is written (readAhead): pages still commit in order.
     for await (const page of readAhead(provider.pages({ cursor: start.page, since }))) {
       throwIfInterrupted(this.#options.signal, 'interrupted by SIGTERM before the next page');
@@ -86,6 +91,8 @@ class SyncRun {
       if (page.cursor !== undefined)
         this.#commit({ page: page.cursor, since, carry: this.#carry() });
     }
+    await this.#retryHeld(prepared);
+    this.#full = full;
     this.#checkpoint = encodeCheckpoint({
       since: provider.incremental ? this.#highWater : undefined,
     });
@@ -93,11 +100,44 @@ class SyncRun {
     return { outcome, ...this.#report(true) };
   }
 
-  /** Takes over the counts and samples of the pages a previous attempt committed. */
+  /**
+   * Takes over the counts of the pages a previous attempt committed. Not their quarantined
+   * records: that attempt's result reported them and the operator holds them now.
+   */
   #resume(carry: Carry): void {
     const [read, written, unchanged, quarantined, failed] = carry.s;
     Object.assign(this.#stats, { read, written, unchanged, quarantined, failed });
-    for (const { i, r } of carry.q ?? []) this.#samples.push({ id: i, reason: r });
+  }
+
+  /**
+   * Retries by id the held records the pass did not read, where the provider allows it. A
+   * record that cannot be read (gone: 404, or an error) stays held; a retried record never moves
+   * the incremental high-water mark (the pass did not read what changed before it).
+   */
+  async #retryHeld(prepared: Prepared): Promise<void> {
+    const ids = this.#quarantine.pending();
+    const fetchById = prepared.provider.fetchById;
+    if (ids.length === 0) return;
+    if (fetchById === undefined) {
+      this.#options.log.info({ held: ids.length }, 'held records wait for a pass to read them');
+      return;
+    }
+    for (const id of ids) {
+      throwIfInterrupted(
+        this.#options.signal,
+        'interrupted by SIGTERM while retrying held records',
+      );
+      const item = await fetchById(id).catch((error: unknown) => {
+        const failure = toSyncError(error);
+        if (failure.code === 'Interrupted') throw failure;
+        this.#options.log.warn({ id, err: failure.message }, 'held record not retried');
+        return undefined;
+      });
+      if (item === undefined) continue;
+      this.#stats.read++;
+      this.#deprecations.note(item.deprecation);
+      await this.#handleRecord(prepared, item.record, `held record ${id}`, false);
+    }
   }
 
   /** The result of a run that ended with `error`, carrying the last committed checkpoint. */
@@ -123,7 +163,7 @@ class SyncRun {
         page.records,
         this.#options.concurrency ?? 8,
         async (raw, index) => {
-          await this.#handleRecord(prepared, raw, `page ${number} record ${index + 1}`);
+          await this.#handleRecord(prepared, raw, `page ${number} record ${index + 1}`, true);
           handled++;
         },
         stop,
@@ -136,25 +176,34 @@ class SyncRun {
   }
 
   /** One record: quarantined with a reason, or written/unchanged at the destination. */
-  async #handleRecord(prepared: Prepared, raw: unknown, where: string): Promise<void> {
-    const outcome = await this.#processRecord(prepared, raw, where);
+  async #handleRecord(
+    prepared: Prepared,
+    raw: unknown,
+    where: string,
+    advance: boolean,
+  ): Promise<void> {
+    const outcome = await this.#processRecord(prepared, raw, where, advance);
     if (outcome.kind === 'quarantined') {
       this.#stats.quarantined++;
-      if (this.#samples.length < MAX_SAMPLES) {
-        this.#samples.push({ id: outcome.id.slice(0, 256), reason: outcome.reason.slice(0, 512) });
-      }
+      this.#quarantine.quarantined(outcome.id, outcome.reason);
     } else {
       this.#stats[outcome.kind]++;
+      this.#quarantine.passed(outcome.id);
     }
   }
 
-  /** Checks id and contract, then writes; `where` names a record without a usable id. */
+  /**
+   * Checks id and contract, then writes; `where` names a record without a usable id; `advance`:
+   * the record may move the incremental high-water mark.
+   */
   async #processRecord(
     { provider, validator, writer }: Prepared,
     raw: unknown,
     where: string,
+    advance: boolean,
   ): Promise<
-    { kind: 'written' | 'unchanged' } | { kind: 'quarantined'; id: string; reason: string }
+    | { kind: 'written' | 'unchanged'; id: string }
+    | { kind: 'quarantined'; id: string; reason: string }
   > {
     if (!isObject(raw))
       return { kind: 'quarantined', id: where, reason: 'InvalidRecord: not a JSON object' };
@@ -170,22 +219,17 @@ class SyncRun {
     const problem = validator.check(raw);
     if (problem !== undefined)
       return { kind: 'quarantined', id, reason: `InvalidRecord: ${problem}` };
-    if (provider.updatedField !== undefined) {
+    if (advance && provider.updatedField !== undefined) {
       this.#highWater = laterMark(this.#highWater, getPath(raw, provider.updatedField));
     }
     const outcome = await writer.write(raw, id, recordVersion(raw, provider.updatedField));
-    return outcome.kind === 'quarantined' ? { ...outcome, id } : outcome;
+    return { ...outcome, id };
   }
 
-  /** The counts and samples so far, for a checkpoint. */
+  /** The counts so far, for a checkpoint. */
   #carry(): Carry {
     const { read, written, unchanged, quarantined, failed } = this.#stats;
-    return {
-      s: [read, written, unchanged, quarantined, failed],
-      ...(this.#samples.length > 0
-        ? { q: this.#samples.map(({ id, reason }) => ({ i: id, r: reason })) }
-        : {}),
-    };
+    return { s: [read, written, unchanged, quarantined, failed] };
   }
 
   /** Commits a page: the interim result replaces the result file, then a log line says so. */
@@ -206,10 +250,7 @@ class SyncRun {
     return {
       stats: { ...this.#stats },
       ...(this.#checkpoint !== undefined ? { checkpoint: this.#checkpoint } : {}),
-      quarantine: {
-        count: this.#stats.quarantined,
-        ...(this.#samples.length > 0 ? { samples: [...this.#samples] } : {}),
-      },
+      quarantine: this.#quarantine.report(this.#stats.quarantined, complete && this.#full),
       ...(schemaChanges ? { schemaChanges } : {}),
       ...this.#deprecations.report(),
     };

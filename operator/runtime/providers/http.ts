@@ -7,14 +7,17 @@
  * `query: {updated_since: "{since}"}`); on a full pass such parameters are left out. Without
  * the placeholder, or without `updatedField`, every pass reads everything (idempotent writes
  * make that safe, only slower).
+ *
+ * Retrying quarantined records by id needs `http.itemPath` (e.g. `/v1/items/{id}`): the body of
+ * that GET is the record. Without it, held records are retried only when a pass reads them.
  */
 import type { z } from 'zod';
 import type { HTTPSource } from '../../api/index.ts';
 import { SyncError } from '../errors.ts';
-import { getPath, joinURL } from '../json.ts';
+import { getPath, isObject, joinURL } from '../json.ts';
 import { authHeaders } from '../http/auth.ts';
 import { linkWithRel } from '../http/headers.ts';
-import { pageError, pageSize, withParams } from './request.ts';
+import { fetchItem, pageError, pageSize, withParams } from './request.ts';
 import type { Page, PassStart, Provider, ProviderContext } from './types.ts';
 
 /** The placeholder of a `http.query` value replaced by the incremental high-water mark. */
@@ -39,6 +42,11 @@ export function firstPageURL(baseURL: string, http: HTTPSpec, since: string | un
       url.searchParams.set(name, value.split(SINCE_PLACEHOLDER).join(since));
   }
   return url;
+}
+
+/** The URL of one record: baseURL + itemPath with `{id}` replaced by the URL-encoded id. */
+export function itemURL(baseURL: string, itemPath: string, id: string): URL {
+  return joinURL(baseURL, itemPath.split('{id}').join(encodeURIComponent(id)));
 }
 
 /** Pages whose next cursor is read from the body at `cursorPath` and sent as `cursorParam`. */
@@ -154,5 +162,19 @@ export function httpProvider(context: ProviderContext): Provider {
   const incremental =
     http.updatedField !== undefined &&
     Object.values(http.query ?? {}).some((value: string) => value.includes(SINCE_PLACEHOLDER));
-  return { idField: http.idField ?? 'id', updatedField: http.updatedField, incremental, pages };
+  const itemPath = http.itemPath;
+  const fetchById =
+    itemPath === undefined
+      ? undefined
+      : (id: string) =>
+          fetchItem(context, itemURL(baseURL, itemPath, id), headers, (body) =>
+            isObject(body) ? body : undefined,
+          );
+  return {
+    idField: http.idField ?? 'id',
+    updatedField: http.updatedField,
+    incremental,
+    pages,
+    fetchById,
+  };
 }

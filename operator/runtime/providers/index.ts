@@ -5,7 +5,7 @@ import { shopifyProvider } from './shopify.ts';
 import { stripeProvider } from './stripe.ts';
 import type { Provider, ProviderContext } from './types.ts';
 
-export type { Page, PassStart, Provider, ProviderContext } from './types.ts';
+export type { Item, Page, PassStart, Provider, ProviderContext } from './types.ts';
 
 /** The provider for `context.source.provider`; throws Configuration when the source is incomplete. */
 export function createProvider(context: ProviderContext): Provider {

@@ -4,7 +4,7 @@
  */
 import { SyncError, type SyncErrorCode } from '../errors.ts';
 import { describeRequest } from '../http/client.ts';
-import type { ProviderContext } from './types.ts';
+import type { Item, ProviderContext } from './types.ts';
 
 /** Records per page when neither the source nor the run says. */
 const DEFAULT_PAGE_SIZE = 100;
@@ -32,4 +32,26 @@ export function withParams(base: URL, params: Record<string, string | undefined>
 /** The error of a page request whose answer is unusable: `GET <url>: <what>`. */
 export function pageError(code: SyncErrorCode, url: URL, what: string): SyncError {
   return new SyncError(code, `${describeRequest('GET', url)}: ${what}`);
+}
+
+/**
+ * GET one record at `url`: `pick` finds it in the JSON body (undefined: the answer is not a
+ * record). A 404 is no such record: undefined.
+ */
+export async function fetchItem(
+  context: ProviderContext,
+  url: URL,
+  headers: Record<string, string>,
+  pick: (body: unknown) => unknown,
+): Promise<Item | undefined> {
+  const res = await context.client.request({
+    url,
+    headers,
+    expectJSON: true,
+    passThrough: (status) => status === 404,
+  });
+  if (res.status === 404) return undefined;
+  const record = pick(res.json);
+  if (record === undefined) throw pageError('ServerError', url, 'no record in the answer');
+  return { record, deprecation: res.deprecation };
 }

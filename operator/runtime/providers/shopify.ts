@@ -2,12 +2,13 @@
  * Shopify Admin REST lists: `GET /admin/api/{apiVersion}/{resource}.json?limit=N`, records under
  * the key named like the resource, next page by `page_info` from the `Link` rel="next" header,
  * `X-Shopify-Access-Token`, incremental via `updated_at_min`, and pacing from
- * `X-Shopify-Shop-Api-Call-Limit` so the shared leaky bucket is not run dry.
+ * `X-Shopify-Shop-Api-Call-Limit` so the shared leaky bucket is not run dry. One record:
+ * `GET /admin/api/{apiVersion}/{resource}/{id}.json`, under the body's only key (`order`).
  */
 import { sleep } from '../../lib/clock.ts';
 import { isObject, joinURL } from '../json.ts';
 import { linkWithRel } from '../http/headers.ts';
-import { pageError, pageSize, withParams } from './request.ts';
+import { fetchItem, pageError, pageSize, withParams } from './request.ts';
 import type { Page, PassStart, Provider, ProviderContext } from './types.ts';
 
 /** Options of {@link shopifyPauseMs}. */
@@ -77,5 +78,19 @@ export function shopifyProvider(context: ProviderContext): Provider {
       if (pauseMs > 0) await sleep(clock, pauseMs, signal);
     }
   }
-  return { idField: 'id', updatedField: 'updated_at', incremental: true, pages };
+  const fetchById = (id: string) => {
+    const url = joinURL(
+      source.baseURL ?? '',
+      `/admin/api/${source.apiVersion ?? ''}/${resource}/${encodeURIComponent(id)}.json`,
+    );
+    return fetchItem(context, url, headers, singleRecord);
+  };
+  return { idField: 'id', updatedField: 'updated_at', incremental: true, pages, fetchById };
+}
+
+/** The record of a Shopify single-resource answer: `{"order": {...}}`. */
+function singleRecord(body: unknown): unknown {
+  if (!isObject(body)) return undefined;
+  const values = Object.values(body);
+  return values.length === 1 && isObject(values[0]) ? values[0] : undefined;
 }

@@ -1,9 +1,10 @@
 /**
  * Stripe list endpoints: `GET /v1/{resource}?limit=N&starting_after=<last id>`, records in
  * `data`, more pages while `has_more`. Stripe lists have no updated-at filter: no incremental.
+ * One record: `GET /v1/{resource}/{id}`.
  */
 import { isObject, joinURL } from '../json.ts';
-import { pageError, pageSize, withParams } from './request.ts';
+import { fetchItem, pageError, pageSize, withParams } from './request.ts';
 import type { Page, PassStart, Provider, ProviderContext } from './types.ts';
 
 /** Default Stripe API base URL. */
@@ -39,5 +40,9 @@ export function stripeProvider(context: ProviderContext): Provider {
       after = lastId;
     }
   }
-  return { idField: 'id', updatedField: undefined, incremental: false, pages };
+  const fetchById = (id: string) =>
+    fetchItem(context, joinURL(endpoint.href, `/${encodeURIComponent(id)}`), headers, (body) =>
+      isObject(body) ? body : undefined,
+    );
+  return { idField: 'id', updatedField: undefined, incremental: false, pages, fetchById };
 }

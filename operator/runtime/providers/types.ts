@@ -15,6 +15,14 @@ export interface Page {
   deprecation: DeprecationNotice | undefined;
 }
 
+/** One record read by id. */
+export interface Item {
+  /** The record as received (validated later). */
+  record: unknown;
+  /** Deprecation announced by the response, if any. */
+  deprecation: DeprecationNotice | undefined;
+}
+
 /** Where a pass starts. */
 export interface PassStart {
   /** Resume after the page whose {@link Page.cursor} this is; undefined: from the beginning. */
@@ -33,6 +41,11 @@ export interface Provider {
   incremental: boolean;
   /** Reads the pages of one pass, in order. Throws a classified SyncError. */
   pages(start: PassStart): AsyncGenerator<Page, void, undefined>;
+  /**
+   * Reads one record by id, where the source allows it (quarantined records are retried so);
+   * undefined when the source has no such record (404). Throws a classified SyncError.
+   */
+  fetchById?: ((id: string) => Promise<Item | undefined>) | undefined;
 }
 
 /** The `spec.source` of an Integration. */
