@@ -49,6 +49,20 @@ export function itemURL(baseURL: string, itemPath: string, id: string): URL {
   return joinURL(baseURL, itemPath.split('{id}').join(encodeURIComponent(id)));
 }
 
+/** Reads one record at `itemPath` (its body is the record); undefined without an itemPath. */
+function itemFetcher(
+  context: ProviderContext,
+  baseURL: string,
+  itemPath: string | undefined,
+  headers: Record<string, string>,
+): Provider['fetchById'] {
+  if (itemPath === undefined) return undefined;
+  return (id) =>
+    fetchItem(context, itemURL(baseURL, itemPath, id), headers, (body) =>
+      isObject(body) ? body : undefined,
+    );
+}
+
 /** Pages whose next cursor is read from the body at `cursorPath` and sent as `cursorParam`. */
 async function* cursorPages(
   first: URL,
@@ -162,14 +176,7 @@ export function httpProvider(context: ProviderContext): Provider {
   const incremental =
     http.updatedField !== undefined &&
     Object.values(http.query ?? {}).some((value: string) => value.includes(SINCE_PLACEHOLDER));
-  const itemPath = http.itemPath;
-  const fetchById =
-    itemPath === undefined
-      ? undefined
-      : (id: string) =>
-          fetchItem(context, itemURL(baseURL, itemPath, id), headers, (body) =>
-            isObject(body) ? body : undefined,
-          );
+  const fetchById = itemFetcher(context, baseURL, http.itemPath, headers);
   return {
     idField: http.idField ?? 'id',
     updatedField: http.updatedField,
