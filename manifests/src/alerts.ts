@@ -119,7 +119,7 @@ function integrationRules(): AlertRule[] {
       ),
       for: '15m',
       summary: `Integration ${INTEGRATION} has not been Ready for 15 minutes.`,
-      description: `Ready has been False for 15 minutes: syncs keep failing and being retried, or the last sync quarantined more than quarantine.maxRecords records (Degraded). The Ready condition's reason and message say which: kubectl describe integration -n {{ $labels.namespace }} {{ $labels.name }}`,
+      description: `Ready has been False for 15 minutes: syncs keep failing and being retried, or more records are held in quarantine than quarantine.maxRecords (Degraded). The Ready condition's reason and message say which: kubectl describe integration -n {{ $labels.namespace }} {{ $labels.name }}`,
     }),
     rule('TributaryIntegrationStalled', 'warning', {
       expr: lines(

@@ -5,8 +5,9 @@
  *   after that page (rework of at most one page).
  * - `since`: the high-water mark of `updatedField` over completed passes; the next pass reads
  *   only records updated since, where the provider supports it (incremental).
- * - `carry`: with `page`, the counts (and as many quarantine samples as fit) of the pages before
- *   it, so a resumed run reports the whole pass and no quarantined record drops out of status.
+ * - `carry`: with `page`, the counts of the pages before it, so a resumed run reports the whole
+ *   pass. (Quarantine samples, `q`, are no longer written and are ignored: the attempt that
+ *   committed those pages reported them, and the operator holds them.)
  */
 
 /** Longest checkpoint string the result contract carries. */
