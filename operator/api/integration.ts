@@ -557,7 +557,12 @@ export const IntegrationStatus = z
             z.strictObject({
               id: z.string().max(256).describe('Record id.'),
               reason: z.string().max(512).describe('Why it was quarantined (the latest reason).'),
-              firstSeen: timestamp().describe('When a sync first quarantined it.'),
+              firstSeen: timestamp()
+                .optional()
+                .describe(
+                  'When a sync first quarantined it (absent on records listed by an operator ' +
+                    'that did not keep it).',
+                ),
             }),
           )
           .max(50)

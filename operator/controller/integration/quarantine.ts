@@ -55,7 +55,7 @@ export function mergeQuarantine(
 
 /** The status form of `records` listed plus `unlisted` counted ones. */
 function heldOf(records: HeldRecord[], unlisted: number): HeldQuarantine {
-  const sorted = [...records].sort((a, b) => a.firstSeen.localeCompare(b.firstSeen));
+  const sorted = [...records].sort((a, b) => (a.firstSeen ?? '').localeCompare(b.firstSeen ?? ''));
   return {
     count: sorted.length + unlisted,
     ...(sorted.length > 0 ? { samples: sorted } : {}),

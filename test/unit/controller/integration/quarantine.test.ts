@@ -80,6 +80,12 @@ const table: [string, HeldQuarantine | undefined, PassQuarantine | undefined, He
     { count: 3, samples: [held('a'), held('b', T2)] },
   ],
   [
+    'a record listed by an older operator (no firstSeen) stays, listed first',
+    { count: 1, samples: [bad('old')] },
+    { count: 1, new: 1, samples: [bad('b')], full: false },
+    { count: 2, samples: [bad('old'), held('b', T2)] },
+  ],
+  [
     'a run without a quarantine report changes nothing',
     { count: 2, samples: [held('a')] },
     undefined,
