@@ -139,6 +139,11 @@ export const Reason = {
   RunSucceeded: 'RunSucceeded',
   /** Event (Normal): a run finished but set records aside (quarantine). */
   RunPartiallySucceeded: 'RunPartiallySucceeded',
+  /**
+   * Event (Normal): a condition present only while true (Stalled) was removed: what it reported
+   * no longer holds.
+   */
+  Resolved: 'Resolved',
 } as const;
 /** A condition reason. */
 export type Reason = (typeof Reason)[keyof typeof Reason];

@@ -57,7 +57,9 @@ export interface OperatorOptions {
 }
 
 /** Runs the operator until `signal` aborts, then shuts down gracefully (releasing the Lease). */
-export async function runOperator(options: OperatorOptions, signal: AbortSignal): Promise<void> {
+export async function runOperator(given: OperatorOptions, signal: AbortSignal): Promise<void> {
+  // One identity for the Lease and the Events' reportingInstance.
+  const options = { ...given, identity: given.identity ?? defaultIdentity() };
   const { log } = options;
   const clock = options.clock ?? systemClock();
   const registry = new Registry();
@@ -116,7 +118,14 @@ interface Wiring {
 function makeControllers(options: OperatorOptions, wiring: Wiring): Controller[] {
   const { api, caches, queues, clock, metrics, registry } = wiring;
   const { log } = options;
-  const kubeWrites = new KubeIntegrationWrites({ api });
+  const kubeWrites = new KubeIntegrationWrites({
+    api,
+    clock,
+    reportingInstance: options.identity ?? defaultIdentity(),
+    onEventWriteFailure: (reason) => {
+      metrics.eventWriteFailed(reason);
+    },
+  });
   const writes: IntegrationWrites =
     options.faults?.crashAfterJobCreate === true ? new CrashAfterJobCreate(kubeWrites) : kubeWrites;
   const integrations = new IntegrationReconciler({
@@ -203,7 +212,7 @@ async function lead(
     clock,
     log,
     metrics,
-    identity: options.identity ?? `${hostname()}_${Math.random().toString(16).slice(2, 8)}`,
+    identity: options.identity ?? defaultIdentity(),
     onStartedLeading: (leading) => {
       log.info('became leader');
       return run(leading);
@@ -217,4 +226,9 @@ async function lead(
     // Leadership was lost while we still wanted it: exit so a restart campaigns afresh.
     throw new Error('leader election lost');
   }
+}
+
+/** This replica's identity when none is given: the hostname plus a random suffix. */
+function defaultIdentity(): string {
+  return `${hostname()}_${Math.random().toString(16).slice(2, 8)}`;
 }

@@ -1,12 +1,13 @@
 /**
  * What a plan tells the world besides status: the Events of a reconcile (finished runs, missed
- * schedules, the run started, a change of Ready) and when to reconcile again. Pure.
+ * schedules, the run started, every condition transition) and when to reconcile again. Pure.
  */
 import { isReason, Reason, type IntegrationStatus, type RunRecord } from '../../api/index.ts';
 import { delayUntil } from '../plan/schedule.ts';
 import { pollAfter, type StallCause } from './causes.ts';
 import type { Applied, PlannedEvent } from './plan.ts';
 import type { ObservedRun } from './runs.ts';
+import { transitionEvents, withoutRepeats } from './transitions.ts';
 
 /** The facts Events are taken from. */
 export interface EventFacts {
@@ -22,7 +23,10 @@ export interface EventFacts {
   missed: number;
 }
 
-/** The Events of one reconcile, oldest first; Warning for what alerts select on. */
+/**
+ * The Events of one reconcile, oldest first; Warning for what alerts select on. A condition that
+ * repeats another's Event (Ready=False naming the stall of Stalled=True) adds none.
+ */
 export function plannedEvents(facts: EventFacts): PlannedEvent[] {
   const out = [...facts.finished].reverse().map(finishedEvent);
   if (facts.missed > 0) {
@@ -40,9 +44,8 @@ export function plannedEvents(facts: EventFacts): PlannedEvent[] {
       message: `${start.kind} attempt ${start.attempt} started as Job ${start.jobName} (${start.why})`,
     });
   }
-  const ready = readyChange(facts.previous, facts.status);
-  if (ready) out.push(ready);
-  return out;
+  out.push(...transitionEvents(facts.previous.conditions, facts.status.conditions));
+  return withoutRepeats(out);
 }
 
 function finishedEvent(run: ObservedRun): PlannedEvent {
@@ -72,23 +75,6 @@ function finishedEvent(run: ObservedRun): PlannedEvent {
 /** A failed record's reason as a declared Reason; SyncFailed for one that is not. */
 function reasonOf(record: RunRecord): Reason {
   return isReason(record.reason) ? record.reason : Reason.SyncFailed;
-}
-
-/** An Event when Ready changes status or reason; Normal while only waiting for a first run. */
-function readyChange(
-  previous: IntegrationStatus,
-  status: IntegrationStatus,
-): PlannedEvent | undefined {
-  const before = previous.conditions?.find((c) => c.type === 'Ready');
-  const after = status.conditions?.find((c) => c.type === 'Ready');
-  if (!after || !isReason(after.reason)) return undefined;
-  if (before?.status === after.status && before.reason === after.reason) return undefined;
-  // A first run in progress is not a problem: Warning Events are what alerts select on.
-  const normal =
-    after.status === 'True' ||
-    after.reason === Reason.Progressing ||
-    after.reason === Reason.AwaitingFirstRun;
-  return { type: normal ? 'Normal' : 'Warning', reason: after.reason, message: after.message };
 }
 
 /** The timers and stalls a requeue is taken from. */

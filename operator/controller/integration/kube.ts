@@ -3,11 +3,10 @@
  * machinery's one authenticated transport (ctx.signal plus a timeout per call; errors arrive as
  * ApiErrors, converted there once).
  */
-import { randomBytes } from 'node:crypto';
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import { GROUP, VERSION, type IntegrationStatus } from '../../api/index.ts';
 import { joinKey } from '../../lib/key.ts';
-import { rfc3339 } from '../../lib/time.ts';
+import { systemClock, type Clock } from '../../lib/clock.ts';
 import {
   apiPath,
   type ApiRequest,
@@ -16,6 +15,7 @@ import {
 } from '../machinery/api.ts';
 import type { ReconcileContext } from '../machinery/controller.ts';
 import { isApiStatus } from '../machinery/errors.ts';
+import { EventRecorder } from '../machinery/event-recorder.ts';
 import { BY_INTEGRATION_UID, BY_JOB, type Caches } from '../watches.ts';
 import { statusWriter } from '../machinery/status-writer.ts';
 import type { PlannedEvent } from './plan.ts';
@@ -29,6 +29,12 @@ export interface KubeIntegrationOptions {
   timeoutMs?: number;
   /** `source.component` of recorded Events. Default `tributary-operator`. */
   component?: string;
+  /** `reportingInstance` of recorded Events: this replica's identity. Default `tributary-operator`. */
+  reportingInstance?: string;
+  /** Time of the Events' timestamps and of their aggregation window. Default the system clock. */
+  clock?: Clock;
+  /** Called with the Event's reason when an Event could not be written. Default: none. */
+  onEventWriteFailure?: (reason: string) => void;
 }
 
 /** {@link IntegrationReads} on informer caches, plus a metadata-only GET for Secrets. */
@@ -83,10 +89,19 @@ export class KubeIntegrationReads implements IntegrationReads {
 export class KubeIntegrationWrites implements IntegrationWrites {
   readonly #options: KubeIntegrationOptions;
   readonly #writeStatus: ReturnType<typeof statusWriter>;
+  readonly #events: EventRecorder;
 
   /** Stores options; nothing is sent until a write. */
   constructor(options: KubeIntegrationOptions) {
     this.#options = options;
+    this.#events = new EventRecorder({
+      api: options.api,
+      clock: options.clock ?? systemClock(),
+      reportingInstance: options.reportingInstance ?? 'tributary-operator',
+      ...(options.component === undefined ? {} : { component: options.component }),
+      ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+      ...(options.onEventWriteFailure ? { onWriteFailure: options.onEventWriteFailure } : {}),
+    });
     this.#writeStatus = statusWriter(
       options.api,
       'Integration',
@@ -132,14 +147,16 @@ export class KubeIntegrationWrites implements IntegrationWrites {
     return this.#writeStatus(object, status, ctx);
   }
 
+  /** Records the Event through the aggregating recorder; a failure is logged and counted. */
   async recordEvent(object: ObjectRef, event: PlannedEvent, ctx: ReconcileContext): Promise<void> {
-    const path = apiPath`/api/v1/namespaces/${object.namespace}/events`;
-    try {
-      const body = eventFor(object, event, this.#options.component);
-      await this.#send(ctx, { method: 'POST', path, body });
-    } catch (error) {
-      ctx.log.warn({ err: error, reason: event.reason }, 'could not record Event');
-    }
+    const involved = {
+      apiVersion: `${GROUP}/${VERSION}`,
+      kind: 'Integration',
+      namespace: object.namespace,
+      name: object.name,
+      ...(object.uid === undefined ? {} : { uid: object.uid }),
+    };
+    await this.#events.record(involved, event, ctx);
   }
 
   #send<T = unknown>(ctx: ReconcileContext, request: ApiRequest): Promise<T> {
@@ -153,31 +170,4 @@ export class KubeIntegrationWrites implements IntegrationWrites {
 
 function jobPath(namespace: string, name: string): string {
   return apiPath`/apis/batch/v1/namespaces/${namespace}/jobs/${name}`;
-}
-
-/** A core/v1 Event on the Integration; the random suffix keeps Event names unique. */
-function eventFor(object: ObjectRef, event: PlannedEvent, component = 'tributary-operator') {
-  const now = rfc3339(new Date());
-  return {
-    apiVersion: 'v1',
-    kind: 'Event',
-    metadata: {
-      name: `${object.name}.${randomBytes(8).toString('hex')}`,
-      namespace: object.namespace,
-    },
-    involvedObject: {
-      apiVersion: `${GROUP}/${VERSION}`,
-      kind: 'Integration',
-      name: object.name,
-      namespace: object.namespace,
-      uid: object.uid,
-    },
-    type: event.type,
-    reason: event.reason,
-    message: event.message.slice(0, 1024),
-    source: { component },
-    firstTimestamp: now,
-    lastTimestamp: now,
-    count: 1,
-  };
 }

@@ -1,22 +1,41 @@
 /**
- * Integration metrics for dashboards and alert rules: runs by outcome, records by result, the
- * last successful sync, Job creation skew, one gauge per condition, the announced sunset, and the
- * requests the API server refused that keep an Integration from running.
+ * Integration metrics for dashboards and alert rules: runs and their durations by outcome,
+ * records by result, the last successful sync, Job creation skew, one gauge per condition, the
+ * announced sunset, and the requests the API server refused that keep an Integration from
+ * running. Every series that names an Integration is dropped when it is deleted.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { ConditionType, Reason, type Condition, type SchemaChanges } from '../../api/index.ts';
+import { joinKey } from '../../lib/key.ts';
+import {
+  ConditionType,
+  type Condition,
+  type Reason,
+  type RunRecord,
+  type SchemaChanges,
+} from '../../api/index.ts';
 import type { Plan } from './plan.ts';
 
 const CONDITION_STATUSES = ['True', 'False', 'Unknown'] as const;
 const DRIFT_TYPES = ['missing', 'unexpected', 'mismatched'] as const;
 /** What the refusals counter counts, by reason. */
-const REFUSALS = [Reason.JobRejected, Reason.SecretLookupFailed] as const;
-/** A reason of {@link REFUSALS}. */
-export type Refusal = (typeof REFUSALS)[number];
+type Refusals = [typeof Reason.JobRejected, typeof Reason.SecretLookupFailed];
+/** A reason the refusals counter counts. */
+export type Refusal = Refusals[number];
+/** Buckets of run durations, in seconds: from a few seconds to timeouts.run's hour. */
+const RUN_DURATION_BUCKETS = [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600];
+
+type RunLabels = 'namespace' | 'name' | 'kind' | 'outcome';
+/** A metric with series named by an Integration: what forget() removes them from. */
+interface Removable {
+  remove(labels: Record<string, string>): void;
+}
 
 /** Metrics of the Integration reconciler, registered on an injected registry. */
 export class IntegrationMetrics {
-  readonly #runs: Counter<'kind' | 'outcome'>;
+  readonly #runs: Counter<RunLabels>;
+  readonly #runDuration = runDurationHistogram();
+  /** The label sets written per Integration (`namespace/name`), for forget(). */
+  readonly #series = new Map<string, Map<string, { metric: Removable; labels: Labels }>>();
   readonly #records: Counter<'namespace' | 'name' | 'result'>;
   readonly #lastSuccess: Gauge<'namespace' | 'name'>;
   readonly #skew: Histogram<'kind'>;
@@ -32,10 +51,11 @@ export class IntegrationMetrics {
     const registers = [registry];
     registry.registerMetric(this.#refusals);
     registry.registerMetric(this.#schemaChanges);
+    registry.registerMetric(this.#runDuration);
     this.#runs = new Counter({
       name: 'tributary_runs_total',
-      help: 'Finished runs by kind (sync, drift-check) and outcome.',
-      labelNames: ['kind', 'outcome'],
+      help: 'Finished runs of each Integration by kind (sync, drift-check) and outcome (Succeeded, PartiallySucceeded, Failed).',
+      labelNames: ['namespace', 'name', 'kind', 'outcome'],
       registers,
     });
     this.#records = new Counter({
@@ -87,36 +107,76 @@ export class IntegrationMetrics {
   observe(object: { namespace?: string | undefined; name: string }, plan: Plan): void {
     const namespace = object.namespace ?? '';
     const { name } = object;
-    for (const record of plan.finished) {
-      this.#runs.inc({ kind: record.kind, outcome: record.outcome });
-      for (const [result, count] of Object.entries(record.stats ?? {})) {
-        if (count > 0) this.#records.inc({ namespace, name, result }, count);
-      }
-    }
-    if (plan.missed > 0) this.#missed.inc({ namespace, name }, plan.missed);
+    const track = this.#tracker(namespace, name);
+    for (const record of plan.finished) this.#finished(track, record);
+    if (plan.missed > 0) this.#missed.inc(track(this.#missed, {}), plan.missed);
     const success = plan.status.lastSuccessfulSyncTime;
     if (success !== undefined)
-      this.#lastSuccess.set({ namespace, name }, Date.parse(success) / 1000);
+      this.#lastSuccess.set(track(this.#lastSuccess, {}), seconds(success));
     const sunset = Date.parse(plan.status.deprecation?.sunset ?? '');
     if (Number.isNaN(sunset)) this.#sunset.remove({ namespace, name });
-    else this.#sunset.set({ namespace, name }, sunset / 1000);
+    else this.#sunset.set(track(this.#sunset, {}), sunset / 1000);
     const drift = plan.status.drift;
     for (const type of DRIFT_TYPES) {
       if (drift === undefined) this.#drift.remove({ namespace, name, type });
-      else this.#drift.set({ namespace, name, type }, drift[type]);
+      else this.#drift.set(track(this.#drift, { type }), drift[type]);
     }
     this.observeConditions(namespace, name, plan.status.conditions);
-    observeSchemaChanges(this.#schemaChanges, namespace, name, plan.status.schemaChanges);
+    this.#observeSchemaChanges(track, plan.status.schemaChanges);
   }
 
   /** Sets the condition gauges; also for an Integration whose spec cannot be planned. */
   observeConditions(namespace: string, name: string, conditions: readonly Condition[] = []): void {
-    for (const type of Object.values(ConditionType)) {
+    const track = this.#tracker(namespace, name);
+    const types = new Set<string>([
+      ...Object.values(ConditionType),
+      ...conditions.map((c) => c.type),
+    ]);
+    for (const type of types) {
       const current = conditions.find((c) => c.type === type)?.status;
       for (const status of CONDITION_STATUSES) {
-        this.#condition.set({ namespace, name, type, status }, current === status ? 1 : 0);
+        this.#condition.set(track(this.#condition, { type, status }), current === status ? 1 : 0);
       }
     }
+  }
+
+  /** Sets the schema change gauges: how many fields the last sync saw added and removed. */
+  #observeSchemaChanges(track: Tracker, changes: SchemaChanges | undefined): void {
+    for (const change of SCHEMA_CHANGES) {
+      this.#schemaChanges.set(
+        track(this.#schemaChanges, { change }),
+        changes?.[change]?.length ?? 0,
+      );
+    }
+  }
+
+  /** Counts a finished run, its duration and its records. */
+  #finished(track: Tracker, record: RunRecord): void {
+    const labels = { kind: record.kind, outcome: record.outcome };
+    this.#runs.inc(track(this.#runs, labels));
+    const start = Date.parse(record.startTime ?? '');
+    const end = Date.parse(record.completionTime ?? '');
+    if (Number.isFinite(start) && Number.isFinite(end)) {
+      this.#runDuration.observe(track(this.#runDuration, labels), Math.max(0, end - start) / 1000);
+    }
+    for (const [result, count] of Object.entries(record.stats ?? {})) {
+      if (count > 0) this.#records.inc(track(this.#records, { result }), count);
+    }
+  }
+
+  /** Labels of one Integration's series, remembered so that forget() can remove each. */
+  #tracker(namespace: string, name: string): Tracker {
+    const key = joinKey(namespace, name);
+    return (metric, extra) => {
+      const labels = { namespace, name, ...extra };
+      let written = this.#series.get(key);
+      if (written === undefined) {
+        written = new Map<string, { metric: Removable; labels: Labels }>();
+        this.#series.set(key, written);
+      }
+      written.set(JSON.stringify([(metric as { name?: string }).name, labels]), { metric, labels });
+      return labels;
+    };
   }
 
   /** Records the skew between a run's due time and its Job's creation. */
@@ -126,21 +186,35 @@ export class IntegrationMetrics {
 
   /** Counts a request the API server refused for an Integration (a Job create, a Secret check). */
   refused(object: { namespace: string; name: string }, reason: Refusal): void {
-    this.#refusals.inc({ namespace: object.namespace, name: object.name, reason });
+    const track = this.#tracker(object.namespace, object.name);
+    this.#refusals.inc(track(this.#refusals, { reason }));
   }
 
-  /** Drops the series of a deleted Integration. */
+  /** Drops every series of a deleted Integration. */
   forget(namespace: string, name: string): void {
-    for (const reason of REFUSALS) this.#refusals.remove({ namespace, name, reason });
-    for (const change of SCHEMA_CHANGES) this.#schemaChanges.remove({ namespace, name, change });
-    this.#lastSuccess.remove({ namespace, name });
-    this.#sunset.remove({ namespace, name });
-    for (const type of DRIFT_TYPES) this.#drift.remove({ namespace, name, type });
-    for (const type of Object.values(ConditionType)) {
-      for (const status of CONDITION_STATUSES)
-        this.#condition.remove({ namespace, name, type, status });
-    }
+    const key = joinKey(namespace, name);
+    for (const { metric, labels } of this.#series.get(key)?.values() ?? []) metric.remove(labels);
+    this.#series.delete(key);
   }
+}
+
+/** Labels of a series of one Integration: namespace and name plus `extra`. */
+type Labels = Record<string, string>;
+/** Adds namespace and name to `extra` and remembers the series of `metric`. */
+type Tracker = (metric: Removable, extra: Labels) => Labels;
+
+function seconds(timestamp: string): number {
+  return Date.parse(timestamp) / 1000;
+}
+
+function runDurationHistogram(): Histogram<RunLabels> {
+  return new Histogram({
+    name: 'tributary_run_duration_seconds',
+    help: "Seconds from a run's start to its completion (its record in status.history), by Integration, kind and outcome.",
+    labelNames: ['namespace', 'name', 'kind', 'outcome'],
+    buckets: RUN_DURATION_BUCKETS,
+    registers: [],
+  });
 }
 
 function refusalsCounter(): Counter<'namespace' | 'name' | 'reason'> {
@@ -165,12 +239,3 @@ function schemaChangesGauge(): Gauge<'namespace' | 'name' | 'change'> {
 }
 
 /** Sets both series of one Integration (0 when nothing changed), as SchemaChanged reads them. */
-function observeSchemaChanges(
-  gauge: Gauge<'namespace' | 'name' | 'change'>,
-  namespace: string,
-  name: string,
-  changes: SchemaChanges | undefined,
-): void {
-  for (const change of SCHEMA_CHANGES)
-    gauge.set({ namespace, name, change }, changes?.[change]?.length ?? 0);
-}

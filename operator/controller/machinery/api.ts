@@ -15,13 +15,15 @@ export const DEFAULT_API_TIMEOUT_MS = 30_000;
 /** One call to the API server. */
 export interface ApiRequest {
   /** HTTP method. Default `GET`. */
-  method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** Absolute API path, e.g. `/api/v1/namespaces/x/secrets/y`. Required. */
   path: string;
   /** Query parameters; undefined values are left out. Default none. */
   query?: Readonly<Record<string, string | undefined>>;
-  /** Sent as JSON (`Content-Type: application/json`). Default: no body. */
+  /** Sent as JSON. Default: no body. */
   body?: unknown;
+  /** Content-Type of `body`, e.g. `application/merge-patch+json` for a PATCH. Default `application/json`. */
+  contentType?: string;
   /** The Accept header. Default `application/json`. */
   accept?: string;
   /** Client-side timeout of the whole call (for a stream: until its end), in ms. Default {@link DEFAULT_API_TIMEOUT_MS}. */
@@ -126,7 +128,8 @@ export class KubeApi implements ApiTransport {
       ...context.getHeaders(),
       Accept: request.accept ?? 'application/json',
     };
-    if (request.body !== undefined) headers['Content-Type'] = 'application/json';
+    if (request.body !== undefined)
+      headers['Content-Type'] = request.contentType ?? 'application/json';
     return undiciFetch(url, {
       method,
       headers,

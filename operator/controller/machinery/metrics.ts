@@ -26,6 +26,7 @@ export class ControllerMetrics {
   readonly #watchErrors: Counter<'resource'>;
   readonly #watchRelists: Counter<'resource'>;
   readonly #leader: Gauge;
+  readonly #eventWriteFailures: Counter<'reason'>;
 
   /** Registers the metric families (declarations only; no I/O). */
   constructor(options: ControllerMetricsOptions) {
@@ -81,6 +82,12 @@ export class ControllerMetrics {
       help: '1 while this replica holds the leader lease.',
       registers,
     });
+    this.#eventWriteFailures = new Counter({
+      name: 'tributary_event_write_failures_total',
+      help: 'Events the API server did not take (create or patch failed), by the Event reason; the reconcile goes on.',
+      labelNames: ['reason'],
+      registers,
+    });
   }
 
   /** Records one finished reconcile of `controller` that took `seconds`. */
@@ -112,6 +119,11 @@ export class ControllerMetrics {
   /** Counts a full list of `resource`. */
   watchRelist(resource: string): void {
     this.#watchRelists.inc({ resource });
+  }
+
+  /** Counts an Event that could not be written, by its reason. */
+  eventWriteFailed(reason: string): void {
+    this.#eventWriteFailures.inc({ reason });
   }
 
   /** Sets the leader gauge. */

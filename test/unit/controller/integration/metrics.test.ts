@@ -1,6 +1,6 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import type { IntegrationStatus } from '../../../../operator/api/index.ts';
+import type { IntegrationStatus, RunRecord } from '../../../../operator/api/index.ts';
 import { IntegrationMetrics } from '../../../../operator/controller/integration/metrics.ts';
 import type { Plan } from '../../../../operator/controller/integration/plan.ts';
 import { NAME, NAMESPACE } from './fixtures.ts';
@@ -107,5 +107,105 @@ describe('IntegrationMetrics: drift and conditions', () => {
       ['False', 0],
       ['Unknown', 0],
     ]);
+  });
+});
+
+describe('IntegrationMetrics: runs', () => {
+  const RUNS = 'tributary_runs_total';
+  const DURATION = 'tributary_run_duration_seconds';
+  const run = (outcome: RunRecord['outcome'], seconds: number): RunRecord => ({
+    jobName: `stripe-s-${seconds}`,
+    kind: 'sync',
+    attempt: 1,
+    startTime: '2026-01-05T10:00:00Z',
+    completionTime: new Date(Date.UTC(2026, 0, 5, 10, 0, seconds)).toISOString(),
+    outcome,
+    stats: { read: 3, written: 2, unchanged: 1, quarantined: 0, failed: 0 },
+  });
+  const finished = (...records: RunRecord[]): Plan => ({ ...plan({}), finished: records });
+
+  it('counts finished runs by namespace, name, kind and outcome', async () => {
+    const registry = new Registry();
+    const metrics = new IntegrationMetrics(registry);
+    metrics.observe(integration, finished(run('Failed', 4), run('Succeeded', 40)));
+    metrics.observe(integration, finished(run('Succeeded', 50)));
+    const labels = { namespace: NAMESPACE, name: NAME, kind: 'sync' };
+    expect(await series(registry, RUNS)).toEqual([
+      { labels: { ...labels, outcome: 'Failed' }, value: 1 },
+      { labels: { ...labels, outcome: 'Succeeded' }, value: 2 },
+    ]);
+  });
+
+  it("observes each run's duration from its start to its completion", async () => {
+    const registry = new Registry();
+    const metrics = new IntegrationMetrics(registry);
+    metrics.observe(integration, finished(run('Succeeded', 40), run('Succeeded', 50)));
+    // Histogram values carry the series name (_bucket, _sum, _count) prom-client does not type.
+    const values = ((await registry.getSingleMetric(DURATION)?.get())?.values ?? []) as {
+      metricName?: string;
+      labels: Record<string, string | number>;
+      value: number;
+    }[];
+    const labels = { namespace: NAMESPACE, name: NAME, kind: 'sync', outcome: 'Succeeded' };
+    const bucket = (le: number) =>
+      values.find((v) => v.metricName === `${DURATION}_bucket` && v.labels.le === le);
+    expect(bucket(30)).toMatchObject({ labels: { ...labels, le: 30 }, value: 0 });
+    expect(bucket(60)).toMatchObject({ labels: { ...labels, le: 60 }, value: 2 });
+    expect(values.find((v) => v.metricName === `${DURATION}_sum`)).toMatchObject({
+      labels,
+      value: 90,
+    });
+  });
+
+  it('drops every series of a deleted Integration, and only its own', async () => {
+    const registry = new Registry();
+    const metrics = new IntegrationMetrics(registry);
+    const other = { namespace: NAMESPACE, name: 'other' };
+    for (const object of [integration, other]) {
+      metrics.observe(object, {
+        ...finished(run('Succeeded', 40)),
+        missed: 2,
+        status: {
+          lastSuccessfulSyncTime: '2026-01-05T10:00:40Z',
+          deprecation: { message: 'deprecated', sunset: '2026-07-01T00:00:00Z' },
+          drift: {
+            checkTime: '2026-01-05T10:00:00Z',
+            missing: 1,
+            unexpected: 0,
+            mismatched: 0,
+            total: 1,
+          },
+          conditions: [],
+        },
+      });
+      metrics.refused(object, 'JobRejected');
+    }
+    /** `family:name` of every series that names an Integration. */
+    const named = async () => {
+      const names = new Set<string>();
+      for (const metric of await registry.getMetricsAsJSON()) {
+        for (const value of metric.values) {
+          const labels = value.labels as { name?: string };
+          if (labels.name !== undefined) names.add(`${metric.name}:${labels.name}`);
+        }
+      }
+      return [...names].sort();
+    };
+    const before = await named();
+    // Every family that names an Integration has series of both before the delete.
+    const families = [
+      'tributary_runs_total',
+      'tributary_run_duration_seconds',
+      'tributary_records_total',
+      'tributary_missed_runs_total',
+      'tributary_last_successful_sync_timestamp_seconds',
+      SUNSET,
+      'tributary_drift_records',
+      'tributary_integration_condition',
+      'tributary_api_refusals_total',
+    ];
+    for (const family of families) expect(before).toContain(`${family}:${NAME}`);
+    metrics.forget(NAMESPACE, NAME);
+    expect(await named()).toEqual(before.filter((entry) => entry.endsWith(':other')));
   });
 });
