@@ -36,14 +36,17 @@ Operator options (each also read from the environment variable in brackets):
   --image IMAGE           Image of the built-in connector Jobs [TRIBUTARY_IMAGE]
                           (default ${DEFAULT_IMAGE})
   --metrics-port N        /healthz, /readyz, /metrics port [METRICS_PORT]; default 8080
-  --leader-elect BOOL     Run controllers only while holding the Lease; default true
+  --leader-elect BOOL     true|false: run controllers only while holding the Lease
+                          [LEADER_ELECT]; default true
   --lease-namespace NS    Namespace of the Lease [POD_NAMESPACE]
   --lease-name NAME       Name of the Lease [LEASE_NAME]; default tributary-operator
-  --workers N             Concurrent Integration reconciles; default 4
+  --workers N             Concurrent Integration reconciles [WORKERS]; default 4
   --log-level LEVEL       trace|debug|info|warn|error [LOG_LEVEL]; default info
 
 Options:
   -h, --help    Show this help
+
+An unknown flag or a value that cannot be used (e.g. --workers 0) exits with status 2.
 `;
 
 /** Checks every Integration and ReconcilePolicy document in `files`; returns the exit code. */
@@ -72,21 +75,91 @@ function validateFiles(files: string[]): number {
   return failures === 0 ? 0 : 1;
 }
 
-/** Runs the operator until SIGINT or SIGTERM; resolves to the exit code. */
-async function operator(values: Record<string, string | boolean | undefined>): Promise<number> {
-  const option = (name: string, env: string) => {
-    const value = values[name];
-    return typeof value === 'string' ? value : process.env[env];
+/** A command line that cannot be run: a flag that is unknown, missing its value or invalid. */
+export class UsageError extends Error {
+  /** Stable code of the family; the process exits 2. */
+  readonly code = 'USAGE';
+  override readonly name = 'UsageError';
+}
+
+/** What the operator runs with, from its flags and environment, validated. */
+export interface OperatorSettings {
+  image: string;
+  namespaces: string[];
+  metricsPort: number;
+  leaderElection: boolean;
+  leaseNamespace: string | undefined;
+  leaseName: string;
+  workers: number;
+  logLevel: LogLevel;
+}
+
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const;
+/** A level `--log-level` accepts. */
+type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Flag values as parseArgs returns them. */
+type FlagValues = Record<string, string | boolean | undefined>;
+
+/**
+ * The operator's settings from `values` (parsed flags) and `env`; a flag wins over its
+ * environment variable. Throws a {@link UsageError} naming the flag (and variable) of the first
+ * value that cannot be used.
+ */
+export function operatorSettings(values: FlagValues, env: NodeJS.ProcessEnv): OperatorSettings {
+  const read = (flag: string, variable: string) => {
+    const value = values[flag];
+    const raw = typeof value === 'string' ? value : env[variable];
+    const what = typeof value === 'string' ? `--${flag}` : `${variable} (--${flag})`;
+    return { raw: raw === '' ? undefined : raw, what };
   };
-  const log = createLogger({ level: (option('log-level', 'LOG_LEVEL') ?? 'info') as 'info' });
   let namespaces: string[];
   try {
-    namespaces = namespaceList(option('namespace', 'WATCH_NAMESPACE'));
+    namespaces = namespaceList(read('namespace', 'WATCH_NAMESPACE').raw);
   } catch (error) {
-    log.error({ err: error }, 'invalid configuration');
-    log.flush();
-    return 2;
+    throw new UsageError((error as Error).message);
   }
+  return {
+    image: read('image', 'TRIBUTARY_IMAGE').raw ?? DEFAULT_IMAGE,
+    namespaces,
+    metricsPort: integer(read('metrics-port', 'METRICS_PORT'), 8080, 65_535),
+    leaderElection:
+      oneOf(read('leader-elect', 'LEADER_ELECT'), ['true', 'false'], 'true') === 'true',
+    leaseNamespace: read('lease-namespace', 'POD_NAMESPACE').raw,
+    leaseName: read('lease-name', 'LEASE_NAME').raw ?? 'tributary-operator',
+    workers: integer(read('workers', 'WORKERS'), 4, 1024),
+    logLevel: oneOf(read('log-level', 'LOG_LEVEL'), LOG_LEVELS, 'info'),
+  };
+}
+
+/** A whole number from 1 to `max`, or `fallback` when unset. */
+function integer(value: { raw: string | undefined; what: string }, fallback: number, max: number) {
+  if (value.raw === undefined) return fallback;
+  const number = /^\d+$/.test(value.raw.trim()) ? Number(value.raw) : Number.NaN;
+  if (!Number.isSafeInteger(number) || number < 1 || number > max) {
+    throw new UsageError(
+      `${value.what} must be a whole number from 1 to ${max}, got ${JSON.stringify(value.raw)}`,
+    );
+  }
+  return number;
+}
+
+/** One of `choices`, or `fallback` when unset. */
+function oneOf<T extends string>(
+  value: { raw: string | undefined; what: string },
+  choices: readonly T[],
+  fallback: T,
+): T {
+  if (value.raw === undefined) return fallback;
+  if ((choices as readonly string[]).includes(value.raw)) return value.raw as T;
+  throw new UsageError(
+    `${value.what} must be one of ${choices.join(', ')}, got ${JSON.stringify(value.raw)}`,
+  );
+}
+
+/** Runs the operator until SIGINT or SIGTERM; resolves to the exit code. */
+async function operator(settings: OperatorSettings): Promise<number> {
+  const log = createLogger({ level: settings.logLevel });
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromDefault();
   const stop = new AbortController();
@@ -99,15 +172,15 @@ async function operator(values: Record<string, string | boolean | undefined>): P
   try {
     await runOperator(
       {
+        image: settings.image,
+        namespaces: settings.namespaces,
+        metricsPort: settings.metricsPort,
+        leaderElection: settings.leaderElection,
+        leaseNamespace: settings.leaseNamespace,
+        leaseName: settings.leaseName,
+        workers: settings.workers,
         kubeConfig,
         log,
-        image: option('image', 'TRIBUTARY_IMAGE') ?? DEFAULT_IMAGE,
-        namespaces,
-        metricsPort: Number(option('metrics-port', 'METRICS_PORT') ?? 8080),
-        leaderElection: option('leader-elect', 'LEADER_ELECT') !== 'false',
-        leaseNamespace: option('lease-namespace', 'POD_NAMESPACE'),
-        leaseName: option('lease-name', 'LEASE_NAME') || 'tributary-operator',
-        workers: Number(option('workers', 'WORKERS') ?? 4),
         identity: process.env.POD_NAME,
         faults: {
           crashAfterJobCreate: process.env.TRIBUTARY_FAULT_INJECTION === 'crash-after-job-create',
@@ -124,42 +197,57 @@ async function operator(values: Record<string, string | boolean | undefined>): P
   }
 }
 
-/** Runs the command line; resolves to the process exit code. */
-export async function main(argv: string[]): Promise<number> {
-  const { positionals, values } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: false,
-    options: {
-      help: { type: 'boolean', short: 'h' },
-      dry: { type: 'boolean' },
-      namespace: { type: 'string' },
-      image: { type: 'string' },
-      'metrics-port': { type: 'string' },
-      'leader-elect': { type: 'string' },
-      'lease-namespace': { type: 'string' },
-      'lease-name': { type: 'string' },
-      workers: { type: 'string' },
-      'log-level': { type: 'string' },
-    },
-  });
-  const [command, ...rest] = positionals;
-  if (values.help === true || command === undefined || command === 'help') {
-    console.log(USAGE);
-    return 0;
-  }
-  switch (command) {
-    case 'validate':
-      return validateFiles(rest);
-    case 'operator':
-      return operator(values);
-    case 'sync':
-    case 'drift-check':
-      return runJobAsync({ kind: command, dry: values.dry === true, env: process.env });
-    default:
-      console.error(`tributary: unknown command "${command}"\n\n${USAGE}`);
-      return 2;
+/**
+ * The command line parsed strictly (node:util parseArgs): an unknown flag, or a flag missing its
+ * value, is a {@link UsageError} that names it.
+ */
+export function parseCommandLine(argv: string[]): { positionals: string[]; values: FlagValues } {
+  try {
+    return parseArgs({ args: argv, allowPositionals: true, strict: true, options: FLAGS });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
   }
 }
 
-process.exitCode = await main(process.argv.slice(2));
+const FLAGS = {
+  help: { type: 'boolean', short: 'h' },
+  dry: { type: 'boolean' },
+  namespace: { type: 'string' },
+  image: { type: 'string' },
+  'metrics-port': { type: 'string' },
+  'leader-elect': { type: 'string' },
+  'lease-namespace': { type: 'string' },
+  'lease-name': { type: 'string' },
+  workers: { type: 'string' },
+  'log-level': { type: 'string' },
+} as const;
+
+/** Runs the command line; resolves to the process exit code (2 for a usage error). */
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  try {
+    const { positionals, values } = parseCommandLine(argv);
+    const [command, ...rest] = positionals;
+    if (values.help === true || command === undefined || command === 'help') {
+      console.log(USAGE);
+      return 0;
+    }
+    switch (command) {
+      case 'validate':
+        return validateFiles(rest);
+      case 'operator':
+        return await operator(operatorSettings(values, env));
+      case 'sync':
+      case 'drift-check':
+        return await runJobAsync({ kind: command, dry: values.dry === true, env });
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`tributary: ${error.message}\nRun "tributary --help" for usage.`);
+    return 2;
+  }
+}
+
+// Run only as the entry point: tests import the parsers above without starting anything.
+if (import.meta.main) process.exitCode = await main(process.argv.slice(2));

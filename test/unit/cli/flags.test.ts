@@ -1,0 +1,117 @@
+import { describe, expect, it } from 'vitest';
+import { operatorSettings, parseCommandLine, UsageError } from '../../../operator/cli.ts';
+
+/** The settings of `tributary <argv>` with `env`, or the usage error's message. */
+function settings(argv: string[], env: NodeJS.ProcessEnv = {}) {
+  try {
+    return operatorSettings(parseCommandLine(argv).values, env);
+  } catch (error) {
+    if (error instanceof UsageError) return error.message;
+    throw error;
+  }
+}
+
+describe('operator flags', () => {
+  it('defaults every setting', () => {
+    expect(settings(['operator'])).toEqual({
+      image: 'ghcr.io/tributary-dev/tributary:0.1.0',
+      namespaces: [],
+      metricsPort: 8080,
+      leaderElection: true,
+      leaseNamespace: undefined,
+      leaseName: 'tributary-operator',
+      workers: 4,
+      logLevel: 'info',
+    });
+  });
+
+  it('takes flags over their environment variables', () => {
+    const env = { WORKERS: '2', METRICS_PORT: '9000', LEADER_ELECT: 'true', LOG_LEVEL: 'warn' };
+    expect(settings(['operator', '--workers', '8', '--leader-elect=false'], env)).toMatchObject({
+      workers: 8,
+      metricsPort: 9000,
+      leaderElection: false,
+      logLevel: 'warn',
+    });
+  });
+
+  it.each<[string, string[], NodeJS.ProcessEnv, string]>([
+    ['an unknown flag', ['operator', '--wrokers', '4'], {}, "Unknown option '--wrokers'"],
+    [
+      'a flag without its value',
+      ['operator', '--workers'],
+      {},
+      "'--workers <value>' argument missing",
+    ],
+    [
+      'zero workers',
+      ['operator', '--workers', '0'],
+      {},
+      '--workers must be a whole number from 1 to 1024, got "0"',
+    ],
+    [
+      'negative workers',
+      ['operator', '--workers=-2'],
+      {},
+      '--workers must be a whole number from 1 to 1024, got "-2"',
+    ],
+    [
+      'workers that are not a number',
+      ['operator', '--workers', 'abc'],
+      {},
+      '--workers must be a whole number from 1 to 1024, got "abc"',
+    ],
+    [
+      'fractional workers',
+      ['operator', '--workers', '1.5'],
+      {},
+      '--workers must be a whole number',
+    ],
+    [
+      'WORKERS that is not a number',
+      ['operator'],
+      { WORKERS: 'four' },
+      'WORKERS (--workers) must be a whole number from 1 to 1024, got "four"',
+    ],
+    [
+      'a port of 0',
+      ['operator', '--metrics-port', '0'],
+      {},
+      '--metrics-port must be a whole number from 1 to 65535, got "0"',
+    ],
+    [
+      'a port out of range',
+      ['operator'],
+      { METRICS_PORT: '70000' },
+      'METRICS_PORT (--metrics-port) must be a whole number from 1 to 65535',
+    ],
+    [
+      'a port that is not a number',
+      ['operator', '--metrics-port', '80a'],
+      {},
+      '--metrics-port must be a whole number',
+    ],
+    [
+      'a boolean that is neither',
+      ['operator', '--leader-elect', 'yes'],
+      {},
+      '--leader-elect must be one of true, false, got "yes"',
+    ],
+    [
+      'an unknown log level',
+      ['operator'],
+      { LOG_LEVEL: 'verbose' },
+      'LOG_LEVEL (--log-level) must be one of trace, debug, info, warn, error',
+    ],
+    [
+      'a bad namespace',
+      ['operator', '--namespace', 'Not_A_Namespace'],
+      {},
+      'WATCH_NAMESPACE (--namespace): "Not_A_Namespace" is not a namespace name',
+    ],
+  ])('refuses %s, naming the flag', (_, argv, env, message) => {
+    const result = settings(argv, env);
+    expect(typeof result).toBe('string');
+    expect(result).toContain(message);
+  });
+});
