@@ -203,6 +203,12 @@ function operatorRules(selector: string): AlertRule[] {
       summary: `{{ $value | humanizePercentage }} of ${OPERATOR}'s {{ $labels.controller }} reconciles fail.`,
       description: `More than 10% of reconciles of the {{ $labels.controller }} controller have ended in an error for 10 minutes: API requests are refused or failing. The operator's logs (level error or warn, with namespace and name) say which and why.`,
     }),
+    rule('TributaryOperatorEventWritesFailing', 'warning', {
+      expr: 'sum without (instance, pod, reason) (increase(tributary_event_write_failures_total[15m])) > 0',
+      for: '15m',
+      summary: `Event writes of ${OPERATOR} have been failing for 15 minutes.`,
+      description: `The API server refused or did not answer {{ $value | humanize }} Event writes in the last 15 minutes, and it keeps happening. Status and metrics are still right, but kubectl describe and anything that reads Events miss what happened. The operator's warn logs "could not record Event" carry the API server's answer; check the operator's RBAC (create and patch on events) and the API server's health.`,
+    }),
   ];
 }
 

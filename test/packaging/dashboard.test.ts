@@ -6,7 +6,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { Registry } from 'prom-client';
 import { stringify } from 'yaml';
+import { IntegrationMetrics } from '../../operator/controller/integration/metrics.ts';
 import { ROOT } from '../fixtures/manifests.ts';
 import { runTool } from '../tools/tools.ts';
 import { metricNames, registeredMetricNames } from './promql.ts';
@@ -90,6 +92,30 @@ describe('the Grafana dashboard', () => {
     expect(run.stderr).toBe('');
     expect(run.stdout).toContain('SUCCESS');
     expect(run.code).toBe(0);
+  });
+
+  it('filters every query of Integration series by the namespace and integration variables', () => {
+    const registry = new Registry();
+    new IntegrationMetrics(registry);
+    const perIntegration = registry
+      .getMetricsAsArray()
+      .filter((metric) => {
+        const labels = (metric as unknown as { labelNames: string[] }).labelNames;
+        return labels.includes('namespace') && labels.includes('name');
+      })
+      .map((metric) => (metric as unknown as { name: string }).name);
+    expect(perIntegration).toContain('tributary_runs_total');
+    expect(perIntegration).toContain('tributary_run_duration_seconds');
+    const read = queries.filter(({ expr }) =>
+      perIntegration.some((name) => new RegExp(`\\b${name}(_bucket|_sum|_count)?\\b`).test(expr)),
+    );
+    expect(read.map(({ panel }) => panel.title)).toEqual(
+      expect.arrayContaining(['Runs by outcome', 'Run duration', 'Failed runs by Integration']),
+    );
+    for (const { panel, expr } of read) {
+      expect(expr, panel.title).toContain('namespace=~"$namespace"');
+      expect(expr, panel.title).toContain('name=~"$integration"');
+    }
   });
 
   it('reads only metrics the operator registers', async () => {
