@@ -224,6 +224,12 @@ describe('the operator, with its own least-privilege RBAC', () => {
     await integrations.waitForCondition('needs-secret', 'Ready', 'True', 'Succeeded', 60_000);
     expect((await integrations.get('needs-secret')).metadata.generation).toBe(before);
     const events = await core.listNamespacedEvent({ namespace: integrations.namespace });
+    const seen = events.items
+      .filter((event) => event.involvedObject.name === 'needs-secret')
+      .map((event) => `${event.type}/${event.reason}`);
+    expect(seen).toEqual(
+      expect.arrayContaining(['Warning/SecretNotFound', 'Normal/Resolved', 'Normal/Succeeded']),
+    );
     expect(JSON.stringify(events.items)).not.toContain('not-a-real-token');
   });
 
