@@ -20,21 +20,20 @@ const SILENT: ReadonlySet<string> = new Set([ConditionType.Reconciling]);
 const PENDING: ReadonlySet<string> = new Set([Reason.AwaitingFirstRun, Reason.Progressing]);
 
 /**
- * Whether a condition reports a problem: a normal-true type that is not True, or an
- * abnormal-true type that is not False (Unknown counts as abnormal for both polarities: a drift
- * check that failed is not "no drift").
+ * Whether a condition reports a problem: a normal-true type that is False, or an abnormal-true
+ * type that is True. Unknown is not a problem by itself (nothing is known yet, or a check could
+ * not tell): its Event is Normal, and the run that failed to tell has a Warning of its own.
  */
 export function isAbnormal(condition: Pick<Condition, 'type' | 'status'>): boolean {
-  return NORMAL_TRUE.has(condition.type)
-    ? condition.status !== 'True'
-    : condition.status !== 'False';
+  return condition.status === (NORMAL_TRUE.has(condition.type) ? 'False' : 'True');
 }
 
 /**
  * One Event per condition whose status or reason changed between `previous` and `next`, in the
  * order of `next` (Ready first), then the conditions that were removed. Warning when the new
- * state is abnormal, Normal when it recovers; the message is the condition's own. A change into a
- * pending state (AwaitingFirstRun, Progressing) is not an Event: RunStarted tells it.
+ * state is abnormal, Normal otherwise; the message is the condition's own. A change into a
+ * pending state (AwaitingFirstRun, Progressing) is not an Event (RunStarted tells it), nor is a
+ * condition that first appears as Unknown.
  */
 export function transitionEvents(previous: Conditions, next: Conditions): PlannedEvent[] {
   const events: PlannedEvent[] = [];
@@ -54,6 +53,9 @@ export function transitionEvents(previous: Conditions, next: Conditions): Planne
 /** The Event of a condition present after the reconcile, if it changed. */
 function changed(before: Condition | undefined, after: Condition): PlannedEvent | undefined {
   if (!isReason(after.reason) || PENDING.has(after.reason)) return undefined;
+  // A condition that appears as Unknown tells nothing yet (no sync has succeeded, no drift
+  // check is configured): the condition itself says so.
+  if (before === undefined && after.status === 'Unknown') return undefined;
   // An abnormal-true type that did not exist was False: appearing as False is no change.
   const was = before?.status ?? (NORMAL_TRUE.has(after.type) ? undefined : 'False');
   if (was === after.status && (before === undefined || before.reason === after.reason)) {

@@ -89,14 +89,21 @@ describe('transitionEvents', () => {
     ]);
   });
 
-  it('treats Unknown as abnormal unless it only waits for a first run', () => {
+  it('records Unknown as Normal (a failed check has its run Warning), and not when it first appears', () => {
     const failedCheck = c('Drifted', 'Unknown', Reason.SyncFailed, 'the check failed');
-    expect(isAbnormal(failedCheck)).toBe(true);
+    expect(isAbnormal(failedCheck)).toBe(false);
     expect(transitionEvents(healthy, replace(healthy, 'Drifted', failedCheck))).toEqual([
-      { type: 'Warning', reason: Reason.SyncFailed, message: 'the check failed' },
+      { type: 'Normal', reason: Reason.SyncFailed, message: 'the check failed' },
     ]);
     const waiting = c('Drifted', 'Unknown', Reason.AwaitingFirstRun, 'no check yet');
     expect(transitionEvents(healthy, replace(healthy, 'Drifted', waiting))).toEqual([]);
+    const unknownType = c(
+      'VolumeAnomaly',
+      'Unknown',
+      Reason.SyncFailed,
+      'no sync has succeeded yet',
+    );
+    expect(transitionEvents(healthy, [...healthy, unknownType])).toEqual([]);
   });
 
   it('on a first status: an Event for Ready and what is wrong, none for what is healthy or waiting', () => {
