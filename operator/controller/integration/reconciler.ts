@@ -248,7 +248,7 @@ export class IntegrationReconciler implements Reconciler {
     };
   }
 
-  /** The one status path: write status when it changed, prune, record Events, observe. */
+  /** The one status path: write status when it changed, observe metrics, prune, record Events. */
   async #finish(
     object: { metadata: ObjectRef; status?: IntegrationStatus | undefined },
     plan: Plan,
@@ -257,9 +257,10 @@ export class IntegrationReconciler implements Reconciler {
     const ref = objectRef(object);
     const { writes } = this.#o;
     if (statusChanged(object.status, plan.status)) await writes.updateStatus(ref, plan.status, ctx);
+    // Metrics follow the status at once, not after the Event and prune round trips.
+    this.#o.metrics?.observe(ref, plan);
     for (const jobName of plan.prune) await writes.deleteJob(ref.namespace, jobName, ctx);
     for (const event of plan.events) await writes.recordEvent(ref, event, ctx);
-    this.#o.metrics?.observe(ref, plan);
     return plan.requeueAfterMs === undefined ? {} : { requeueAfterMs: plan.requeueAfterMs };
   }
 }
