@@ -205,10 +205,13 @@ describe('nested schema changes', () => {
     expect(condition.message).toContain('removed billing.address.city');
     // Schema changes do not make the Integration unready.
     expect((await integrations.condition('ledger', 'Ready'))?.status).toBe('True');
-    const metrics = (await operator.get('/metrics'))?.body ?? '';
     const series = (change: string) =>
       `tributary_schema_changes{namespace="${integrations.namespace}",name="ledger",change="${change}"}`;
-    expect(metrics).toContain(`${series('removed')} 1`);
+    // The gauges are set right after the status write the condition was read from.
+    const metrics = await waitFor('the schema change gauges', async () => {
+      const body = (await operator.get('/metrics'))?.body ?? '';
+      return body.includes(`${series('removed')} 1`) ? body : undefined;
+    });
     expect(metrics).toContain(`${series('added')} 0`);
   });
 });
