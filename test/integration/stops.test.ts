@@ -179,6 +179,8 @@ describe.concurrent('stopped means stopped, and runs never overlap', () => {
       );
       expect(Date.now() - started).toBeLessThan(3 * MINUTE);
       expect(stalled.message).toContain('registry.invalid/acme/missing:1.0.0');
+      // The node reports it as a kubelet does: ErrImagePull, then ImagePullBackOff.
+      expect(stalled.message).toContain('ImagePullBackOff: Back-off pulling image');
       const status = (await integrations.get('unpullable')).status;
       expect(status?.lastSync).toMatchObject({ outcome: 'Failed', reason: 'ImagePullFailed' });
       expect(status?.activeRun).toBeUndefined();

@@ -39,6 +39,9 @@ import {
   terminationMessage,
 } from './termination.ts';
 
+/** The kubelet's first image pull back-off: ErrImagePull turns ImagePullBackOff after it. */
+const PULL_BACK_OFF_MS = 10_000;
+
 /** The longest grace period the node honours (seconds), so tests never wait for minutes. */
 export const MAX_GRACE_SECONDS = 30;
 
@@ -81,6 +84,9 @@ export class PodWorker {
   #deleted = false;
   #offline = false;
   #lastProblem = '';
+  /** When an image was first found unpullable: ErrImagePull, then ImagePullBackOff. */
+  #pullFailedAt: Date | undefined;
+  #pullBackOffTimer: ReturnType<typeof setTimeout> | undefined;
   #killTimer: NodeJS.Timeout | undefined;
   #killAt = Number.POSITIVE_INFINITY;
   #deadlineTimer: NodeJS.Timeout | undefined;
@@ -141,6 +147,7 @@ export class PodWorker {
   async shutdown(killAfterMs: number): Promise<void> {
     this.#offline = true;
     clearTimeout(this.#deadlineTimer);
+    clearTimeout(this.#pullBackOffTimer);
     this.#stopRestarting();
     const exits = [...this.#processes.values()].map((p) => p.exited);
     this.#terminate(killAfterMs / 1000);
@@ -213,7 +220,8 @@ export class PodWorker {
     };
   }
 
-  async #wait(pod: V1Pod, waiting: ContainerView[]): Promise<void> {
+  async #wait(pod: V1Pod, problems: ContainerView[]): Promise<void> {
+    const waiting = this.#pullBackOff(problems);
     this.#containers = waiting;
     const summary = JSON.stringify(waiting.map((c) => c.state));
     if (summary !== this.#lastProblem) {
@@ -225,6 +233,41 @@ export class PodWorker {
     }
     if (pod.spec?.activeDeadlineSeconds !== undefined) this.#armDeadline(pod);
     await this.#writeStatus();
+  }
+
+  /**
+   * As a kubelet reports an image it cannot pull: ErrImagePull first, ImagePullBackOff once the
+   * first back-off (10 s) has passed, until the pod goes.
+   */
+  #pullBackOff(waiting: ContainerView[]): ContainerView[] {
+    const unpullable = (c: ContainerView) =>
+      c.state.kind === 'waiting' && c.state.reason === 'ErrImagePull';
+    if (!waiting.some(unpullable)) {
+      this.#pullFailedAt = undefined;
+      return waiting;
+    }
+    const now = this.#context.now();
+    this.#pullFailedAt ??= now;
+    const waited = now.getTime() - this.#pullFailedAt.getTime();
+    if (waited < PULL_BACK_OFF_MS) {
+      this.#pullBackOffTimer ??= setTimeout(() => {
+        this.#pullBackOffTimer = undefined;
+        if (!this.#offline) this.update(this.#pod);
+      }, PULL_BACK_OFF_MS - waited);
+      return waiting;
+    }
+    return waiting.map((c) =>
+      unpullable(c)
+        ? {
+            ...c,
+            state: {
+              kind: 'waiting',
+              reason: 'ImagePullBackOff',
+              message: `Back-off pulling image "${c.image}"`,
+            },
+          }
+        : c,
+    );
   }
 
   /** Spawns every container synchronously, so `shutdown` sees every process it must stop. */
