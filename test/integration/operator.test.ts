@@ -46,9 +46,12 @@ describe('the operator, with its own least-privilege RBAC', () => {
       namespace: integrations.namespace,
       body: { metadata: { name: 'no-jobs' }, spec: { hard: { 'count/jobs.batch': '0' } } },
     });
+    const createdAt = Date.now();
     await integrations.create('orders', { read: 1 });
 
     const stalled = await integrations.waitForCondition('orders', 'Stalled', 'True', 'JobRejected');
+    // Its first run is due at creation: the refusal is in status within one reconcile.
+    expect(Date.now() - createdAt).toBeLessThan(30_000);
     expect(stalled.message).toContain('quota: no-jobs');
     expect(await integrations.condition('orders', 'Ready')).toMatchObject({
       status: 'False',
