@@ -62,8 +62,16 @@ async function simulators(records: number) {
   return { sims, destination, dataset };
 }
 
-/** Creates the Integration `ledger`, which re-reads every record each pass. */
-async function create(sims: RunningSimulators, properties: Record<string, unknown>) {
+/**
+ * Creates the Integration `ledger`. By default it re-reads every record each pass; `incremental`
+ * reads from the updated_at checkpoint instead (its quiet passes read nothing, so without the
+ * volume guard).
+ */
+async function create(
+  sims: RunningSimulators,
+  properties: Record<string, unknown>,
+  incremental = false,
+) {
   const integrations = new Integrations(
     client,
     await createNamespace(client, 'e2e-contract', RESTRICTED),
@@ -77,7 +85,7 @@ async function create(sims: RunningSimulators, properties: Record<string, unknow
     kind: 'Integration',
     metadata: { name: 'ledger' },
     spec: {
-      // No updatedField: every pass reads every record, so a second pass replays every key.
+      // Without updatedField every pass reads every record: a second pass replays every key.
       source: {
         provider: 'http',
         baseURL: described.generic?.url,
@@ -87,6 +95,9 @@ async function create(sims: RunningSimulators, properties: Record<string, unknow
           recordsPath: 'data',
           pagination: { type: 'cursor', cursorPath: 'next_cursor' },
           auth: { type: 'bearer' },
+          ...(incremental
+            ? { updatedField: 'updated_at', query: { updated_since: '{since}' } }
+            : {}),
         },
       },
       destination: { url: `${described.destination?.url ?? ''}/items/{id}`, method: 'PUT' },
@@ -96,6 +107,7 @@ async function create(sims: RunningSimulators, properties: Record<string, unknow
         retry: { initialInterval: '1s', maxInterval: '3s' },
         timeouts: { request: '5s' },
         rateLimit: { requestsPerSecond: 1000, burst: 1000 },
+        ...(incremental ? { volume: { mode: 'Off' } } : {}),
       },
     },
   });
@@ -253,42 +265,7 @@ describe('the volume guard', () => {
 describe('a resync', () => {
   it('runs one full pass of an incremental source from no checkpoint, with zero duplicate effects', async () => {
     const { sims, destination, dataset } = await simulators(20);
-    const integrations = new Integrations(
-      client,
-      await createNamespace(client, 'e2e-resync', RESTRICTED),
-    );
-    await core.createNamespacedSecret({
-      namespace: integrations.namespace,
-      body: { metadata: { name: 'source' }, stringData: { token: 'generic-token' } },
-    });
-    const described = sims.describe();
-    await integrations.createObject('integrations', {
-      kind: 'Integration',
-      metadata: { name: 'ledger' },
-      spec: {
-        source: {
-          provider: 'http',
-          baseURL: described.generic?.url,
-          credentialsRef: { name: 'source', key: 'token' },
-          http: {
-            path: '/v1/items',
-            recordsPath: 'data',
-            pagination: { type: 'cursor', cursorPath: 'next_cursor' },
-            updatedField: 'updated_at',
-            query: { updated_since: '{since}' },
-            auth: { type: 'bearer' },
-          },
-        },
-        destination: { url: `${described.destination?.url ?? ''}/items/{id}`, method: 'PUT' },
-        schema: { required: ['id', 'email'], properties: TOP_LEVEL },
-        overrides: {
-          sync: { interval: '1h' },
-          // Incremental passes with nothing new read 0 records by design.
-          volume: { mode: 'Off' },
-          rateLimit: { requestsPerSecond: 1000, burst: 1000 },
-        },
-      },
-    });
+    const integrations = await create(sims, TOP_LEVEL, true);
     const first = await firstSync(integrations);
     expect(first?.lastSync?.stats?.read).toBe(20);
     expect(first?.checkpoint?.cursor).toBeDefined();

@@ -48,6 +48,24 @@ async function syncUntil(sim: ReturnType<typeof simulate>, until: Date): Promise
   }
 }
 
+/**
+ * Syncs for an hour, until the first check is due with a sync: the sync starts first, the check
+ * waits for it and starts when it ends.
+ */
+async function firstCheckRunning() {
+  const sim = simulate({ integration: checked() });
+  const due = plus(T.created, HOUR);
+  await syncUntil(sim, due);
+  await sim.at(due);
+  await sim.reconcile();
+  expect(sim.cluster.activeJobNames()).toEqual([syncJob(due)]);
+  sim.cluster.succeed(syncJob(due));
+  await sim.at(plus(due, 10 * SECOND));
+  await sim.reconcile();
+  expect(sim.cluster.activeJobNames()).toEqual([driftJob(due)]);
+  return { sim, due };
+}
+
 describe('IntegrationReconciler: drift checks', () => {
   it('runs none without spec.destination.list, and Drifted says how to enable them', async () => {
     const sim = simulate({ integration: checked(false) });
@@ -69,17 +87,8 @@ describe('IntegrationReconciler: drift checks', () => {
   });
 
   it('retries a failed check by the retry policy, then reports DriftCheckFailed', async () => {
-    const sim = simulate({ integration: checked() });
+    const { sim, due } = await firstCheckRunning();
     const { cluster, reconcile, at } = sim;
-    const due = plus(T.created, HOUR);
-    await syncUntil(sim, due);
-    await at(due);
-    await reconcile();
-    // The sync due at the same time starts first; the check waits for it.
-    cluster.succeed(syncJob(due));
-    await at(plus(due, 10 * SECOND));
-    await reconcile();
-    expect(cluster.activeJobNames()).toEqual([driftJob(due)]);
 
     await at(plus(due, 20 * SECOND));
     cluster.fail(driftJob(due), failed('ServerError', true));
@@ -101,16 +110,8 @@ describe('IntegrationReconciler: drift checks', () => {
   });
 
   it('holds a due sync while a check runs, and starts it when the check ends', async () => {
-    const sim = simulate({ integration: checked() });
+    const { sim, due } = await firstCheckRunning();
     const { cluster, reconcile, at } = sim;
-    const due = plus(T.created, HOUR);
-    await syncUntil(sim, due);
-    await at(due);
-    await reconcile();
-    cluster.succeed(syncJob(due));
-    await at(plus(due, 10 * SECOND));
-    await reconcile();
-    expect(cluster.activeJobNames()).toEqual([driftJob(due)]);
 
     const nextSync = plus(due, 15 * MINUTE);
     await at(nextSync);
