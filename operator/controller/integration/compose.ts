@@ -7,7 +7,7 @@ import type { IntegrationStatus, RunRecord } from '../../api/index.ts';
 import { rfc3339 } from '../../lib/time.ts';
 import type { ProgressCause, StallCause } from './causes.ts';
 import { quarantineAcknowledgement } from './quarantine.ts';
-import { acknowledgement } from './volume.ts';
+import { volumeAcknowledgement } from './volume.ts';
 import type { Applied, Decisions, RunStart } from './plan.ts';
 import type { ObservedRun } from './runs.ts';
 
@@ -23,8 +23,9 @@ export function composeStatus(d: Decisions, applied: Applied): IntegrationStatus
     ...syncFields(applied.sync, previous),
     ...driftFields(applied.drift),
   };
-  Object.assign(status, acknowledgement(integration.metadata.annotations ?? {}, status));
-  Object.assign(status, quarantineAcknowledgement(integration.metadata.annotations ?? {}, status));
+  const annotations = integration.metadata.annotations ?? {};
+  Object.assign(status, volumeAcknowledgement(annotations, status));
+  Object.assign(status, quarantineAcknowledgement(annotations, status));
   setActiveRun(status, applied.start, d.sync.active ?? d.driftActive, now);
   // A retry is pending only while nothing starts: a starting drift check takes its place.
   if (applied.sync?.kind === 'retry' && !applied.start) status.retry = applied.sync.retry;

@@ -19,6 +19,7 @@ import {
 } from '../../api/index.ts';
 import { nextAttempt } from '../plan/backoff.ts';
 import { floorSecond, rfc3339 } from '../../lib/time.ts';
+import { pendingRequest as pendingAnnotation } from '../plan/requests.ts';
 import { planSchedule, type SchedulePlan } from '../plan/schedule.ts';
 import type { StallCause } from './causes.ts';
 import type { ObservedRun } from './runs.ts';
@@ -186,12 +187,21 @@ function afterwards(
  */
 function pendingRequest(input: DecisionInput): SyncStart | undefined {
   const now = new Date(floorSecond(input.now));
-  const resync = input.annotations[RESYNC_REQUESTED_ANNOTATION];
-  if (resync !== undefined && resync !== input.lastHandledResyncRequest) {
+  const { annotations } = input;
+  const resync = pendingAnnotation(
+    annotations,
+    RESYNC_REQUESTED_ANNOTATION,
+    input.lastHandledResyncRequest,
+  );
+  if (resync !== undefined) {
     return { dueTime: now, attempt: 1, why: 'Resync' };
   }
-  const requested = input.annotations[SYNC_REQUESTED_ANNOTATION];
-  if (requested !== undefined && requested !== input.lastHandledSyncRequest) {
+  const requested = pendingAnnotation(
+    annotations,
+    SYNC_REQUESTED_ANNOTATION,
+    input.lastHandledSyncRequest,
+  );
+  if (requested !== undefined) {
     return { dueTime: now, attempt: 1, why: 'Requested' };
   }
   if (input.lastAttempt?.outcome !== 'Failed' || input.active !== undefined) return undefined;

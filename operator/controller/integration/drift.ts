@@ -13,6 +13,7 @@ import {
 } from '../../api/index.ts';
 import { floorSecond, rfc3339 } from '../../lib/time.ts';
 import { nextAttempt } from '../plan/backoff.ts';
+import { pendingRequest } from '../plan/requests.ts';
 import { planSchedule } from '../plan/schedule.ts';
 import type { StallCause } from './causes.ts';
 import type { PendingRetry } from './decide.ts';
@@ -93,8 +94,13 @@ export function decideDrift(input: DriftInput): DriftDecision {
   const retry = pendingRetry(input);
   const waiting = retry && { ...base, next: earliest(retry.at, base.next) };
   if (input.suspended || input.busy) return { ...(waiting ?? base), kind: 'idle' };
-  const requested = input.annotations[DRIFT_CHECK_REQUESTED_ANNOTATION];
-  if (requested !== undefined && requested !== input.lastHandledRequest) {
+  const { annotations, lastHandledRequest } = input;
+  const requested = pendingRequest(
+    annotations,
+    DRIFT_CHECK_REQUESTED_ANNOTATION,
+    lastHandledRequest,
+  );
+  if (requested !== undefined) {
     const now = new Date(floorSecond(input.now));
     const start = { dueTime: now, attempt: 1, why: 'Requested' as const };
     return { ...base, kind: 'start', start, lastScheduled: now, handledRequest: requested };

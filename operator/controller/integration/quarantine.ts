@@ -9,6 +9,7 @@ import {
   type IntegrationStatus,
   type RunResult,
 } from '../../api/index.ts';
+import { pendingRequest } from '../plan/requests.ts';
 
 /** Held records listed by id in status (retried by id by later syncs). */
 export const QUARANTINE_LIST_CAP = 50;
@@ -70,8 +71,12 @@ export function quarantineAcknowledgement(
   annotations: Readonly<Record<string, string>>,
   status: Pick<IntegrationStatus, 'lastHandledQuarantineAcknowledgement'>,
 ): Pick<IntegrationStatus, 'quarantine' | 'lastHandledQuarantineAcknowledgement'> {
-  const value = annotations[QUARANTINE_ACKNOWLEDGED_ANNOTATION];
-  if (value === undefined || value === status.lastHandledQuarantineAcknowledgement) return {};
+  const value = pendingRequest(
+    annotations,
+    QUARANTINE_ACKNOWLEDGED_ANNOTATION,
+    status.lastHandledQuarantineAcknowledgement,
+  );
+  if (value === undefined) return {};
   return { lastHandledQuarantineAcknowledgement: value, quarantine: { count: 0 } };
 }
 

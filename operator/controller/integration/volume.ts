@@ -15,6 +15,7 @@ import {
   type RunRecord,
 } from '../../api/index.ts';
 import type { ConditionChange } from '../plan/conditions.ts';
+import { pendingRequest } from '../plan/requests.ts';
 import { completion } from './record.ts';
 
 /** What the guard reads: the policy, and the passes status keeps. */
@@ -68,12 +69,16 @@ export function volumeCondition({ policy, status }: VolumeFacts): ConditionChang
  * The status fields an acknowledgement sets: a new annotation value makes the last successful
  * pass the start of the baseline, and is echoed so it is handled once.
  */
-export function acknowledgement(
+export function volumeAcknowledgement(
   annotations: Readonly<Record<string, string>>,
   status: Pick<IntegrationStatus, 'history' | 'lastSync' | 'lastHandledVolumeAcknowledgement'>,
 ): Pick<IntegrationStatus, 'volumeBaselineSince' | 'lastHandledVolumeAcknowledgement'> {
-  const value = annotations[VOLUME_ACKNOWLEDGED_ANNOTATION];
-  if (value === undefined || value === status.lastHandledVolumeAcknowledgement) return {};
+  const value = pendingRequest(
+    annotations,
+    VOLUME_ACKNOWLEDGED_ANNOTATION,
+    status.lastHandledVolumeAcknowledgement,
+  );
+  if (value === undefined) return {};
   const latest = passes(status)[0];
   return {
     lastHandledVolumeAcknowledgement: value,

@@ -5,7 +5,7 @@ import {
   type RunRecord,
 } from '../../../../operator/api/index.ts';
 import {
-  acknowledgement,
+  volumeAcknowledgement,
   volumeCondition,
 } from '../../../../operator/controller/integration/volume.ts';
 
@@ -105,9 +105,9 @@ describe('volumeCondition: the volume guard', () => {
     });
   });
 
-  it('an acknowledgement makes the anomalous pass the new baseline', () => {
+  it('an volumeAcknowledgement makes the anomalous pass the new baseline', () => {
     const before = status([100, 100, 100, 5]);
-    const ack = acknowledgement({ [VOLUME_ACKNOWLEDGED_ANNOTATION]: 'now' }, before);
+    const ack = volumeAcknowledgement({ [VOLUME_ACKNOWLEDGED_ANNOTATION]: 'now' }, before);
     expect(ack).toEqual({
       lastHandledVolumeAcknowledgement: 'now',
       volumeBaselineSince: before.lastSync?.completionTime,
@@ -121,7 +121,7 @@ describe('volumeCondition: the volume guard', () => {
     expect(volumeCondition({ policy, status: after })).toMatchObject({ reason: 'VolumeInRange' });
     // A handled value is not acted on again.
     expect(
-      acknowledgement({ [VOLUME_ACKNOWLEDGED_ANNOTATION]: 'now' }, { ...after, ...ack }),
+      volumeAcknowledgement({ [VOLUME_ACKNOWLEDGED_ANNOTATION]: 'now' }, { ...after, ...ack }),
     ).toEqual({});
   });
 });
