@@ -9,7 +9,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { objectKey } from '../lib/key.ts';
 import { systemClock, type Clock } from '../lib/clock.ts';
 import type { Log } from '../lib/log.ts';
-import { KubeApi, type ApiTransport } from './machinery/api.ts';
+import { KubeApi, type ApiTransport } from '../lib/kube/api.ts';
 import { Controller } from './machinery/controller.ts';
 import { LeaderElector } from './machinery/leader.ts';
 import { KubeLeaseStore } from './machinery/lease.ts';

@@ -8,7 +8,7 @@ import { GROUP, VERSION } from '../api/index.ts';
 import type { Clock } from '../lib/clock.ts';
 import { joinKey, objectKey } from '../lib/key.ts';
 import type { Log } from '../lib/log.ts';
-import type { ApiTransport } from './machinery/api.ts';
+import type { ApiTransport } from '../lib/kube/api.ts';
 import { Informer, type InformerHandlers } from './machinery/informer.ts';
 import { type Cache, InformerSet } from './machinery/informer-set.ts';
 import type { ControllerMetrics } from './machinery/metrics.ts';

@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { DRIFT_CHECK_REQUESTED_ANNOTATION } from '../../operator/api/index.ts';
 import { KubeIntegrationWrites } from '../../operator/controller/integration/kube.ts';
-import { KubeApi } from '../../operator/controller/machinery/api.ts';
+import { KubeApi } from '../../operator/lib/kube/api.ts';
 import { systemClock } from '../../operator/lib/clock.ts';
 import { OPERATOR_NAMESPACE } from '../../manifests/src/app.ts';
 import { installOperator, OperatorProcess } from '../../dev/cluster/operator.ts';

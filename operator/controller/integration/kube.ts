@@ -12,9 +12,9 @@ import {
   type ApiRequest,
   type ApiTransport,
   DEFAULT_API_TIMEOUT_MS,
-} from '../machinery/api.ts';
+} from '../../lib/kube/api.ts';
 import type { ReconcileContext } from '../machinery/controller.ts';
-import { isApiStatus } from '../machinery/errors.ts';
+import { isApiStatus } from '../../lib/kube/errors.ts';
 import { EventRecorder } from '../machinery/event-recorder.ts';
 import { BY_INTEGRATION_UID, BY_JOB, type Caches } from '../watches.ts';
 import { statusWriter } from '../machinery/status-writer.ts';

@@ -16,7 +16,7 @@ import {
 } from '../../api/index.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { ReconcileContext, ReconcileResult, Reconciler } from '../machinery/controller.ts';
-import { ApiError } from '../machinery/errors.ts';
+import { ApiError } from '../../lib/kube/errors.ts';
 import type { Log } from '../../lib/log.ts';
 import { splitKey } from '../../lib/key.ts';
 import { buildJob, JobAnnotation, JobLabel } from '../plan/job.ts';

@@ -3,7 +3,7 @@
  * and turn its result or error into the queue action of the result contract (docs/architecture.md).
  */
 import type { Clock } from '../../lib/clock.ts';
-import { isMachineryError } from './errors.ts';
+import { isMachineryError } from '../../lib/kube/errors.ts';
 import { reconcileLogger, type Log } from '../../lib/log.ts';
 import type { ControllerMetrics, ReconcileOutcome } from './metrics.ts';
 import type { WorkQueue } from './queue.ts';

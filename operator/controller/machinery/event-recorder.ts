@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import type { Clock } from '../../lib/clock.ts';
 import type { Log } from '../../lib/log.ts';
 import { rfc3339 } from '../../lib/time.ts';
-import { apiPath, type ApiTransport, DEFAULT_API_TIMEOUT_MS } from './api.ts';
+import { apiPath, type ApiTransport, DEFAULT_API_TIMEOUT_MS } from '../../lib/kube/api.ts';
 import {
   type Correlation,
   EventCache,
@@ -17,7 +17,7 @@ import {
   type EventIdentity,
   type InvolvedObject,
 } from './event-cache.ts';
-import { isApiStatus } from './errors.ts';
+import { isApiStatus } from '../../lib/kube/errors.ts';
 
 /** The longest message written (the events.k8s.io `note` limit); longer ones are cut. */
 export const MAX_EVENT_MESSAGE = 1024;

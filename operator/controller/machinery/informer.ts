@@ -6,7 +6,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { type Clock, sleep } from '../../lib/clock.ts';
 import { joinKey } from '../../lib/key.ts';
-import { ApiError } from './errors.ts';
+import { ApiError } from '../../lib/kube/errors.ts';
 import type { Log } from '../../lib/log.ts';
 import type { ControllerMetrics } from './metrics.ts';
 import {
@@ -16,7 +16,7 @@ import {
   replaceAll,
   type StoreEvent,
 } from './store.ts';
-import type { ApiTransport } from './api.ts';
+import type { ApiTransport } from '../../lib/kube/api.ts';
 import {
   decideRecovery,
   type Recovery,

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { type Clock, sleep } from '../../lib/clock.ts';
-import { isApiStatus } from './errors.ts';
+import { isApiStatus } from '../../lib/kube/errors.ts';
 import type { LeaseRecord, LeaseStore, VersionedLease } from './lease.ts';
 import type { Log } from '../../lib/log.ts';
 import type { ControllerMetrics } from './metrics.ts';

@@ -3,8 +3,8 @@
  * a `coordination.k8s.io/v1` Lease implementation.
  */
 import type { V1Lease } from '@kubernetes/client-node';
-import { apiPath, type ApiTransport } from './api.ts';
-import { isApiStatus } from './errors.ts';
+import { apiPath, type ApiTransport } from '../../lib/kube/api.ts';
+import { isApiStatus } from '../../lib/kube/errors.ts';
 
 /** The election record as stored in a Lease's spec; times in ms epoch. */
 export interface LeaseRecord {

@@ -3,7 +3,7 @@
  * re-watch, after which backoff (client-go's reflector pacing), and how long the next watch asks
  * the server to keep it open.
  */
-import { ApiError } from './errors.ts';
+import { ApiError } from '../../lib/kube/errors.ts';
 import { backoffDelayMs } from '../../lib/ratelimit.ts';
 
 /** Pacing of watch retries; defaults follow client-go's reflector backoff manager. */

@@ -3,7 +3,7 @@
  * resourceVersion: a stale cache gets 409 and a retry, never a lost update).
  */
 import { GROUP, VERSION } from '../../api/index.ts';
-import { apiPath, type ApiTransport, DEFAULT_API_TIMEOUT_MS } from './api.ts';
+import { apiPath, type ApiTransport, DEFAULT_API_TIMEOUT_MS } from '../../lib/kube/api.ts';
 import type { ReconcileContext } from './controller.ts';
 
 /** The object whose status is replaced. */

@@ -5,7 +5,7 @@
  * dead connection ends in an ApiError instead of hanging the informer.
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
-import type { ApiStatus, ApiTransport } from './api.ts';
+import type { ApiStatus, ApiTransport } from '../../lib/kube/api.ts';
 
 /** One page of a list call. */
 export interface ListPage<T> {

@@ -1,7 +1,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../../operator/lib/clock.ts';
-import type { ApiRequest, ApiTransport } from '../../../operator/controller/machinery/api.ts';
+import type { ApiRequest, ApiTransport } from '../../../operator/lib/kube/api.ts';
 import type { WorkQueue } from '../../../operator/controller/machinery/queue.ts';
 import { JobLabel } from '../../../operator/controller/plan/job.ts';
 import {

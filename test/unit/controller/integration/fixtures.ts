@@ -13,7 +13,7 @@ import {
   type RunResult,
 } from '../../../../operator/api/index.ts';
 import { FakeClock } from '../../../support/fake-clock.ts';
-import { ApiError } from '../../../../operator/controller/machinery/errors.ts';
+import { ApiError } from '../../../../operator/lib/kube/errors.ts';
 import { IntegrationReconciler } from '../../../../operator/controller/integration/reconciler.ts';
 import type { IntegrationMetrics } from '../../../../operator/controller/integration/metrics.ts';
 import type { ReconcileContext } from '../../../../operator/controller/machinery/controller.ts';

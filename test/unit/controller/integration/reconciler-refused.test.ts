@@ -9,7 +9,7 @@ import {
   SECRET_POLL_MS,
 } from '../../../../operator/controller/integration/causes.ts';
 import { IntegrationMetrics } from '../../../../operator/controller/integration/metrics.ts';
-import { ApiError } from '../../../../operator/controller/machinery/errors.ts';
+import { ApiError } from '../../../../operator/lib/kube/errors.ts';
 import { plus, simulate, syncJob, T } from './fixtures.ts';
 
 const QUOTA = new ApiError(

@@ -5,7 +5,7 @@ import {
   Controller,
   type ReconcileResult,
 } from '../../../../operator/controller/machinery/controller.ts';
-import { TerminalError } from '../../../../operator/controller/machinery/errors.ts';
+import { TerminalError } from '../../../../operator/lib/kube/errors.ts';
 import { ControllerMetrics } from '../../../../operator/controller/machinery/metrics.ts';
 import { WorkQueue } from '../../../../operator/controller/machinery/queue.ts';
 import { captureLogger, deferred, silentLogger } from './support.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ApiRequest, ApiTransport } from '../../../../operator/controller/machinery/api.ts';
-import { ApiError } from '../../../../operator/controller/machinery/errors.ts';
+import type { ApiRequest, ApiTransport } from '../../../../operator/lib/kube/api.ts';
+import { ApiError } from '../../../../operator/lib/kube/errors.ts';
 import { EventRecorder } from '../../../../operator/controller/machinery/event-recorder.ts';
 import { FakeClock } from '../../../support/fake-clock.ts';
 import { captureLogger } from './support.ts';

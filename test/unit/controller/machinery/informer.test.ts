@@ -2,7 +2,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../support/fake-clock.ts';
-import { ApiError } from '../../../../operator/controller/machinery/errors.ts';
+import { ApiError } from '../../../../operator/lib/kube/errors.ts';
 import { Informer } from '../../../../operator/controller/machinery/informer.ts';
 import {
   decideRecovery,

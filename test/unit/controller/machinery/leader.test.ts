@@ -1,7 +1,7 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../support/fake-clock.ts';
-import { ApiError } from '../../../../operator/controller/machinery/errors.ts';
+import { ApiError } from '../../../../operator/lib/kube/errors.ts';
 import {
   canTakeLease,
   LeaderElector,

@@ -7,8 +7,8 @@ import {
   type ApiRequest,
   type ApiTransport,
   KubeApi,
-} from '../../../../operator/controller/machinery/api.ts';
-import { ApiError } from '../../../../operator/controller/machinery/errors.ts';
+} from '../../../../operator/lib/kube/api.ts';
+import { ApiError } from '../../../../operator/lib/kube/errors.ts';
 import { KubeListWatch } from '../../../../operator/controller/machinery/transport.ts';
 
 /** What the fake API server saw of one request. */
