@@ -33,6 +33,18 @@ export const ConditionType = {
    * not list or lose fields it does (status.schemaChanges). Does not affect Ready.
    */
   SchemaChanged: 'SchemaChanged',
+  /**
+   * Abnormal-true, with spec.webhook: no verified delivery arrived for silence.window while a poll
+   * found the source changing (or the provider reports the endpoint disabled).
+   */
+  WebhookSilent: 'WebhookSilent',
+  /** Abnormal-true, with spec.webhook: the last pass found changes no delivery carried. */
+  EventsMissed: 'EventsMissed',
+  /**
+   * Abnormal-true, with spec.webhook: most deliveries of the last 15 minutes were refused (bad
+   * signature or timestamp), as after a secret rotated on one side only.
+   */
+  WebhookRejecting: 'WebhookRejecting',
 } as const;
 /** A condition type of an Integration or ReconcilePolicy. */
 export type ConditionType = (typeof ConditionType)[keyof typeof ConditionType];
@@ -133,6 +145,24 @@ export const Reason = {
   VolumeAcknowledged: 'VolumeAcknowledged',
   /** VolumeAnomaly=Unknown: no earlier pass to compare with yet, or volume.mode is Off. */
   VolumeUnknown: 'VolumeUnknown',
+  /** WebhookSilent=True: nothing verified arrived for silence.window while the source changed. */
+  NoDeliveries: 'NoDeliveries',
+  /** WebhookSilent=True: the provider reports the webhook endpoint disabled. */
+  EndpointDisabled: 'EndpointDisabled',
+  /** WebhookSilent=False: verified deliveries arrived within silence.window. */
+  DeliveriesArriving: 'DeliveriesArriving',
+  /** WebhookSilent=False: no delivery, but no pass found the source changing either. */
+  SourceQuiet: 'SourceQuiet',
+  /** WebhookSilent/EventsMissed=Unknown: the intake's figures could not be read. */
+  IntakeUnavailable: 'IntakeUnavailable',
+  /** EventsMissed=True: the last pass found changes no delivery carried (and wrote them). */
+  ChangesWithoutDelivery: 'ChangesWithoutDelivery',
+  /** EventsMissed=False: every change the last pass found had arrived as a delivery. */
+  NoMissedEvents: 'NoMissedEvents',
+  /** WebhookRejecting=True: most recent deliveries failed verification. */
+  SignaturesRejected: 'SignaturesRejected',
+  /** WebhookRejecting=False: recent deliveries verify. */
+  SignaturesVerified: 'SignaturesVerified',
   /** Event (Normal): a run's Job was created. */
   RunStarted: 'RunStarted',
   /** Event (Normal): a run finished and everything it read was written. */

@@ -187,3 +187,12 @@ export const headerName = () =>
     .min(1)
     .max(128)
     .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, { error: 'must be a valid HTTP header name' });
+
+/** A dot-separated path into a JSON document, e.g. `data` or `result.items`. */
+export const jsonPath = () =>
+  z
+    .string()
+    .max(256)
+    .regex(/^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/, {
+      error: 'must be a dot-separated path such as data or result.items',
+    });

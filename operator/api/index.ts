@@ -8,3 +8,5 @@ export * from './policy.ts';
 export * from './validate.ts';
 export * from './result.ts';
 export * from './run-input.ts';
+export * from './webhook.ts';
+export * from './inbox.ts';

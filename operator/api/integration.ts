@@ -11,18 +11,10 @@ import {
   timestamp,
   withRules,
 } from './common.ts';
-import { headerName, httpURL } from './formats.ts';
+import { headerName, httpURL, jsonPath } from './formats.ts';
+import { WebhookSpec, WebhookStatus } from './webhook.ts';
 import { ReconcilePolicySpec } from './policy.ts';
 import { EffectivePolicy } from './defaults.ts';
-
-/** A dot-separated path into a JSON document, e.g. `data` or `result.items`. */
-const jsonPath = () =>
-  z
-    .string()
-    .max(256)
-    .regex(/^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/, {
-      error: 'must be a dot-separated path such as data or result.items',
-    });
 
 /** Name of a query parameter. */
 const queryParam = () =>
@@ -345,6 +337,7 @@ export const IntegrationSpec = withRules(
         'shape as ReconcilePolicy.spec.',
     ),
     connector: Connector.optional(),
+    webhook: WebhookSpec.optional(),
   }),
   [
     {
@@ -353,6 +346,27 @@ export const IntegrationSpec = withRules(
         'set source and destination to use the built-in connector, or connector for a custom image',
       holds: (s) =>
         s.connector !== undefined || (s.source !== undefined && s.destination !== undefined),
+    },
+    {
+      rule: '!has(self.webhook) || (has(self.source) && has(self.destination))',
+      message: 'webhook needs source and destination: the intake writes through them',
+      field: 'webhook',
+      holds: (s) =>
+        s.webhook === undefined || (s.source !== undefined && s.destination !== undefined),
+    },
+    {
+      rule:
+        "!has(self.webhook) || !has(self.webhook.mode) || self.webhook.mode != 'fetch' || " +
+        "(has(self.source) && (self.source.provider != 'http' || " +
+        '(has(self.source.http) && has(self.source.http.itemPath))))',
+      message:
+        'webhook.mode fetch re-reads records by id: use provider stripe or shopify, or set ' +
+        'source.http.itemPath',
+      field: 'webhook',
+      holds: (s) =>
+        s.webhook?.mode !== 'fetch' ||
+        (s.source !== undefined &&
+          (s.source.provider !== 'http' || s.source.http?.itemPath !== undefined)),
     },
   ],
 ).describe('The desired state of the Integration.');
@@ -615,6 +629,7 @@ export const IntegrationStatus = z
       .max(256)
       .optional()
       .describe('The last tributary.dev/quarantine-acknowledged-at value acted on.'),
+    webhook: WebhookStatus.optional(),
     volumeBaselineSince: timestamp()
       .optional()
       .describe(
