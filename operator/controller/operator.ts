@@ -15,7 +15,7 @@ import { LeaderElector } from './machinery/leader.ts';
 import { KubeLeaseStore } from './machinery/lease.ts';
 import { ControllerMetrics } from './machinery/metrics.ts';
 import { WorkQueue } from './machinery/queue.ts';
-import { HealthServer } from './machinery/server.ts';
+import { HealthServer } from '../lib/health-server.ts';
 import { statusWriter } from './machinery/status-writer.ts';
 import { CrashAfterJobCreate } from './integration/faults.ts';
 import { KubeIntegrationReads, KubeIntegrationWrites } from './integration/kube.ts';

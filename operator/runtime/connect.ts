@@ -12,7 +12,7 @@ import { DestinationWriter } from './destination.ts';
 import { SyncError } from './errors.ts';
 import { authHeaders } from './http/auth.ts';
 import { HttpClient, createAgent } from './http/client.ts';
-import type { RunnerOptions } from './options.ts';
+import type { ConnectOptions } from './options.ts';
 import { createProvider, type Provider } from './providers/index.ts';
 import { compileSchema, type RecordValidator } from './schema.ts';
 
@@ -32,7 +32,7 @@ export interface Connection {
 
 /** Checks that the input is a `kind` run of the built-in connector and makes its clients. */
 export function connect(
-  options: RunnerOptions,
+  options: ConnectOptions,
   kind: RunKind,
   dispatcher: Dispatcher,
   timeoutMs: number,
@@ -85,7 +85,7 @@ export interface RunParts extends Connection {
 
 /** {@link connect}, then the source provider, the destination writer and the validator. */
 export function connectRun(
-  options: RunnerOptions,
+  options: ConnectOptions,
   kind: RunKind,
   dispatcher: Dispatcher,
   timeoutMs: number,
@@ -121,7 +121,7 @@ const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
  * is closed afterwards) and the request timeout of the policy.
  */
 export async function withDispatcher<T>(
-  options: RunnerOptions,
+  options: ConnectOptions,
   body: (dispatcher: Dispatcher, timeoutMs: number) => Promise<T>,
 ): Promise<T> {
   const timeoutMs =

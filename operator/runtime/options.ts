@@ -32,3 +32,6 @@ export interface RunnerOptions {
   /** Dispatcher for all requests; default a keep-alive Agent of this run, closed at the end. */
   dispatcher?: Dispatcher | undefined;
 }
+
+/** What connecting to both sides needs of a run: everything but where a run reports. */
+export type ConnectOptions = Omit<RunnerOptions, 'resultPath' | 'concurrency'>;

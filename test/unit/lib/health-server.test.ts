@@ -1,7 +1,7 @@
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ControllerMetrics } from '../../../../operator/controller/machinery/metrics.ts';
-import { HealthServer } from '../../../../operator/controller/machinery/server.ts';
+import { ControllerMetrics } from '../../../operator/controller/machinery/metrics.ts';
+import { HealthServer } from '../../../operator/lib/health-server.ts';
 
 let server: HealthServer | undefined;
 afterEach(async () => {

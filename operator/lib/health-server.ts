@@ -1,6 +1,7 @@
 /**
- * The operator's HTTP endpoints: `/healthz` (the process serves), `/readyz` (every registered
- * readiness check passes) and `/metrics` (the injected prom-client registry).
+ * The HTTP endpoints of a Tributary process (the operator, the intake): `/healthz` (the process
+ * serves), `/readyz` (every registered readiness check passes), `/metrics` (the injected
+ * prom-client registry) and any extra GET route the process adds (the intake's `/stats`).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
@@ -16,6 +17,8 @@ export interface HealthServerOptions {
   port?: number;
   /** Interface to bind. Default `0.0.0.0`. */
   host?: string;
+  /** Extra GET routes by path: each answers [status, body, content type]. Default none. */
+  routes?: Readonly<Record<string, (url: URL) => Promise<[number, string, string?]>>>;
 }
 
 /** Serves health, readiness and metrics. */
@@ -85,7 +88,10 @@ export class HealthServer {
 
   async #route(req: IncomingMessage): Promise<[number, string, string?]> {
     if (req.method !== 'GET' && req.method !== 'HEAD') return [405, 'method not allowed\n'];
-    switch (new URL(req.url ?? '/', 'http://localhost').pathname) {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const extra = this.#options.routes?.[url.pathname];
+    if (extra !== undefined) return extra(url);
+    switch (url.pathname) {
       case '/healthz':
         return [200, 'ok\n'];
       case '/readyz': {
