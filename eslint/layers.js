@@ -28,6 +28,18 @@ export const AREAS = [
   { area: 'operator/runtime', prefix: 'operator/runtime/', may: ['operator/api', 'operator/lib'] },
   { area: 'operator/intake', prefix: 'operator/intake/', may: ['operator/api', 'operator/lib'] },
   {
+    // The commands the CLI runs that compose several components (tributary intake).
+    area: 'operator/commands',
+    prefix: 'operator/commands/',
+    may: [
+      'operator/api',
+      'operator/lib',
+      'operator/controller',
+      'operator/runtime',
+      'operator/intake',
+    ],
+  },
+  {
     area: 'operator/cli.ts',
     prefix: 'operator/cli.ts',
     may: [
@@ -36,6 +48,7 @@ export const AREAS = [
       'operator/controller',
       'operator/runtime',
       'operator/intake',
+      'operator/commands',
     ],
   },
   { area: 'manifests', prefix: 'manifests/', may: ['operator/api'] },

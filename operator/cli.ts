@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseAllDocuments } from 'yaml';
-import { namespaceList } from './controller/machinery/namespaces.ts';
+import { namespaceList } from './lib/namespaces.ts';
 import { KubeConfig } from '@kubernetes/client-node';
 import { validateIntegration, validateReconcilePolicy } from './api/index.ts';
 import { createLogger } from './lib/log.ts';

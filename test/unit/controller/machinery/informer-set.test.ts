@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { InformerHandlers } from '../../../../operator/controller/machinery/informer.ts';
 import { InformerSet, type Cache } from '../../../../operator/controller/machinery/informer-set.ts';
 import type { IndexFunc } from '../../../../operator/controller/machinery/store.ts';
-import { namespaceList } from '../../../../operator/controller/machinery/namespaces.ts';
+import { namespaceList } from '../../../../operator/lib/namespaces.ts';
 
 /** A cache of one namespace holding fixed objects (InformerSet only delegates). */
 class FixedCache implements Cache<KubernetesObject> {

@@ -1,5 +1,5 @@
 /** The namespaces the operator watches, from WATCH_NAMESPACE / --namespace. */
-import { isDnsLabel } from '../../api/index.ts';
+import { isDnsLabel } from '../api/index.ts';
 
 /** `a, b,,c` → [a, b, c]; throws naming a value that cannot be a namespace. */
 export function namespaceList(value: string | undefined): string[] {
