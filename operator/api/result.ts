@@ -73,6 +73,18 @@ export const RunResult = z.object({
   deprecation: z
     .object({ message: z.string().max(1024), sunset: z.string().max(64).optional() })
     .optional(),
+  /** With spec.webhook: the pass's gap detection (changes no delivery carried). */
+  webhook: z
+    .object({
+      /** Records judged: changed since the previous pass's judge mark, older than the grace. */
+      changed: z.int().min(0),
+      /** Of those, the ones no delivery carried (written by this pass: backfilled). */
+      missed: z.int().min(0),
+      missedSamples: z.array(z.string().max(256)).max(10).optional(),
+      /** Set when an intake could not be asked: missed is then not certain. */
+      unavailable: z.string().max(512).optional(),
+    })
+    .optional(),
 });
 /** The result of one run. */
 export type RunResult = z.infer<typeof RunResult>;

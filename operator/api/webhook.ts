@@ -190,6 +190,27 @@ export const WebhookStatus = WebhookCounts.extend({
     .max(256)
     .optional()
     .describe('The last tributary.dev/webhook-redrive-requested-at value the intake acted on.'),
+  since: timestamp().describe(
+    'When the operator first saw spec.webhook: silence and missed changes count from here.',
+  ),
+  lastSourceChangeTime: timestamp()
+    .optional()
+    .describe(
+      'Completion of the last pass that found source records changed since the one before.',
+    ),
+  lastGapCheck: z
+    .strictObject({
+      time: timestamp().describe('Completion of the pass.'),
+      changed: count('Records it judged: changed since the pass before, older than the grace.'),
+      missed: count('Of those, the ones no delivery carried; the pass wrote them (backfill).'),
+      unavailable: z
+        .string()
+        .max(512)
+        .optional()
+        .describe('Why an intake could not be asked: the missed count is not certain.'),
+    })
+    .optional()
+    .describe('What the last sync pass found comparing its changes with the deliveries.'),
 }).describe("The webhook's deliveries: counts, the last event, the oldest pending delivery.");
 /** `status.webhook`. */
 export type WebhookStatus = z.infer<typeof WebhookStatus>;
