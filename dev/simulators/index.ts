@@ -44,6 +44,18 @@ export {
   type ShopifySimulatorOptions,
 } from './shopify.ts';
 export { defaultStripeKey, StripeSimulator, type StripeSimulatorOptions } from './stripe.ts';
+export {
+  REQUEST_TIMEOUTS,
+  RETRY_WAITS,
+  SIGNATURE_HEADER,
+  WebhookSender,
+  type WebhookAttempt,
+  type WebhookDelivery,
+  type WebhookEvent,
+  type WebhookFaults,
+  type WebhookSenderOptions,
+  type WebhookSenderStats,
+} from './webhooks/index.ts';
 
 /** Which simulators to start: `true` for defaults, or options (seed and records default to the shared ones). */
 export interface SimulatorsOptions {

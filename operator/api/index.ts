@@ -9,4 +9,5 @@ export * from './validate.ts';
 export * from './result.ts';
 export * from './run-input.ts';
 export * from './webhook.ts';
+export * from './webhook-events.ts';
 export * from './inbox.ts';
