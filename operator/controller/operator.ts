@@ -23,6 +23,7 @@ import { IntegrationMetrics } from './integration/metrics.ts';
 import { IntegrationReconciler } from './integration/reconciler.ts';
 import type { IntegrationWrites } from './integration/ports.ts';
 import { PolicyReconciler } from './policy/reconciler.ts';
+import { IntakeStatsPoller } from './intake-stats.ts';
 import {
   type Caches,
   enqueueOnChange,
@@ -52,6 +53,11 @@ export interface OperatorOptions {
   /** Concurrent Integration reconciles. Default 4. */
   workers?: number;
   clock?: Clock;
+  /**
+   * Base URLs of the webhook intake's replicas (out-of-cluster runs). Default: the ready intake
+   * pods in `leaseNamespace`, found by label.
+   */
+  intakeURLs?: readonly string[] | undefined;
   /** Test-only fault injection (TRIBUTARY_FAULT_INJECTION): crash right after a Job is created. */
   faults?: { crashAfterJobCreate?: boolean };
 }
@@ -74,18 +80,30 @@ export async function runOperator(given: OperatorOptions, signal: AbortSignal): 
     policies: queue('reconcilepolicies'),
   };
   enqueueOnChange(caches, queues);
-  const controllers = makeControllers(options, { api, caches, queues, clock, metrics, registry });
+  const intake = new IntakeStatsPoller({
+    api,
+    clock,
+    log,
+    namespace: options.leaseNamespace,
+    urls: options.intakeURLs,
+    onChange: (keys) => {
+      for (const key of keys) queues.integrations.add(key);
+    },
+  });
+  const wiring = { api, caches, queues, clock, metrics, registry, intake };
+  const controllers = makeControllers(options, wiring);
   const server = await startHealthServer(registry, caches, options.metricsPort ?? 8080);
   const watched = namespaces.length > 0 ? namespaces : '(all)';
   log.info({ port: server.port, namespaces: watched }, 'operator starting');
   const informersDone = Object.values(caches).map((cache) => cache.start(signal));
+  const intakePolled = intake.run(signal);
   try {
     await runLeading(options, { api, clock, metrics, signal }, async (leading) => {
       await startControllers(caches, queues, controllers, log, leading);
     });
   } finally {
     await Promise.all(Object.values(caches).map((cache) => cache.stop()));
-    await Promise.allSettled(informersDone);
+    await Promise.allSettled([...informersDone, intakePolled]);
     await server.stop();
     log.info('operator stopped');
   }
@@ -112,11 +130,12 @@ interface Wiring {
   clock: Clock;
   metrics: ControllerMetrics;
   registry: Registry;
+  intake: IntakeStatsPoller;
 }
 
 /** The Integration and ReconcilePolicy controllers; nothing runs until they start. */
 function makeControllers(options: OperatorOptions, wiring: Wiring): Controller[] {
-  const { api, caches, queues, clock, metrics, registry } = wiring;
+  const { api, caches, queues, clock, metrics, registry, intake } = wiring;
   const { log } = options;
   const kubeWrites = new KubeIntegrationWrites({
     api,
@@ -129,7 +148,7 @@ function makeControllers(options: OperatorOptions, wiring: Wiring): Controller[]
   const writes: IntegrationWrites =
     options.faults?.crashAfterJobCreate === true ? new CrashAfterJobCreate(kubeWrites) : kubeWrites;
   const integrations = new IntegrationReconciler({
-    reads: new KubeIntegrationReads(caches, { api }),
+    reads: new KubeIntegrationReads(caches, { api, intake }),
     writes,
     clock,
     log,

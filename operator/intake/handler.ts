@@ -19,16 +19,7 @@ import {
 import type { Clock } from '../lib/clock.ts';
 import { isMachineryError } from '../lib/kube/errors.ts';
 import type { Log } from '../lib/log.ts';
-
-/** What a verification says (operator/intake/schemes). */
-export type Verification =
-  { ok: true; id: string; eventType: string; signedAt?: number } | { ok: false; problem: string };
-
-/** A request as verification sees it: lower-case header names and the raw body. */
-export interface SignedRequest {
-  header(name: string): string | undefined;
-  body: Buffer;
-}
+import type { SignedRequest, Verification } from './schemes/index.ts';
 
 /** Verifies a request against secrets (operator/intake/schemes verifyDelivery). */
 export type Verify = (

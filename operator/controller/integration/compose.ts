@@ -10,6 +10,7 @@ import { quarantineAcknowledgement } from './quarantine.ts';
 import { volumeAcknowledgement } from './volume.ts';
 import type { Applied, Decisions, RunStart } from './plan.ts';
 import type { ObservedRun } from './runs.ts';
+import { webhookStatus } from './webhook.ts';
 
 /** The status of a plan, conditions excepted (summary.ts adds them). */
 export function composeStatus(d: Decisions, applied: Applied): IntegrationStatus {
@@ -23,6 +24,9 @@ export function composeStatus(d: Decisions, applied: Applied): IntegrationStatus
     ...syncFields(applied.sync, previous),
     ...driftFields(applied.drift),
   };
+  const webhook = composeWebhook(d);
+  if (webhook === undefined) delete status.webhook;
+  else status.webhook = webhook;
   const annotations = integration.metadata.annotations ?? {};
   Object.assign(status, volumeAcknowledgement(annotations, status));
   Object.assign(status, quarantineAcknowledgement(annotations, status));
@@ -127,4 +131,21 @@ function setActiveRun(
   } else {
     delete status.activeRun;
   }
+}
+
+/** status.webhook with spec.webhook: the intake's figures and the new syncs' gap checks. */
+function composeWebhook(d: Decisions): IntegrationStatus['webhook'] {
+  const { integration, now, intake } = d.input;
+  if (integration.spec.webhook === undefined) return undefined;
+  const finished = d.recorded.finished
+    .filter((run) => run.kind === 'sync')
+    .map((run) => ({ completionTime: run.record?.completionTime, result: run.result }));
+  return webhookStatus({
+    namespace: integration.metadata.namespace,
+    name: integration.metadata.name,
+    previous: integration.status?.webhook,
+    view: intake ?? { observation: undefined, problem: 'no intake poll yet' },
+    finished,
+    now,
+  });
 }

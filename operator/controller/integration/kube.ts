@@ -19,6 +19,8 @@ import { EventRecorder } from '../machinery/event-recorder.ts';
 import { BY_INTEGRATION_UID, BY_JOB, type Caches } from '../watches.ts';
 import { statusWriter } from '../machinery/status-writer.ts';
 import type { PlannedEvent } from './plan.ts';
+import type { IntakeStatsPoller } from '../intake-stats.ts';
+import type { IntakeView } from './webhook.ts';
 import type { IntegrationReads, IntegrationWrites, ObjectRef } from './ports.ts';
 
 /** Options of {@link KubeIntegrationReads} and {@link KubeIntegrationWrites}. */
@@ -35,6 +37,8 @@ export interface KubeIntegrationOptions {
   clock?: Clock;
   /** Called with the Event's reason when an Event could not be written. Default: none. */
   onEventWriteFailure?: (reason: string) => void;
+  /** The webhook intake's figures. Default: none found. */
+  intake?: IntakeStatsPoller | undefined;
 }
 
 /** {@link IntegrationReads} on informer caches, plus a metadata-only GET for Secrets. */
@@ -62,6 +66,20 @@ export class KubeIntegrationReads implements IntegrationReads {
 
   podsOf(namespace: string, jobName: string): V1Pod[] {
     return this.#caches.pods.byIndex(BY_JOB, joinKey(namespace, jobName));
+  }
+
+  intake(uid: string): IntakeView {
+    const poller = this.#options.intake;
+    if (poller === undefined)
+      return { observation: undefined, problem: 'the operator runs without an intake' };
+    const observation = poller.observation(uid);
+    const problem =
+      poller.endpoints().length === 0 ? 'no ready intake replica was found' : undefined;
+    return { observation, problem };
+  }
+
+  intakeEndpoints(): string[] {
+    return this.#options.intake?.endpoints() ?? [];
   }
 
   /** A metadata-only GET: the Secret's data never reaches this process. */

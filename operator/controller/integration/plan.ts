@@ -17,6 +17,7 @@ import {
 import { jobName } from '../plan/job-name.ts';
 import { withholds, type StallCause } from './causes.ts';
 import { composeStatus, progressCause } from './compose.ts';
+import type { IntakeView } from './webhook.ts';
 import { decide, type SyncDecision } from './decide.ts';
 import { decideDrift, type DriftDecision } from './drift.ts';
 import { plannedEvents, requeueAfter } from './events.ts';
@@ -24,7 +25,7 @@ import { activeRun, decisionInput, driftInput, syncState, type SyncState } from 
 import { heldIds } from './quarantine.ts';
 import { pruneJobs, recordRuns, type Recorded } from './record.ts';
 import type { ObservedRun } from './runs.ts';
-import { summarize, type Summary } from './summary.ts';
+import { summarize, type ObservedSummary, type Summary } from './summary.ts';
 
 /** An Integration as stored: validated, with the metadata the API server always sets. */
 export type StoredIntegration = Integration & {
@@ -48,6 +49,8 @@ export interface PlanInput {
   now: Date;
   /** Uniform randomness in [0, 1) for retry jitter. */
   random: () => number;
+  /** With spec.webhook: the intake's figures for this Integration, as last polled. */
+  intake?: IntakeView | undefined;
 }
 
 /** An Event to record on the Integration. */
@@ -188,6 +191,7 @@ export function composePlan(decisions: Decisions, found: readonly StallCause[] =
       policy: d.policy,
       driftDisabled: d.driftDecision?.kind === 'disabled' ? d.driftDecision.why : undefined,
       status,
+      webhook: webhookFacts(d.input),
     },
   });
   status.conditions = summary.conditions;
@@ -295,4 +299,11 @@ function runStart(
     quarantined: heldIds(d.recorded.status.quarantine ?? d.input.integration.status?.quarantine),
     policy,
   };
+}
+
+/** What the webhook conditions read, with spec.webhook. */
+function webhookFacts(input: PlanInput): ObservedSummary['webhook'] {
+  const spec = input.integration.spec.webhook;
+  if (spec === undefined) return undefined;
+  return { spec, view: input.intake ?? { observation: undefined, problem: 'no intake poll yet' } };
 }

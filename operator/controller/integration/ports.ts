@@ -6,6 +6,7 @@ import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import type { IntegrationStatus } from '../../api/index.ts';
 import type { ReconcileContext } from '../machinery/controller.ts';
 import type { PlannedEvent } from './plan.ts';
+import type { IntakeView } from './webhook.ts';
 
 /** A namespaced object the reconciler refers to. */
 export interface ObjectRef {
@@ -34,6 +35,10 @@ export interface IntegrationReads {
     name: string,
     ctx: ReconcileContext,
   ): Promise<string | undefined>;
+  /** The webhook intake's figures for the Integration with this uid, as last polled. */
+  intake(uid: string): IntakeView;
+  /** The intake stores' base URLs, for the gap detection of sync runs. */
+  intakeEndpoints(): string[];
 }
 
 /**

@@ -108,6 +108,9 @@ export class IntegrationReconciler implements Reconciler {
       credentials,
       now,
       random: this.#o.random ?? Math.random,
+      ...(integration.spec.webhook
+        ? { intake: this.#o.reads.intake(integration.metadata.uid) }
+        : {}),
     };
   }
 

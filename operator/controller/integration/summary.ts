@@ -9,6 +9,7 @@ import {
   type Condition,
   type EffectivePolicy,
   type IntegrationStatus,
+  type WebhookSpec,
 } from '../../api/index.ts';
 import {
   markReconciling,
@@ -39,6 +40,7 @@ import {
 } from './observed.ts';
 import { volumeCondition } from './volume.ts';
 import { schemaChangedCondition } from './schema-changed.ts';
+import { webhookConditions, type IntakeView } from './webhook.ts';
 
 /** What the conditions are computed from. */
 export interface SummaryInput {
@@ -68,6 +70,8 @@ export interface ObservedSummary {
   policy: EffectivePolicy | undefined;
   /** Why no drift checks run, when they do not: drift.mode Off, or no destination.list. */
   driftDisabled?: 'Off' | 'NotConfigured' | undefined;
+  /** With spec.webhook: its spec and the intake's figures. */
+  webhook?: { spec: WebhookSpec; view: IntakeView } | undefined;
   /** The status being written, for the outcome of the last sync, drift check and quarantine. */
   status: Pick<
     IntegrationStatus,
@@ -81,6 +85,7 @@ export interface ObservedSummary {
     | 'history'
     | 'volumeBaselineSince'
     | 'schemaChanges'
+    | 'webhook'
   >;
 }
 
@@ -131,6 +136,7 @@ export function summarize(input: SummaryInput): Summary {
   ]) {
     conditions = setCondition(conditions, change, context);
   }
+  conditions = withWebhookConditions(conditions, facts, context);
   // kstatus reads Ready=True beside Reconciling=True as InProgress: a routine sync of fresh
   // data is not work a human or a GitOps tool should wait on (status.activeRun shows it).
   if (ready.status === 'True') conditions = removeCondition(conditions, ConditionType.Reconciling);
@@ -192,4 +198,24 @@ function readyCondition(
     reason: synced.reason,
     message: synced.message,
   };
+}
+
+const WEBHOOK_CONDITIONS = [
+  ConditionType.WebhookSilent,
+  ConditionType.EventsMissed,
+  ConditionType.WebhookRejecting,
+] as const;
+
+/** The webhook conditions with spec.webhook (they do not affect Ready); none without it. */
+function withWebhookConditions(
+  conditions: Condition[],
+  facts: ObservedSummary & { now: Date },
+  context: ConditionContext,
+): Condition[] {
+  const { webhook, status } = facts;
+  if (webhook === undefined || status.webhook === undefined) {
+    return WEBHOOK_CONDITIONS.reduce((all, type) => removeCondition(all, type), conditions);
+  }
+  const changes = webhookConditions(webhook.spec, status.webhook, webhook.view, facts.now);
+  return changes.reduce((all, change) => setCondition(all, change, context), conditions);
 }

@@ -4,6 +4,10 @@
  * read and write ports. Tests create objects, reconcile, then "finish" Jobs the way the Job
  * controller and kubelet would (conditions on the Job, a terminated container on the pod).
  */
+import type {
+  IntakeObservation,
+  IntakeView,
+} from '../../../../operator/controller/integration/webhook.ts';
 import type { V1Job, V1JobCondition, V1Pod } from '@kubernetes/client-node';
 import {
   API_VERSION,
@@ -204,6 +208,18 @@ export class FakeCluster implements IntegrationReads, IntegrationWrites {
     if (this.refuseSecretLookups !== undefined) return Promise.reject(this.refuseSecretLookups);
     if (!this.secrets.has(name)) return Promise.resolve(undefined);
     return Promise.resolve(this.secretVersions.get(name) ?? '1');
+  }
+
+  /** The intake's figures per Integration uid; `intakeProblem` when none could be read. */
+  readonly intakeObservations = new Map<string, IntakeObservation>();
+  intakeProblem: string | undefined = undefined;
+
+  intake(uid: string): IntakeView {
+    return { observation: this.intakeObservations.get(uid), problem: this.intakeProblem };
+  }
+
+  intakeEndpoints(): string[] {
+    return ['http://intake.test:8081'];
   }
 
   // ---- IntegrationWrites ----
