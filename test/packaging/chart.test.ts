@@ -58,7 +58,7 @@ function withoutHelmLabels(object: KubeObject): KubeObject {
     );
   };
   object.metadata.labels = strip(object.metadata.labels);
-  if (object.kind === 'Deployment') {
+  if (object.kind === 'Deployment' || object.kind === 'StatefulSet') {
     const { spec } = object as unknown as {
       spec: { template: { metadata: { labels: Record<string, string> } } };
     };
