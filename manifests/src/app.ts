@@ -1,7 +1,8 @@
 /**
  * The cdk8s app that renders `manifests/`: one `kubectl apply`-able install (`install.yaml`:
- * namespace, CRDs, ServiceAccount, RBAC, Deployment, metrics Service, PodDisruptionBudget,
- * NetworkPolicy) and the optional monitoring objects under `monitoring/`. The Helm chart renders
+ * namespace, CRDs, ServiceAccounts, RBAC, the operator Deployment and the webhook intake
+ * StatefulSet with their Services, PodDisruptionBudgets and NetworkPolicies) and the optional
+ * monitoring objects under `monitoring/`. The Helm chart renders
  * the same objects from the same values (manifests/src/values.ts).
  * Pure: returns file names and text; `npm run generate` writes them.
  */
