@@ -139,13 +139,19 @@ export function intakeNetworkPolicySpec(props: IntakeWorkloadProps): Record<stri
 function claimTemplate(values: InstallValues): Record<string, unknown> {
   const { size, storageClassName } = values.intake.sqlite;
   // No labels: a StatefulSet's claim templates are immutable, and labels change on upgrade.
+  // What the API server defaults is spelled out: the list is atomic, so a defaulted field makes
+  // a second server-side applier (Helm, Argo CD) conflict with the first.
   return {
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
     metadata: { name: 'data' },
     spec: {
       accessModes: ['ReadWriteOnce'],
       ...(storageClassName ? { storageClassName } : {}),
+      volumeMode: 'Filesystem',
       resources: { requests: { storage: size } },
     },
+    status: { phase: 'Pending' },
   };
 }
 

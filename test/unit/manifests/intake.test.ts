@@ -219,12 +219,16 @@ describe('the intake stores', () => {
     const objects = render({ intake: { sqlite: { size: '5Gi', storageClassName: 'fast' } } });
     expect(statefulSet(objects).volumeClaimTemplates).toEqual([
       {
+        apiVersion: 'v1',
+        kind: 'PersistentVolumeClaim',
         metadata: { name: 'data' },
         spec: {
           accessModes: ['ReadWriteOnce'],
           storageClassName: 'fast',
+          volumeMode: 'Filesystem',
           resources: { requests: { storage: '5Gi' } },
         },
+        status: { phase: 'Pending' },
       },
     ]);
     expect(container(objects)?.volumeMounts).toContainEqual({
