@@ -45,10 +45,26 @@ export const WORKLOAD_CONTROLLERS = [
 ] as const;
 
 /**
+ * The volume controllers, for a StatefulSet's claims (the intake's SQLite volumes): the binder
+ * binds a claim to a PersistentVolume a test provides (there is no provisioner), and the two
+ * protection controllers lift the finalizers the StorageObjectInUseProtection admission plugin
+ * puts on every claim and volume, without which a namespace holding a claim is never deleted.
+ */
+export const STORAGE_CONTROLLERS = [
+  'persistentvolume-binder-controller',
+  'persistentvolumeclaim-protection-controller',
+  'persistentvolume-protection-controller',
+] as const;
+
+/**
  * The controllers kube-controller-manager runs. Not `*`: the node lifecycle and taint eviction
  * controllers would evict pods from a node without kubelet heartbeats.
  */
-export const CONTROLLERS: readonly string[] = [...CORE_CONTROLLERS, ...WORKLOAD_CONTROLLERS];
+export const CONTROLLERS: readonly string[] = [
+  ...CORE_CONTROLLERS,
+  ...WORKLOAD_CONTROLLERS,
+  ...STORAGE_CONTROLLERS,
+];
 
 /** Options of {@link startCluster}. */
 export interface ClusterOptions {

@@ -18,6 +18,9 @@ import { freePort, waitFor } from './processes.ts';
 /** The installed operator Deployment (and ServiceAccount, Lease) of manifests/install.yaml. */
 export const OPERATOR_DEPLOYMENT = { namespace: OPERATOR_NAMESPACE, name: 'tributary-operator' };
 
+/** The installed intake StatefulSet (and ServiceAccount, Services) of manifests/install.yaml. */
+export const INTAKE_STATEFULSET = { namespace: OPERATOR_NAMESPACE, name: 'tributary-intake' };
+
 /** Options of {@link installOperator}. */
 export interface InstallOptions {
   /**
@@ -25,7 +28,7 @@ export interface InstallOptions {
    * cluster, and this waits for `kubectl rollout status`. Default false: the Deployment is
    * applied with 0 replicas (its pods, if any, are gone before this returns), so tests run the
    * operator themselves with {@link OperatorProcess} and no installed replica competes for the
-   * Lease.
+   * Lease; the intake StatefulSet gets 0 replicas too (tests run the intakes they need).
    */
   inCluster?: boolean;
 }
@@ -54,7 +57,10 @@ export async function installOperator(
   }
 }
 
-/** manifests/install.yaml, with the operator Deployment's replicas set when `replicas` is given. */
+/**
+ * manifests/install.yaml, with the replicas of the operator Deployment and of the intake
+ * StatefulSet set when `replicas` is given.
+ */
 export function installManifest(replicas?: number): string {
   const text = readFileSync(join(ROOT, 'manifests', 'install.yaml'), 'utf8');
   if (replicas === undefined) return text;
@@ -62,9 +68,15 @@ export function installManifest(replicas?: number): string {
   return parseAllDocuments(text, { version: '1.1' })
     .map((document) => {
       const object = document.toJS() as KubeObject | null;
-      const { namespace, name } = OPERATOR_DEPLOYMENT;
       const meta = object?.metadata;
-      if (object?.kind === 'Deployment' && meta?.name === name && meta.namespace === namespace)
+      const is = (kind: string, workload: { namespace: string; name: string }) =>
+        object?.kind === kind &&
+        meta?.name === workload.name &&
+        meta.namespace === workload.namespace;
+      if (
+        object &&
+        (is('Deployment', OPERATOR_DEPLOYMENT) || is('StatefulSet', INTAKE_STATEFULSET))
+      )
         object.spec = { ...object.spec, replicas };
       return JSON.stringify(object);
     })

@@ -172,6 +172,12 @@ export class ProcessNode {
     if (this.#api === undefined || this.#binding.has(uid)) return;
     this.#binding.add(uid);
     try {
+      // As the scheduler: a pod whose claims are not Bound stays Pending (the informer's
+      // resync brings it back here).
+      const claims = (pod.spec?.volumes ?? []).flatMap((v) =>
+        v.persistentVolumeClaim ? [v.persistentVolumeClaim.claimName] : [],
+      );
+      if (claims.length > 0 && !(await this.#api.claimsBound(namespace, claims))) return;
       await this.#api.bindPod(namespace, name, uid, this.#nodeName);
       this.#log('pod bound', { pod: `${namespace}/${name}`, node: this.#nodeName });
     } catch (error) {

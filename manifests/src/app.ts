@@ -1,7 +1,8 @@
 /**
  * The cdk8s app that renders `manifests/`: one `kubectl apply`-able install (`install.yaml`:
- * namespace, CRDs, ServiceAccount, RBAC, Deployment, metrics Service, PodDisruptionBudget,
- * NetworkPolicy) and the optional monitoring objects under `monitoring/`. The Helm chart renders
+ * namespace, CRDs, ServiceAccounts, RBAC, the operator Deployment and the webhook intake
+ * StatefulSet with their Services, PodDisruptionBudgets and NetworkPolicies) and the optional
+ * monitoring objects under `monitoring/`. The Helm chart renders
  * the same objects from the same values (manifests/src/values.ts).
  * Pure: returns file names and text; `npm run generate` writes them.
  */
@@ -12,6 +13,8 @@ import { parse, stringify } from 'yaml';
 import { customResourceDefinitions } from '../../operator/api/crd.ts';
 import { KUBERNETES_YAML, renderCustomResourceDefinitions } from '../../operator/api/render.ts';
 import { alertRuleGroups, prometheusRulesYaml } from './alerts.ts';
+import { IntakeRbac } from './intake-rbac.ts';
+import { IntakeWorkload } from './intake.ts';
 import { OperatorWorkload } from './operator.ts';
 import { OperatorRbac } from './rbac.ts';
 import { defaultValues, parseValues, valuesJsonSchema, type InstallValues } from './values.ts';
@@ -58,6 +61,21 @@ export function identity(values: InstallValues, target: InstallTarget = {}) {
   return { name, namespace: target.namespace ?? OPERATOR_NAMESPACE, labels, selector, image };
 }
 
+/**
+ * Names and labels of the intake (`tributary.intake*` in `_helpers.tpl`): `<release>-intake`,
+ * or `<fullnameOverride>-intake`; its pods carry `app.kubernetes.io/component: intake`, which
+ * the operator lists them by.
+ */
+export function intakeIdentity(values: InstallValues, target: InstallTarget = {}) {
+  const operator = identity(values, target);
+  const release = target.release ?? RELEASE;
+  const name = `${values.fullnameOverride || release}-intake`;
+  const component = { 'app.kubernetes.io/component': 'intake' };
+  const selector = { ...operator.selector, ...component };
+  const labels = { ...operator.labels, ...component };
+  return { ...operator, name, labels, selector, operatorName: operator.name, operator };
+}
+
 /** The operator's objects (RBAC, workload, enabled monitoring), without namespace and CRDs. */
 export function operatorObjects(
   values: InstallValues = defaultValues(),
@@ -74,8 +92,30 @@ export function operatorObjects(
     watchNamespaces: values.watchNamespaces,
   });
   new OperatorWorkload(chart, 'operator', { name, namespace, image, labels, selector, values });
+  if (values.intake.enabled) intakeConstructs(chart, values, target);
   const objects = chart.toJson() as KubeObject[];
   return [...objects, ...monitoringObjects(values, target)];
+}
+
+function intakeConstructs(chart: Chart, values: InstallValues, target: InstallTarget): void {
+  const intake = intakeIdentity(values, target);
+  const { name, namespace, labels, selector, image } = intake;
+  new IntakeRbac(chart, 'intake-rbac', {
+    namespace,
+    name,
+    operatorName: intake.operatorName,
+    labels,
+    watchNamespaces: values.watchNamespaces,
+  });
+  new IntakeWorkload(chart, 'intake', {
+    name,
+    namespace,
+    image,
+    labels,
+    selector,
+    operatorSelector: intake.operator.selector,
+    values,
+  });
 }
 
 /** ServiceMonitor, PrometheusRule and the dashboard ConfigMap, each when enabled. */
@@ -101,6 +141,9 @@ export function monitoringObjects(values: InstallValues, target: InstallTarget =
       },
     });
   }
+  if (values.metrics.serviceMonitor.enabled && values.intake.enabled) {
+    objects.push(intakeServiceMonitor(values, target));
+  }
   if (values.prometheusRule.enabled) {
     objects.push({
       apiVersion: 'monitoring.coreos.com/v1',
@@ -123,6 +166,23 @@ export function monitoringObjects(values: InstallValues, target: InstallTarget =
     });
   }
   return objects;
+}
+
+/** The intake's ServiceMonitor: its headless metrics Service, every replica scraped. */
+function intakeServiceMonitor(values: InstallValues, target: InstallTarget): KubeObject {
+  const { name, namespace, labels, selector } = intakeIdentity(values, target);
+  const monitor = values.metrics.serviceMonitor;
+  return {
+    apiVersion: 'monitoring.coreos.com/v1',
+    kind: 'ServiceMonitor',
+    metadata: { name, namespace, labels: { ...labels, ...monitor.labels } },
+    spec: {
+      selector: { matchLabels: selector },
+      endpoints: [
+        { port: 'metrics', path: '/metrics', interval: monitor.interval, honorLabels: true },
+      ],
+    },
+  };
 }
 
 /** Every object `manifests/install.yaml` holds, in apply order. */

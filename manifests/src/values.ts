@@ -26,6 +26,118 @@ const Toleration = z.strictObject({
   tolerationSeconds: z.int().optional(),
 });
 
+const LabelSelector = z.strictObject({
+  matchLabels: z.record(z.string().max(317), z.string().max(63)).optional(),
+  matchExpressions: z
+    .array(
+      z.strictObject({
+        key: z.string().max(317),
+        operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']),
+        values: z.array(z.string().max(63)).optional(),
+      }),
+    )
+    .optional(),
+});
+
+/** A NetworkPolicy peer, as `networking.k8s.io/v1` spells it. */
+const NetworkPolicyPeer = z.strictObject({
+  ipBlock: z
+    .strictObject({ cidr: z.string().max(64), except: z.array(z.string().max(64)).optional() })
+    .optional(),
+  namespaceSelector: LabelSelector.optional(),
+  podSelector: LabelSelector.optional(),
+});
+
+const port = (fallback: number, what: string) =>
+  z.int().min(1024).max(65535).default(fallback).describe(what);
+
+const IntakeValues = z.strictObject({
+  enabled: z.boolean().default(true).describe('Run the webhook intake (`tributary intake`).'),
+  replicas: z
+    .int()
+    .min(1)
+    .max(20)
+    .default(2)
+    .describe('Intake replicas; each takes deliveries (no leader). 1 gets no PodDisruptionBudget.'),
+  store: z
+    .enum(['sqlite', 'jetstream'])
+    .default('sqlite')
+    .describe(
+      'Where deliveries are stored before the 2xx: `sqlite` (a PersistentVolumeClaim per ' +
+        'replica) or `jetstream` (a NATS JetStream stream; no volume).',
+    ),
+  port: port(8090, 'Port of POST /hooks/{namespace}/{name} (plain HTTP; TLS ends at the Ingress).'),
+  metricsPort: port(8081, 'Port of /healthz, /readyz, /metrics and GET /stats.'),
+  service: z
+    .strictObject({
+      port: z.int().min(1).max(65535).default(80).describe('Port of the hooks Service.'),
+    })
+    .default({ port: 80 }),
+  workers: z.int().min(1).max(64).default(4).describe('Deliveries applied at once, per replica.'),
+  maxBodyBytes: z
+    .int()
+    .min(1024)
+    .max(64 * 1024 * 1024)
+    .default(1024 * 1024)
+    .describe('Largest request body accepted (413 above).'),
+  sqlite: z
+    .strictObject({
+      size: z.string().regex(QUANTITY).default('1Gi').describe('Size of each replica volume.'),
+      storageClassName: z
+        .string()
+        .max(253)
+        .default('')
+        .describe("StorageClass of the volumes. Default: the cluster's default class."),
+    })
+    .default({ size: '1Gi', storageClassName: '' }),
+  jetstream: z
+    .strictObject({
+      url: z
+        .string()
+        .max(2048)
+        .default('')
+        .describe(
+          'NATS servers, `nats://host:4222[,nats://...]`; required with `store: jetstream`.',
+        ),
+      stream: z.string().max(255).default('TRIBUTARY_WEBHOOKS').describe('JetStream stream.'),
+    })
+    .default({ url: '', stream: 'TRIBUTARY_WEBHOOKS' }),
+  resources: z
+    .strictObject({ requests: quantities, limits: quantities })
+    .default({ requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } })
+    .describe('Resources of the intake container.'),
+  terminationGracePeriodSeconds: z
+    .int()
+    .min(5)
+    .max(600)
+    .default(30)
+    .describe('Time to finish in-flight requests and claimed deliveries after SIGTERM.'),
+  networkPolicy: z
+    .strictObject({
+      hooksFrom: z
+        .array(NetworkPolicyPeer)
+        .default([])
+        .describe('Who may reach the hooks port. Default (empty): anyone (the senders).'),
+      metricsFrom: z
+        .array(NetworkPolicyPeer)
+        .default([
+          { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } },
+        ])
+        .describe(
+          'Who else may reach the metrics port, besides the operator and run pods: Prometheus.',
+        ),
+    })
+    .default({
+      hooksFrom: [],
+      metricsFrom: [
+        { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } },
+      ],
+    }),
+});
+
+/** Settings of the webhook intake (`intake.*`). */
+export type IntakeValues = z.output<typeof IntakeValues>;
+
 /** Settings of a Tributary install: the Helm chart's values. */
 export const InstallValues = z
   .strictObject({
@@ -62,7 +174,9 @@ export const InstallValues = z
     imagePullSecrets: z
       .array(z.strictObject({ name: z.string().regex(DNS_LABEL) }))
       .default([])
-      .describe('Secrets for pulling the operator image (the sync Jobs do not inherit them).'),
+      .describe(
+        'Secrets for pulling the image, for the operator and intake pods (the sync Jobs do not inherit them).',
+      ),
     replicas: z
       .int()
       .min(1)
@@ -135,10 +249,27 @@ export const InstallValues = z
     podAnnotations: z
       .record(z.string().max(317), z.string().max(4096))
       .default({})
-      .describe('Extra annotations on the operator pods.'),
+      .describe('Extra annotations on the operator and intake pods.'),
     nodeSelector: z.record(z.string().max(317), z.string().max(63)).default({}),
-    tolerations: z.array(Toleration).default([]).describe('Tolerations of the operator pods.'),
+    tolerations: z
+      .array(Toleration)
+      .default([])
+      .describe('Tolerations of the operator and intake pods.'),
     priorityClassName: z.string().max(253).default(''),
+    intake: IntakeValues.default(() => IntakeValues.parse({})).describe(
+      'The webhook intake: a StatefulSet taking provider webhooks, its Services, RBAC, ' +
+        'PodDisruptionBudget and NetworkPolicy.',
+    ),
+  })
+  .superRefine((values, context) => {
+    const { enabled, store, jetstream } = values.intake;
+    if (enabled && store === 'jetstream' && jetstream.url === '') {
+      context.addIssue({
+        code: 'custom',
+        path: ['intake', 'jetstream', 'url'],
+        message: 'intake.jetstream.url is required with intake.store=jetstream',
+      });
+    }
   })
   .describe('Values of the Tributary Helm chart.');
 

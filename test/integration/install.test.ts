@@ -5,7 +5,9 @@
  * own pods reconcile in the namespaces it watches; and the operator, run with exactly the
  * installed ServiceAccount and RBAC, reconciles an Integration to Ready with its sync Job pod
  * admitted in a restricted namespace. The installed Deployment itself runs as pods on the
- * process node: see in-cluster.test.ts.
+ * process node: see in-cluster.test.ts. The intake StatefulSet's SQLite claims bind to volumes
+ * the test provides, as an administrator would where no provisioner runs (none does here), and
+ * its replicas become Ready on them.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,7 +18,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { CHART_DIR, OPERATOR_NAMESPACE, RELEASE } from '../../manifests/src/app.ts';
 import { waitFor } from '../../dev/cluster/processes.ts';
-import { installOperator, OperatorProcess } from '../../dev/cluster/operator.ts';
+import {
+  INTAKE_STATEFULSET,
+  installOperator,
+  OperatorProcess,
+} from '../../dev/cluster/operator.ts';
 import { ROOT } from '../fixtures/manifests.ts';
 import { runTool } from '../tools/tools.ts';
 import { Integrations } from '../support/integrations.ts';
@@ -38,8 +44,37 @@ afterAll(async () => {
   // What `kubectl apply` and the rendered chart scaled up: no installed replica outlives the file.
   await installOperator(client);
   await deleteNamespaces(client);
+  // The intake's claims outlive its pods (a StatefulSet keeps them): free them and the volumes.
+  const claims = INTAKE_CLAIMS.map((claim) => `pvc/${claim}`);
+  await client.kubectl(['delete', '-n', OPERATOR_NAMESPACE, ...claims, '--ignore-not-found']);
+  await client.kubectl(['delete', 'pv', ...INTAKE_CLAIMS, '--ignore-not-found', '--wait=false']);
   rmSync(dir, { recursive: true, force: true });
 });
+
+/** The claims of the installed intake's replicas (`<claim template>-<StatefulSet>-<ordinal>`). */
+const INTAKE_CLAIMS = [0, 1].map((ordinal) => `data-${INTAKE_STATEFULSET.name}-${ordinal}`);
+
+/**
+ * What an administrator provides where no provisioner runs: one volume per intake replica,
+ * reserved for its claim (`claimRef`), so no other claim in the cluster can take it.
+ */
+async function provideIntakeVolumes() {
+  for (const claim of INTAKE_CLAIMS) {
+    const volume = {
+      apiVersion: 'v1',
+      kind: 'PersistentVolume',
+      metadata: { name: claim },
+      spec: {
+        capacity: { storage: '1Gi' },
+        accessModes: ['ReadWriteOnce'],
+        persistentVolumeReclaimPolicy: 'Retain',
+        hostPath: { path: join(dir, claim), type: 'DirectoryOrCreate' },
+        claimRef: { namespace: INTAKE_STATEFULSET.namespace, name: claim },
+      },
+    };
+    await kubectl(['apply', '--server-side', '-f', '-'], JSON.stringify(volume));
+  }
+}
 
 /** Integrations in a new namespace that enforces the restricted Pod Security level. */
 async function fresh(prefix: string): Promise<Integrations> {
@@ -66,6 +101,8 @@ function helm(args: string[]) {
 }
 
 describe('kubectl apply --server-side -f manifests/', () => {
+  beforeAll(provideIntakeVolumes);
+
   it('applies every object cleanly, twice (idempotent)', async () => {
     const objects = parseAllDocuments(
       readFileSync(join(ROOT, 'manifests', 'install.yaml'), 'utf8'),
@@ -89,43 +126,85 @@ describe('kubectl apply --server-side -f manifests/', () => {
     expect(deployment.spec?.replicas).toBe(2);
   });
 
-  it("the operator's pod template is admitted under the restricted level (and a weakened one is not)", async () => {
-    const namespace = await core.readNamespace({ name: OPERATOR_NAMESPACE });
-    expect(namespace.metadata?.labels?.['pod-security.kubernetes.io/enforce']).toBe('restricted');
-    const deployment = await apps.readNamespacedDeployment({
-      namespace: OPERATOR_NAMESPACE,
-      name: 'tributary-operator',
-    });
-    const template = deployment.spec?.template;
-    if (template?.spec === undefined) throw new Error('the Deployment has no pod template');
-    const pod: V1Pod = {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: { name: 'operator-template', labels: template.metadata?.labels },
-      spec: template.spec,
-    };
-    const admitted = await client.kubectl(
-      ['create', '--dry-run=server', '-n', OPERATOR_NAMESPACE, '-f', '-'],
-      { input: JSON.stringify(pod) },
-    );
-    expect(admitted.stderr).toBe('');
-    expect(admitted.code).toBe(0);
-    // The control: the same template without its container security context is refused.
-    const weakened = structuredClone(template.spec);
-    for (const container of weakened.containers) delete container.securityContext;
-    const refused = await client.kubectl(
-      ['create', '--dry-run=server', '-n', OPERATOR_NAMESPACE, '-f', '-'],
-      {
-        input: JSON.stringify({
-          apiVersion: 'v1',
-          kind: 'Pod',
-          metadata: pod.metadata,
-          spec: weakened,
+  it.each([
+    ['Deployment', 'tributary-operator'],
+    ['StatefulSet', INTAKE_STATEFULSET.name],
+  ])(
+    'the pod template of %s %s is admitted under the restricted level (and a weakened one is not)',
+    async (kind, name) => {
+      const namespace = await core.readNamespace({ name: OPERATOR_NAMESPACE });
+      expect(namespace.metadata?.labels?.['pod-security.kubernetes.io/enforce']).toBe('restricted');
+      const workload =
+        kind === 'Deployment'
+          ? await apps.readNamespacedDeployment({ namespace: OPERATOR_NAMESPACE, name })
+          : await apps.readNamespacedStatefulSet({ namespace: OPERATOR_NAMESPACE, name });
+      const template = workload.spec?.template;
+      if (template?.spec === undefined) throw new Error(`the ${kind} has no pod template`);
+      // A StatefulSet's pod mounts the claims made from its claim templates.
+      const claims =
+        (workload.spec as { volumeClaimTemplates?: { metadata?: { name?: string } }[] })
+          .volumeClaimTemplates ?? [];
+      const spec = structuredClone(template.spec);
+      spec.volumes = [
+        ...(spec.volumes ?? []),
+        ...claims.map((claim) => {
+          const volume = claim.metadata?.name ?? '';
+          return { name: volume, persistentVolumeClaim: { claimName: `${volume}-${name}-0` } };
         }),
-      },
+      ];
+      const pod = (podSpec: typeof spec): V1Pod => ({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: `${name}-template`, labels: template.metadata?.labels },
+        spec: podSpec,
+      });
+      const dryRun = ['create', '--dry-run=server', '-n', OPERATOR_NAMESPACE, '-f', '-'];
+      const admitted = await client.kubectl(dryRun, { input: JSON.stringify(pod(spec)) });
+      expect(admitted.stderr).toBe('');
+      expect(admitted.code).toBe(0);
+      // The control: the same template without its container security context is refused.
+      const weakened = structuredClone(spec);
+      for (const container of weakened.containers) delete container.securityContext;
+      const refused = await client.kubectl(dryRun, { input: JSON.stringify(pod(weakened)) });
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toContain('violates PodSecurity "restricted:latest"');
+    },
+  );
+
+  it("binds the intake's claims to the volumes provided, and no replica starts before", async () => {
+    const { namespace, name } = INTAKE_STATEFULSET;
+    const statefulSet = await apps.readNamespacedStatefulSet({ namespace, name });
+    expect(statefulSet.spec?.replicas).toBe(2);
+    for (const claim of INTAKE_CLAIMS) {
+      const bound = await waitFor(`claim ${claim} bound`, async () => {
+        const pvc = await core.readNamespacedPersistentVolumeClaim({ namespace, name: claim });
+        return pvc.status?.phase === 'Bound' ? pvc : undefined;
+      });
+      expect(bound.spec?.volumeName).toBe(claim);
+      expect(bound.spec?.resources?.requests?.storage).toBe('1Gi');
+    }
+    // The control: a replica whose claim has no volume stays Pending, unscheduled.
+    await kubectl(['scale', '-n', namespace, `statefulset/${name}`, '--replicas=3']);
+    const third = `${name}-2`;
+    await waitFor(`pod ${third} created`, async () =>
+      (await core.listNamespacedPod({ namespace })).items.find((p) => p.metadata?.name === third),
     );
-    expect(refused.code).not.toBe(0);
-    expect(refused.stderr).toContain('violates PodSecurity "restricted:latest"');
+    const claim = await core.readNamespacedPersistentVolumeClaim({
+      namespace,
+      name: `data-${third}`,
+    });
+    expect(claim.status?.phase).toBe('Pending');
+    const pod = await core.readNamespacedPod({ namespace, name: third });
+    expect(pod.spec?.nodeName).toBeUndefined();
+    await kubectl(['scale', '-n', namespace, `statefulset/${name}`, '--replicas=2']);
+    await kubectl(['delete', '-n', namespace, `pvc/data-${third}`, '--wait=false']);
+  });
+
+  it('the intake replicas become Ready on their volumes (/readyz: the SQLite store open)', async () => {
+    const { namespace, name } = INTAKE_STATEFULSET;
+    await kubectl(['rollout', 'status', '-n', namespace, `statefulset/${name}`, '--timeout=90s']);
+    const statefulSet = await apps.readNamespacedStatefulSet({ namespace, name });
+    expect(statefulSet.status?.readyReplicas).toBe(2);
   });
 });
 

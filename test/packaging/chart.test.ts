@@ -58,7 +58,7 @@ function withoutHelmLabels(object: KubeObject): KubeObject {
     );
   };
   object.metadata.labels = strip(object.metadata.labels);
-  if (object.kind === 'Deployment') {
+  if (object.kind === 'Deployment' || object.kind === 'StatefulSet') {
     const { spec } = object as unknown as {
       spec: { template: { metadata: { labels: Record<string, string> } } };
     };
@@ -91,6 +91,11 @@ describe('helm lint', () => {
         'metrics.serviceMonitor.enabled=true,prometheusRule.enabled=true,grafanaDashboard.enabled=true',
       ],
     ],
+    [
+      'the intake on JetStream',
+      ['--set', 'intake.store=jetstream,intake.jetstream.url=nats://nats.nats:4222'],
+    ],
+    ['the intake off', ['--set', 'intake.enabled=false']],
   ])('is clean with %s (--strict)', (_, extra) => {
     const result = runTool('helm', ['lint', CHART_DIR, '--strict', ...extra]);
     expect(result.stdout + result.stderr).toContain('1 chart(s) linted, 0 chart(s) failed');
@@ -154,6 +159,37 @@ const VALUE_SETS: [string, InstallValuesInput][] = [
       podDisruptionBudget: { enabled: false },
     },
   ],
+  [
+    'the intake on JetStream, one replica, its knobs turned',
+    {
+      intake: {
+        replicas: 1,
+        store: 'jetstream',
+        port: 9000,
+        metricsPort: 9001,
+        service: { port: 8080 },
+        workers: 16,
+        maxBodyBytes: 262144,
+        jetstream: { url: 'nats://nats-0.nats:4222,nats://nats-1.nats:4222', stream: 'HOOKS' },
+        resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } },
+        terminationGracePeriodSeconds: 60,
+        networkPolicy: {
+          hooksFrom: [{ namespaceSelector: { matchLabels: { name: 'ingress-nginx' } } }],
+          metricsFrom: [{ ipBlock: { cidr: '10.0.0.0/8' } }],
+        },
+      },
+      metrics: { serviceMonitor: { enabled: true } },
+      watchNamespaces: ['team-a'],
+    },
+  ],
+  [
+    'the intake on SQLite with a StorageClass, 3 replicas',
+    { intake: { replicas: 3, sqlite: { size: '10Gi', storageClassName: 'fast-ssd' } } },
+  ],
+  [
+    'the intake off',
+    { intake: { enabled: false }, metrics: { serviceMonitor: { enabled: true } } },
+  ],
 ];
 
 describe.each(VALUE_SETS)('with %s', (_, values) => {
@@ -165,6 +201,20 @@ describe.each(VALUE_SETS)('with %s', (_, values) => {
   });
 });
 
+describe('intake.store=jetstream', () => {
+  test('without intake.jetstream.url fails, naming the key', () => {
+    const result = runTool('helm', [
+      'template',
+      RELEASE,
+      CHART_DIR,
+      '--set',
+      'intake.store=jetstream',
+    ]);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('intake.jetstream.url is required');
+  });
+});
+
 describe('values.schema.json', () => {
   test.each([
     ['replicas=0', 'replicas'],
@@ -172,6 +222,9 @@ describe('values.schema.json', () => {
     ['image.pullPolicy=Sometimes', 'pullPolicy'],
     ['metrics.port=80', 'port'],
     ['replica=2', 'replica'],
+    ['intake.store=redis', '/intake/store'],
+    ['intake.replicas=0', '/intake/replicas'],
+    ['intake.metricsPort=80', '/intake/metricsPort'],
   ])('rejects --set %s naming %s', (set, key) => {
     const result = runTool('helm', ['template', RELEASE, CHART_DIR, '--set', set]);
     expect(result.code).not.toBe(0);

@@ -60,3 +60,40 @@ wildcards, no Secret list/watch, no escalate/bind/impersonate; tests assert it.
   resources: [events]
   verbs: [create, patch]
 {{- end }}
+
+{{/* Name of the intake objects: StatefulSet, ServiceAccount, Services, ClusterRole. */}}
+{{- define "tributary.intakeName" -}}
+{{- printf "%s-intake" (.Values.fullnameOverride | default .Release.Name) -}}
+{{- end }}
+
+{{/* Labels that select the intake pods; the operator lists them by name and component. */}}
+{{- define "tributary.intakeSelectorLabels" -}}
+app.kubernetes.io/name: tributary
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: intake
+{{- end }}
+
+{{/* Labels on every intake object. */}}
+{{- define "tributary.intakeLabels" -}}
+{{ include "tributary.intakeSelectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/part-of: tributary
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/*
+What the intake may do where Integrations live (manifests/src/intake-rbac.ts, INTAKE_RULES):
+read Integrations; get the Secrets an Integration names, by name; never list or watch them.
+*/}}
+{{- define "tributary.intakeRules" -}}
+- apiGroups: [tributary.dev]
+  resources: [integrations]
+  verbs: [get, list, watch]
+- apiGroups: ['']
+  resources: [secrets]
+  verbs: [get]
+{{- end }}

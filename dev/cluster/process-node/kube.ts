@@ -88,6 +88,20 @@ export class NodeApi {
     await this.#core.replaceNamespacedPodStatus({ namespace, name, body: pod });
   }
 
+  /**
+   * Whether every one of these PersistentVolumeClaims is Bound: the scheduler binds no pod
+   * whose claims are not (a missing claim counts as unbound).
+   */
+  async claimsBound(namespace: string, names: readonly string[]): Promise<boolean> {
+    for (const name of names) {
+      const claim = await ignoreNotFound(
+        this.#core.readNamespacedPersistentVolumeClaim({ namespace, name }),
+      );
+      if (claim?.status?.phase !== 'Bound') return false;
+    }
+    return true;
+  }
+
   /** Binds a pod to a node through `pods/binding`, as the scheduler does. */
   async bindPod(namespace: string, name: string, uid: string, nodeName: string): Promise<void> {
     await this.#core.createNamespacedPodBinding({

@@ -15,7 +15,7 @@ interface Rule {
 
 /** The shipped install, as committed (the chart renders the same objects: test/packaging). */
 const objects = parseAllDocuments(readFileSync(join(ROOT, 'manifests', 'install.yaml'), 'utf8'))
-  .map((doc) => doc.toJS() as { kind: string; rules?: Rule[] })
+  .map((doc) => doc.toJS() as { kind: string; metadata: { name: string }; rules?: Rule[] })
   .filter((o) => ['ClusterRole', 'Role'].includes(o.kind));
 const rules = objects.flatMap((object) => object.rules ?? []);
 const clusterRules = objects.filter((o) => o.kind === 'ClusterRole').flatMap((o) => o.rules ?? []);
@@ -39,8 +39,12 @@ describe('charts/tributary/', () => {
 });
 
 describe('the shipped RBAC', () => {
-  it('is in the install: a ClusterRole and the leader-election Role', () => {
-    expect(objects.map((o) => o.kind).sort()).toEqual(['ClusterRole', 'Role']);
+  it("is in the install: the operator's and the intake's ClusterRoles, the leader-election Role", () => {
+    expect(objects.map((o) => `${o.kind} ${o.metadata.name}`).sort()).toEqual([
+      'ClusterRole tributary-intake',
+      'ClusterRole tributary-operator',
+      'Role tributary-operator-leader-election',
+    ]);
   });
 
   it('has no wildcard group, resource or verb', () => {
@@ -51,7 +55,8 @@ describe('the shipped RBAC', () => {
 
   it('never lists or watches Secrets cluster-wide, and only gets them', () => {
     const secretRules = clusterRules.filter((rule) => rule.resources.includes('secrets'));
-    expect(secretRules.flatMap((rule) => rule.verbs)).toEqual(['get']);
+    // One rule each: the operator's (metadata-only GET) and the intake's (a named Secret).
+    expect(secretRules.flatMap((rule) => rule.verbs)).toEqual(['get', 'get']);
   });
 
   it('grants no escalate, bind or impersonate', () => {
@@ -84,22 +89,33 @@ describe('the RBAC of an operator watching some namespaces', () => {
     metadata: { name: string; namespace?: string };
     rules?: Rule[];
   }[];
-  const roles = scoped.filter((o) => o.kind === 'Role' || o.kind === 'ClusterRole');
+  const roles = scoped.filter(
+    (o) => (o.kind === 'Role' || o.kind === 'ClusterRole') && o.metadata.name.endsWith('-operator'),
+  );
 
   it('grants nothing cluster-wide', () => {
     expect(scoped.filter((o) => o.kind.startsWith('Cluster'))).toEqual([]);
   });
 
   it("has the cluster install's rules as a Role in each watched namespace", () => {
-    const clusterRules = objects.find((o) => o.kind === 'ClusterRole')?.rules;
+    const clusterRules = objects.find((o) => o.metadata.name === 'tributary-operator')?.rules;
     for (const namespace of ['team-a', 'team-b']) {
       const role = roles.find((o) => o.metadata.namespace === namespace);
       expect(role?.rules).toEqual(clusterRules);
     }
-    expect(roles.map((o) => o.metadata.namespace).sort()).toEqual([
-      'team-a',
-      'team-b',
-      'tributary-system',
+    expect(roles.map((o) => o.metadata.namespace).sort()).toEqual(['team-a', 'team-b']);
+  });
+
+  it('may list pods in its own namespace, which its watched namespaces leave out (the intake replicas)', () => {
+    const own = scoped.filter(
+      (o) => o.kind === 'Role' && o.metadata.namespace === 'tributary-system',
+    );
+    expect(own.map((o) => [o.metadata.name, o.rules])).toEqual([
+      ['tributary-operator-leader-election', expect.any(Array)],
+      [
+        'tributary-operator-intake-discovery',
+        [{ apiGroups: [''], resources: ['pods'], verbs: ['list'] }],
+      ],
     ]);
   });
 });
