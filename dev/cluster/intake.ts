@@ -79,8 +79,11 @@ export class IntakeProcess {
     return `http://127.0.0.1:${this.metricsPort}`;
   }
 
-  /** (Re)starts the process on the same ports and data, with `env` on top; waits for /readyz. */
-  async restart(env: Record<string, string> = {}): Promise<void> {
+  /**
+   * (Re)starts the process on the same ports and data, with `env` on top; waits for /readyz
+   * (or, with `ready: false`, only for the health port to answer).
+   */
+  async restart(env: Record<string, string> = {}, wait: { ready?: boolean } = {}): Promise<void> {
     if (this.running) throw new Error('the intake is running');
     const { store = 'sqlite', natsURL, natsStream, maxBodyBytes } = this.#options;
     const fd = openSync(join(this.dir, 'intake.log'), 'a');
@@ -107,7 +110,9 @@ export class IntakeProcess {
     process.once('exit', () => child.kill('SIGKILL'));
     await waitFor('the intake to be ready', async () => {
       if (!this.running) throw new Error(`the intake exited: ${this.log().slice(-2000)}`);
-      return (await this.get('/readyz'))?.status === 200 ? true : undefined;
+      const answer = await this.get('/readyz');
+      if (wait.ready === false) return answer === undefined ? undefined : true;
+      return answer?.status === 200 ? true : undefined;
     });
   }
 
