@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Build the packaging tools the tests run (helm, promtool and our kstatus checker) from the Go
-# module proxy, and cache them outside the repo keyed by version. A no-op when every binary is
+# Build the packaging tools the tests run (helm, promtool and our kstatus checker) and nats-server
+# (the JetStream inbox engine's broker, dev/nats/) from the Go module proxy, and cache them outside
+# the repo keyed by version. A no-op when every binary is
 # already cached. lua5.1 (the Argo CD health checks) is a Debian package: scripts/setup.sh.
 #
 #   test/tools/build.sh            # build what is missing, print the cache dirs
@@ -9,6 +10,7 @@
 # Layout:  $CACHE_ROOT/helm-v3.22.0/helm
 #          $CACHE_ROOT/promtool-v0.316.0/promtool
 #          $CACHE_ROOT/kstatus-v0.37.2-<hash>/kstatus   (hash: our source, see kstatus_key)
+#          $CACHE_ROOT/nats-server-v2.15.2/nats-server  (version: dev/nats/versions.env)
 # See test/tools/README.md for what each is for and the timings.
 set -euo pipefail
 
@@ -16,6 +18,10 @@ set -euo pipefail
 SCRIPT_DIR="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=versions.env
 source "$SCRIPT_DIR/versions.env"
+# nats-server is also started by dev/ (bench, e2e), so its module and version live there.
+NATS_DIR_SRC="$SCRIPT_DIR/../../dev/nats"
+# shellcheck source=../../dev/nats/versions.env
+source "$NATS_DIR_SRC/versions.env"
 CACHE_ROOT="${TRIBUTARY_CACHE_DIR:-$HOME/.cache/tributary}"
 
 # kstatus is our own program, so its cache key also covers its source: the first 12 hex digits
@@ -27,20 +33,23 @@ kstatus_key() {
 HELM_DIR="$CACHE_ROOT/helm-$HELM_VERSION"
 PROMTOOL_DIR="$CACHE_ROOT/promtool-$PROMETHEUS_VERSION"
 KSTATUS_DIR="$CACHE_ROOT/kstatus-$CLI_UTILS_VERSION-$(kstatus_key)"
+NATS_DIR="$CACHE_ROOT/nats-server-$NATS_SERVER_VERSION"
 
 all_present() {
-  [[ -x "$HELM_DIR/helm" && -x "$PROMTOOL_DIR/promtool" && -x "$KSTATUS_DIR/kstatus" ]]
+  [[ -x "$HELM_DIR/helm" && -x "$PROMTOOL_DIR/promtool" && -x "$KSTATUS_DIR/kstatus" &&
+    -x "$NATS_DIR/nats-server" ]]
 }
 
 report() {
   echo "helm:     $HELM_DIR"
   echo "promtool: $PROMTOOL_DIR"
   echo "kstatus:  $KSTATUS_DIR"
+  echo "nats-server: $NATS_DIR"
   echo "cache dir: $CACHE_ROOT"
 }
 
 if all_present; then
-  echo "cached: $HELM_DIR $PROMTOOL_DIR $KSTATUS_DIR"
+  echo "cached: $HELM_DIR $PROMTOOL_DIR $KSTATUS_DIR $NATS_DIR"
   report
   exit 0
 fi
@@ -51,7 +60,8 @@ source "$SCRIPT_DIR/../../dev/cluster/go-build.sh"
 require_version "$SCRIPT_DIR/helm" helm.sh/helm/v3 "$HELM_VERSION"
 require_version "$SCRIPT_DIR/prometheus" github.com/prometheus/prometheus "$PROMETHEUS_VERSION"
 require_version "$SCRIPT_DIR/kstatus" sigs.k8s.io/cli-utils "$CLI_UTILS_VERSION"
-take_build_lock "$HELM_DIR" "$PROMTOOL_DIR" "$KSTATUS_DIR"
+require_version "$NATS_DIR_SRC" github.com/nats-io/nats-server/v2 "$NATS_SERVER_VERSION"
+take_build_lock "$HELM_DIR" "$PROMTOOL_DIR" "$KSTATUS_DIR" "$NATS_DIR"
 
 # helm: its Makefile's ldflags. The Kubernetes version helm assumes offline (`helm template`'s
 # .Capabilities.KubeVersion, the lint deprecation checks) follows its client-go: v0.37 -> 1.37.
@@ -80,6 +90,9 @@ PROMTOOL_TAGS="netgo,remove_all_sd,enable_kubernetes_sd"
 
 total_start=$SECONDS
 build_one "$SCRIPT_DIR/kstatus" "$KSTATUS_DIR" kstatus . "-s -w"
+# nats-server: the release's ldflags set only the commit (the proxy does not give it); the
+# version is a constant in its source, so `nats-server --version` prints v2.15.2 as is.
+build_one "$NATS_DIR_SRC" "$NATS_DIR" nats-server github.com/nats-io/nats-server/v2 "-s -w"
 build_one "$SCRIPT_DIR/helm" "$HELM_DIR" helm helm.sh/helm/v3/cmd/helm "$HELM_LDFLAGS"
 build_one "$SCRIPT_DIR/prometheus" "$PROMTOOL_DIR" promtool \
   github.com/prometheus/prometheus/cmd/promtool "$PROMTOOL_LDFLAGS" "$PROMTOOL_TAGS"
