@@ -4,7 +4,7 @@
  * directory of its own. The binary is built from the Go module proxy by `test/tools/build.sh`
  * (`npm run setup`) into the shared cache; its version is in `versions.env` beside this file.
  */
-import { accessSync, constants, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,6 +75,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   const binary = options.binary ?? natsServerPath();
   const port = options.port ?? (await freePort());
   const storeDir = options.storeDir ?? mkdtempSync(join(tmpdir(), 'tributary-nats-'));
+  mkdirSync(storeDir, { recursive: true });
   let daemon = await launch(binary, port, storeDir);
   return {
     url: `nats://127.0.0.1:${port}`,

@@ -6,7 +6,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll } from 'vitest';
+import { DatabaseSync } from 'node:sqlite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Inbox } from '../../operator/api/inbox.ts';
 import { openJetStreamInbox } from '../../operator/intake/inbox/jetstream.ts';
 import { openSqliteInbox } from '../../operator/intake/inbox/sqlite.ts';
@@ -58,4 +59,53 @@ inboxConformance({
       restartServer: () => server.restart(),
     });
   },
+});
+
+describe('sqlite inbox retention', () => {
+  it('drops a done body at once and its id after the dedupe window, on a later claim', async () => {
+    const path = join(dir, `retention-${(sequence += 1)}.db`);
+    const inbox = await openSqliteInbox({ path, dedupeWindowMs: 60_000, pruneEveryMs: 0 });
+    const integration = { namespace: 'payments', name: 'stripe', uid: 'uid-r' };
+    const delivery = { integration, id: 'evt_r', scheme: 'stripe' as const, eventType: 'x' };
+    try {
+      const now = Date.now();
+      expect(await inbox.put({ ...delivery, receivedAt: now, body: '{"secret":"body"}' })).toBe(
+        'stored',
+      );
+      const [claimed] = await inbox.claim(1, now, 30_000);
+      expect(claimed?.id).toBe('evt_r');
+      if (claimed !== undefined) await inbox.complete(claimed, undefined);
+      const db = new DatabaseSync(path, { readOnly: true });
+      expect(db.prepare('SELECT body, state FROM deliveries').all()).toEqual([
+        { body: null, state: 'done' },
+      ]);
+      db.close();
+      await inbox.claim(1, now + 30_000, 30_000);
+      expect(await inbox.put({ ...delivery, receivedAt: now, body: '{}' })).toBe('duplicate');
+      await inbox.claim(1, now + 120_000, 30_000);
+      expect(await inbox.put({ ...delivery, receivedAt: now, body: '{}' })).toBe('stored');
+    } finally {
+      await inbox.close();
+    }
+  });
+});
+
+describe('jetstream inbox dedupe', () => {
+  it('keeps dedupe beyond the broker duplicate window, through the seen bucket', async () => {
+    const servers = nats?.url ?? '';
+    const stream = `T${(sequence += 1)}`;
+    const inbox = await openJetStreamInbox({ servers, stream, duplicateWindowMs: 500 });
+    const integration = { namespace: 'payments', name: 'stripe', uid: 'uid-d' };
+    const delivery = { integration, id: 'evt_d', scheme: 'stripe' as const, eventType: 'x' };
+    try {
+      expect(await inbox.put({ ...delivery, receivedAt: Date.now(), body: '{}' })).toBe('stored');
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect(await inbox.put({ ...delivery, receivedAt: Date.now(), body: '{}' })).toBe(
+        'duplicate',
+      );
+      expect((await inbox.stats(Date.now()))[0]).toMatchObject({ pending: 1, duplicate: 1 });
+    } finally {
+      await inbox.close();
+    }
+  });
 });

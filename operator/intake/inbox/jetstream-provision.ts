@@ -23,6 +23,7 @@ export interface ProvisionOptions {
   replicas?: number | undefined;
   dedupeWindowMs?: number | undefined;
   leaseMs?: number | undefined;
+  duplicateWindowMs?: number | undefined;
 }
 
 /** The clients and buckets of an opened inbox. */
@@ -48,7 +49,7 @@ export async function provision(nc: NatsConnection, options: ProvisionOptions): 
     name: stream,
     subjects: [`${stream}.in.>`],
     retention: RetentionPolicy.Workqueue,
-    duplicate_window: nanos(BROKER_DUPLICATE_WINDOW_MS),
+    duplicate_window: nanos(options.duplicateWindowMs ?? BROKER_DUPLICATE_WINDOW_MS),
   });
   await ensureStream(jsm, { ...common, name: names.dead, subjects: [`${stream}.dead.>`] });
   const leaseMs = options.leaseMs ?? 60_000;

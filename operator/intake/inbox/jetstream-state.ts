@@ -71,6 +71,15 @@ export class CasStore {
     return entry.json<T>();
   }
 
+  /** Creates `key` (value 1) unless it exists: a set-once marker. */
+  async mark(key: string): Promise<void> {
+    try {
+      await this.#kv.create(key, '1');
+    } catch (error) {
+      if (!isConflict(error)) throw error;
+    }
+  }
+
   /** Updates `key` with `change`; see the class comment. */
   update<T>(key: string, change: (value: T | undefined) => T | undefined): Promise<T | undefined> {
     const previous = this.#chains.get(key) ?? Promise.resolve();

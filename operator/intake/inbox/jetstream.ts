@@ -36,6 +36,8 @@ export interface JetStreamInboxOptions {
   dedupeWindowMs?: number;
   /** Bound of every request to the server (connect, publish, KV), ms. Default 2000. */
   timeoutMs?: number;
+  /** The broker's Nats-Msg-Id window (racing replicas), ms. Default 2 minutes. */
+  duplicateWindowMs?: number;
   /** The consumer's initial ack wait (lease), ms; `claim` updates it when asked for another. */
   leaseMs?: number;
 }
@@ -126,10 +128,11 @@ class JetStreamInbox implements Inbox {
   put(delivery: InboxDelivery): Promise<PutOutcome> {
     return this.#call('storing a delivery', async () => {
       const key = this.#seenKey(delivery);
-      const outcome =
-        (await this.#seen.read(key)) !== undefined ? 'duplicate' : await this.#publish(delivery);
-      // Marked seen only after the stream stored it: a crash before this line loses nothing.
-      if (outcome === 'stored') await this.#seen.update(key, (value) => value ?? 1);
+      const seen = (await this.#seen.read(key)) !== undefined;
+      const outcome = seen ? 'duplicate' : await this.#publish(delivery);
+      // Marked seen only after the stream stored it (a crash before this loses nothing), and
+      // after a broker duplicate too: the put that stored it may have died before marking.
+      if (!seen) await this.#seen.mark(key);
       await this.#bump(delivery.integration, (doc) => {
         if (outcome === 'duplicate') doc.duplicate += 1;
         else recordAccepted(doc, delivery);
