@@ -1,78 +1,33 @@
 /**
- * A webhook receiver for `npm run bench -- webhooks`, one per side, in a process of its own:
- * `POST /hooks/<id>` reads the raw body, verifies a Stripe-style signature (HMAC-SHA256 of
- * "t.body", constant-time), stores the delivery and only then answers 200. What stores it is the
- * side: `baseline` is a bare `node:sqlite` INSERT (WAL, synchronous=FULL, committed per
- * request); `sqlite` and `jetstream` are the inbox engines' `put`. `GET /count` answers how many
- * deliveries were stored. Prints `{"port":N}` once listening; SIGTERM closes it.
+ * A webhook receiver for `npm run bench -- webhooks`, one per side, in a process of its own.
+ * `sqlite` and `jetstream` are the intake's own `POST /hooks/{namespace}/{name}` handler
+ * (operator/intake/handler.ts: byte cap, verifyDelivery on the raw body, inbox put, 202) over
+ * the inbox engine, with a fixed Integration and secret in place of the Kubernetes directory.
+ * `baseline` is a bare `node:http` handler doing the same verification (verifyDelivery, stripe
+ * scheme) and the same durable insert: a plain `node:sqlite` INSERT (WAL, synchronous=FULL,
+ * committed per request), then 200. `GET /count` answers how many deliveries were stored.
+ * Prints `{"port":N}` once listening; SIGTERM closes it.
  *
  *   RECEIVER_SIDE=baseline|sqlite|jetstream RECEIVER_PATH=/tmp/x.db RECEIVER_NATS=nats://… \
- *   RECEIVER_STREAM=B1 RECEIVER_SECRET=… node bench/children/webhook-receiver.ts
+ *   RECEIVER_STREAM=B1 RECEIVER_SECRET=whsec_… node bench/children/webhook-receiver.ts
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { DatabaseSync } from 'node:sqlite';
 import type { Inbox } from '../../operator/api/inbox.ts';
-import { InboxUnavailableError } from '../../operator/api/inbox.ts';
+import type { Integration } from '../../operator/api/integration.ts';
+import { hookHandler } from '../../operator/intake/handler.ts';
 import { openJetStreamInbox } from '../../operator/intake/inbox/jetstream.ts';
 import { openSqliteInbox } from '../../operator/intake/inbox/sqlite.ts';
+import { signedRequest, verifyDelivery } from '../../operator/intake/schemes/index.ts';
+import { systemClock } from '../../operator/lib/clock.ts';
+import { createLogger } from '../../operator/lib/log.ts';
 
 const MAX_BODY = 1 << 20;
+const TOLERANCE_MS = 5 * 60_000;
 const env = process.env;
 const secret = env.RECEIVER_SECRET ?? 'whsec_bench';
-const integration = { namespace: 'bench', name: 'webhooks', uid: 'bench-uid' };
 
-type Store = (id: string, body: string, receivedAt: number) => Promise<void>;
-
-function verified(header: string | undefined, body: Buffer): boolean {
-  const parts = new Map((header ?? '').split(',').map((p) => p.split('=') as [string, string]));
-  const t = parts.get('t');
-  const v1 = parts.get('v1');
-  if (t === undefined || v1 === undefined) return false;
-  const expected = createHmac('sha256', secret).update(`${t}.`).update(body).digest();
-  const given = Buffer.from(v1, 'hex');
-  return given.length === expected.length && timingSafeEqual(given, expected);
-}
-
-function baseline(path: string): { store: Store; count: () => Promise<number> } {
-  const db = new DatabaseSync(path);
-  db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL');
-  db.exec('CREATE TABLE IF NOT EXISTS d (id TEXT PRIMARY KEY, body TEXT NOT NULL, at INTEGER)');
-  const insert = db.prepare('INSERT OR IGNORE INTO d (id, body, at) VALUES (?, ?, ?)');
-  const count = db.prepare('SELECT count(*) AS n FROM d');
-  return {
-    store: (id, body, at) => {
-      insert.run(id, body, at);
-      return Promise.resolve();
-    },
-    count: () => Promise.resolve(Number(count.get()?.n ?? 0)),
-  };
-}
-
-async function engine(inbox: Inbox): Promise<{ store: Store; count: () => Promise<number> }> {
-  return Promise.resolve({
-    store: async (id, body, receivedAt) => {
-      await inbox.put({ integration, id, scheme: 'stripe', eventType: 'x', receivedAt, body });
-    },
-    count: async () => (await inbox.stats(Date.now())).reduce((n, row) => n + row.accepted, 0),
-  });
-}
-
-async function side() {
-  const path = env.RECEIVER_PATH ?? '/tmp/tributary-bench-webhooks.db';
-  switch (env.RECEIVER_SIDE) {
-    case 'baseline':
-      return baseline(path);
-    case 'sqlite':
-      return engine(await openSqliteInbox({ path }));
-    case 'jetstream': {
-      const servers = env.RECEIVER_NATS ?? 'nats://127.0.0.1:4222';
-      return engine(await openJetStreamInbox({ servers, stream: env.RECEIVER_STREAM ?? 'BENCH' }));
-    }
-    default:
-      throw new Error(`RECEIVER_SIDE must be baseline, sqlite or jetstream`);
-  }
-}
+type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
 async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
   const chunks: Buffer[] = [];
@@ -85,29 +40,82 @@ async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
   return Buffer.concat(chunks);
 }
 
-const { store, count } = await side();
+function baseline(path: string): { handle: Handler; count: () => Promise<number> } {
+  const db = new DatabaseSync(path);
+  db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL');
+  db.exec('CREATE TABLE IF NOT EXISTS d (id TEXT PRIMARY KEY, body TEXT NOT NULL, at INTEGER)');
+  const insert = db.prepare('INSERT OR IGNORE INTO d (id, body, at) VALUES (?, ?, ?)');
+  const count = db.prepare('SELECT count(*) AS n FROM d');
+  const handle: Handler = async (req, res) => {
+    const body = await readBody(req);
+    if (body === undefined) return void res.writeHead(413).end();
+    const now = Date.now();
+    const verified = verifyDelivery(
+      'stripe',
+      signedRequest(req.headers, body),
+      [secret],
+      now,
+      TOLERANCE_MS,
+    );
+    if (!verified.ok) return void res.writeHead(401).end();
+    insert.run(verified.id, body.toString('utf8'), now);
+    res.writeHead(200).end();
+  };
+  return { handle, count: () => Promise.resolve(Number(count.get()?.n ?? 0)) };
+}
 
-async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+const integration = {
+  apiVersion: 'tributary.dev/v1alpha1',
+  kind: 'Integration',
+  metadata: { namespace: 'bench', name: 'webhooks', uid: 'bench-uid' },
+  spec: {
+    webhook: { scheme: 'stripe', secretRefs: [{ name: 'whsec', key: 'secret' }] },
+  },
+} as unknown as Integration;
+
+function intake(inbox: Inbox): { handle: Handler; count: () => Promise<number> } {
+  const handle = hookHandler({
+    inbox,
+    directory: {
+      integration: () => Promise.resolve(integration),
+      secret: () => Promise.resolve(secret),
+    },
+    verify: verifyDelivery,
+    clock: systemClock(),
+    log: createLogger({ level: 'silent' }),
+    maxBodyBytes: MAX_BODY,
+  });
+  const count = async () => (await inbox.stats(Date.now())).reduce((n, r) => n + r.accepted, 0);
+  return { handle, count };
+}
+
+async function side() {
+  const path = env.RECEIVER_PATH ?? '/tmp/tributary-bench-webhooks.db';
+  switch (env.RECEIVER_SIDE) {
+    case 'baseline':
+      return baseline(path);
+    case 'sqlite':
+      return intake(await openSqliteInbox({ path }));
+    case 'jetstream': {
+      const servers = env.RECEIVER_NATS ?? 'nats://127.0.0.1:4222';
+      return intake(await openJetStreamInbox({ servers, stream: env.RECEIVER_STREAM ?? 'BENCH' }));
+    }
+    default:
+      throw new Error(`RECEIVER_SIDE must be baseline, sqlite or jetstream`);
+  }
+}
+
+const { handle, count } = await side();
+
+async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
   if (req.method === 'GET' && req.url === '/count') {
     res.end(String(await count()));
     return;
   }
-  const body = await readBody(req);
-  if (body === undefined) return void res.writeHead(413).end();
-  const signature = req.headers['stripe-signature'];
-  if (!verified(typeof signature === 'string' ? signature : undefined, body)) {
-    return void res.writeHead(401).end();
-  }
-  const id = String(req.headers['x-delivery-id'] ?? '');
-  try {
-    await store(id, body.toString('utf8'), Date.now());
-    res.writeHead(200).end();
-  } catch (error) {
-    res.writeHead(error instanceof InboxUnavailableError ? 503 : 500).end();
-  }
+  await handle(req, res);
 }
 
-const server = createServer((req, res) => void handle(req, res));
+const server = createServer((req, res) => void serve(req, res));
 server.listen(0, '127.0.0.1', () => {
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : 0;
