@@ -22,7 +22,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
 import { startNatsServer, type NatsServer } from '../dev/nats/server.ts';
-import { ROOT } from './lib/process.ts';
+import { ROOT, processCpuMs } from './lib/process.ts';
 import { grouped, machine, median, table, times } from './lib/report.ts';
 
 /** One line for `npm run bench` without a name. */
@@ -42,7 +42,13 @@ interface Round {
   perSecond: number;
   p50: number;
   p99: number;
+  /** CPU of the receiver (and of nats-server for jetstream) per delivery, µs. */
+  cpuUs: number;
 }
+
+/** Summed CPU ms of the processes (0 for one that is gone). */
+const cpuOf = (pids: (number | undefined)[]) =>
+  pids.reduce<number>((sum, pid) => sum + (pid === undefined ? 0 : (processCpuMs(pid) ?? 0)), 0);
 
 function options(args: string[]): Options | undefined {
   const { values } = parseArgs({
@@ -136,13 +142,22 @@ async function send(pool: Pool, deliveries: ReturnType<typeof signed>, concurren
 const quantile = (sorted: number[], q: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
 
-async function runSide(side: Side, env: Record<string, string>, opts: Options): Promise<Round> {
+async function runSide(
+  side: Side,
+  env: Record<string, string>,
+  opts: Options,
+  natsPid: number | undefined,
+): Promise<Round> {
   const { child, url } = await startReceiver({ ...env, RECEIVER_SIDE: side });
+  const pids = [child.pid, side === 'jetstream' ? natsPid : undefined];
   const pool = new Pool(url, { connections: opts.concurrency, pipelining: 1 });
   try {
     const warmup = signed(`warm_${side}`, Math.min(500, opts.deliveries));
     await send(pool, warmup, opts.concurrency);
-    const { wallMs, latencies } = await send(pool, signed(side, opts.deliveries), opts.concurrency);
+    const deliveries = signed(side, opts.deliveries);
+    const cpu0 = cpuOf(pids);
+    const { wallMs, latencies } = await send(pool, deliveries, opts.concurrency);
+    const cpuUs = ((cpuOf(pids) - cpu0) * 1000) / opts.deliveries;
     const stored = Number(
       await (await pool.request({ path: '/count', method: 'GET' })).body.text(),
     );
@@ -150,7 +165,7 @@ async function runSide(side: Side, env: Record<string, string>, opts: Options): 
       throw new Error(`${side} stored ${stored} of ${warmup.length + opts.deliveries}`);
     }
     const perSecond = (opts.deliveries / wallMs) * 1000;
-    return { perSecond, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99) };
+    return { perSecond, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), cpuUs };
   } finally {
     await pool.close();
     await stopReceiver(child);
@@ -164,6 +179,7 @@ function report(results: Map<Side, Round[]>, opts: Options): void {
       perSecond: median(rounds.map((r) => r.perSecond)),
       p50: median(rounds.map((r) => r.p50)),
       p99: median(rounds.map((r) => r.p99)),
+      cpuUs: median(rounds.map((r) => r.cpuUs)),
     };
   };
   const base = summary('baseline');
@@ -176,14 +192,18 @@ function report(results: Map<Side, Round[]>, opts: Options): void {
       `${s.p99.toFixed(2)} ms`,
       side === 'baseline' ? '1.00×' : times(s.perSecond / base.perSecond),
       side === 'baseline' ? '1.00×' : times(s.p99 / base.p99),
+      `${grouped(Math.round(s.cpuUs))} µs`,
+      side === 'baseline' ? '1.00×' : times(s.cpuUs / base.cpuUs),
     ];
   });
   const header = ['side', 'acks/s', 'ack p50', 'ack p99', 'rate vs bare', 'p99 vs bare'];
-  console.log(table(header, rows, new Set([1, 2, 3, 4, 5])));
+  header.push('CPU/delivery', 'CPU vs bare');
+  console.log(table(header, rows, new Set([1, 2, 3, 4, 5, 6, 7])));
   console.log(
     `\n${grouped(opts.deliveries)} deliveries × ${opts.repeat} rounds, ${opts.concurrency} ` +
       'connections; medians over rounds. rate vs bare above 1× is faster than the bare INSERT; ' +
-      'p99 vs bare above 1× is slower.',
+      'p99 vs bare above 1× is slower. CPU/delivery: the receiver process, plus nats-server ' +
+      'for jetstream; above 1× costs more.',
   );
 }
 
@@ -205,7 +225,7 @@ export async function run(args: string[]): Promise<void> {
           RECEIVER_NATS: nats.url,
           RECEIVER_STREAM: `BENCH${round}`,
         };
-        results.get(side)?.push(await runSide(side, env, opts));
+        results.get(side)?.push(await runSide(side, env, opts, nats.pid()));
       }
     }
     report(results, opts);

@@ -139,8 +139,8 @@ function clockTicks(): number {
   return 100;
 }
 
-/** utime + stime of `pid` from /proc, in ms. */
-function processCpuMs(pid: number, ticksPerSecond: number): number | undefined {
+/** utime + stime of `pid` from /proc, in ms; undefined where /proc is missing. */
+export function processCpuMs(pid: number, ticksPerSecond = clockTicks()): number | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name (which may contain spaces), which ends at the last ')'.

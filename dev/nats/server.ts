@@ -45,6 +45,8 @@ export interface NatsServer {
   restart(): Promise<void>;
   /** The last lines of its log, for error messages. */
   tail(): string;
+  /** The process id while it runs (CPU accounting in the benchmark). */
+  pid(): number | undefined;
 }
 
 function accepts(port: number): Promise<true | undefined> {
@@ -90,5 +92,6 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
       daemon = await launch(binary, port, storeDir);
     },
     tail: () => daemon.tail(),
+    pid: () => daemon.pid,
   };
 }
