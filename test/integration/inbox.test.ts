@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Inbox } from '../../operator/api/inbox.ts';
+import { InboxUnavailableError, type Inbox } from '../../operator/api/inbox.ts';
 import { openJetStreamInbox } from '../../operator/intake/inbox/jetstream.ts';
 import { openSqliteInbox } from '../../operator/intake/inbox/sqlite.ts';
 import { startNatsServer, type NatsServer } from '../../dev/nats/server.ts';
@@ -104,6 +104,35 @@ describe('jetstream inbox dedupe', () => {
         'duplicate',
       );
       expect((await inbox.stats(Date.now()))[0]).toMatchObject({ pending: 1, duplicate: 1 });
+    } finally {
+      await inbox.close();
+    }
+  });
+});
+
+describe('jetstream inbox against a hung server', () => {
+  it('times out (InboxUnavailableError) instead of hanging, and recovers', async () => {
+    const server = nats;
+    const pid = server?.pid();
+    if (server === undefined || pid === undefined) throw new Error('nats-server is not running');
+    const stream = `T${(sequence += 1)}`;
+    const inbox = await openJetStreamInbox({ servers: server.url, stream, timeoutMs: 1000 });
+    const integration = { namespace: 'payments', name: 'stripe', uid: 'uid-h' };
+    const delivery = { integration, id: 'evt_h', scheme: 'stripe' as const, eventType: 'x' };
+    try {
+      process.kill(pid, 'SIGSTOP');
+      try {
+        const put = inbox.put({ ...delivery, receivedAt: Date.now(), body: '{}' });
+        await expect(put).rejects.toThrow(InboxUnavailableError);
+        expect(await inbox.healthy()).toBe(false);
+      } finally {
+        process.kill(pid, 'SIGCONT');
+      }
+      const deadline = Date.now() + 20_000;
+      while (!(await inbox.healthy()) && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(await inbox.put({ ...delivery, receivedAt: Date.now(), body: '{}' })).toBe('stored');
     } finally {
       await inbox.close();
     }
