@@ -12,6 +12,18 @@ import { validateIntegration, validateReconcilePolicy } from './api/index.ts';
 import { createLogger } from './lib/log.ts';
 import { runOperator } from './controller/operator.ts';
 import { runJobAsync } from './runtime/run.ts';
+import {
+  LOG_LEVELS,
+  UsageError,
+  integer,
+  oneOf,
+  settingsReader,
+  type FlagValues,
+  type LogLevel,
+} from './commands/flags.ts';
+import { INTAKE_FLAGS, INTAKE_USAGE, intakeSettings, runIntakeCommand } from './commands/intake.ts';
+
+export { UsageError } from './commands/flags.ts';
 
 /** The image of this build; Jobs of the built-in connector run it. */
 const DEFAULT_IMAGE = 'ghcr.io/tributary-dev/tributary:0.1.0';
@@ -28,6 +40,9 @@ Commands:
   drift-check   Run one drift check inside a Job: stream the source and destination.list,
                 compare by id and contracted fields (external sort, bounded memory),
                 report missing/unexpected/mismatched; Repair re-applies, never deletes
+  intake        Run the webhook intake against $KUBECONFIG or the in-cluster config: verify
+                each delivery, store it durably, then answer 2xx; apply it through the
+                sync's idempotent writer (docs/webhooks.md)
   validate      Check Integration and ReconcilePolicy manifests offline: tributary validate FILE...
   help          Show this help
 
@@ -41,8 +56,11 @@ Operator options (each also read from the environment variable in brackets):
   --lease-namespace NS    Namespace of the Lease [POD_NAMESPACE]
   --lease-name NAME       Name of the Lease [LEASE_NAME]; default tributary-operator
   --workers N             Concurrent Integration reconciles [WORKERS]; default 4
+  --intake-url URL[,URL]  The webhook intake replicas' health ports [INTAKE_URL]; default
+                          the ready intake pods in the lease namespace
   --log-level LEVEL       trace|debug|info|warn|error [LOG_LEVEL]; default info
 
+${INTAKE_USAGE}
 Options:
   -h, --help    Show this help
 
@@ -75,13 +93,6 @@ function validateFiles(files: string[]): number {
   return failures === 0 ? 0 : 1;
 }
 
-/** A command line that cannot be run: a flag that is unknown, missing its value or invalid. */
-export class UsageError extends Error {
-  /** Stable code of the family; the process exits 2. */
-  readonly code = 'USAGE';
-  override readonly name = 'UsageError';
-}
-
 /** What the operator runs with, from its flags and environment, validated. */
 export interface OperatorSettings {
   image: string;
@@ -92,14 +103,8 @@ export interface OperatorSettings {
   leaseName: string;
   workers: number;
   logLevel: LogLevel;
+  intakeURLs: string[];
 }
-
-const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const;
-/** A level `--log-level` accepts. */
-type LogLevel = (typeof LOG_LEVELS)[number];
-
-/** Flag values as parseArgs returns them. */
-type FlagValues = Record<string, string | boolean | undefined>;
 
 /**
  * The operator's settings from `values` (parsed flags) and `env`; a flag wins over its
@@ -107,12 +112,7 @@ type FlagValues = Record<string, string | boolean | undefined>;
  * value that cannot be used.
  */
 export function operatorSettings(values: FlagValues, env: NodeJS.ProcessEnv): OperatorSettings {
-  const read = (flag: string, variable: string) => {
-    const value = values[flag];
-    const raw = typeof value === 'string' ? value : env[variable];
-    const what = typeof value === 'string' ? `--${flag}` : `${variable} (--${flag})`;
-    return { raw: raw === '' ? undefined : raw, what };
-  };
+  const read = settingsReader(values, env);
   let namespaces: string[];
   try {
     namespaces = namespaceList(read('namespace', 'WATCH_NAMESPACE').raw);
@@ -129,32 +129,11 @@ export function operatorSettings(values: FlagValues, env: NodeJS.ProcessEnv): Op
     leaseName: read('lease-name', 'LEASE_NAME').raw ?? 'tributary-operator',
     workers: integer(read('workers', 'WORKERS'), 4, 1024),
     logLevel: oneOf(read('log-level', 'LOG_LEVEL'), LOG_LEVELS, 'info'),
+    intakeURLs: (read('intake-url', 'INTAKE_URL').raw ?? '')
+      .split(',')
+      .map((url) => url.trim())
+      .filter((url) => url !== ''),
   };
-}
-
-/** A whole number from 1 to `max`, or `fallback` when unset. */
-function integer(value: { raw: string | undefined; what: string }, fallback: number, max: number) {
-  if (value.raw === undefined) return fallback;
-  const number = /^\d+$/.test(value.raw.trim()) ? Number(value.raw) : Number.NaN;
-  if (!Number.isSafeInteger(number) || number < 1 || number > max) {
-    throw new UsageError(
-      `${value.what} must be a whole number from 1 to ${max}, got ${JSON.stringify(value.raw)}`,
-    );
-  }
-  return number;
-}
-
-/** One of `choices`, or `fallback` when unset. */
-function oneOf<T extends string>(
-  value: { raw: string | undefined; what: string },
-  choices: readonly T[],
-  fallback: T,
-): T {
-  if (value.raw === undefined) return fallback;
-  if ((choices as readonly string[]).includes(value.raw)) return value.raw as T;
-  throw new UsageError(
-    `${value.what} must be one of ${choices.join(', ')}, got ${JSON.stringify(value.raw)}`,
-  );
 }
 
 /** Runs the operator until SIGINT or SIGTERM; resolves to the exit code. */
@@ -179,6 +158,7 @@ async function operator(settings: OperatorSettings): Promise<number> {
         leaseNamespace: settings.leaseNamespace,
         leaseName: settings.leaseName,
         workers: settings.workers,
+        intakeURLs: settings.intakeURLs,
         kubeConfig,
         log,
         identity: process.env.POD_NAME,
@@ -210,6 +190,7 @@ export function parseCommandLine(argv: string[]): { positionals: string[]; value
 }
 
 const FLAGS = {
+  ...INTAKE_FLAGS,
   help: { type: 'boolean', short: 'h' },
   dry: { type: 'boolean' },
   namespace: { type: 'string' },
@@ -220,6 +201,7 @@ const FLAGS = {
   'lease-name': { type: 'string' },
   workers: { type: 'string' },
   'log-level': { type: 'string' },
+  'intake-url': { type: 'string' },
 } as const;
 
 /** Runs the command line; resolves to the process exit code (2 for a usage error). */
@@ -236,6 +218,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         return validateFiles(rest);
       case 'operator':
         return await operator(operatorSettings(values, env));
+      case 'intake':
+        return await runIntakeCommand(intakeSettings(values, env));
       case 'sync':
       case 'drift-check':
         return await runJobAsync({ kind: command, dry: values.dry === true, env });

@@ -3,12 +3,17 @@
  * TRIBUTARY_FAULT_INJECTION, never in production): `intake-crash-after-commit` kills the process
  * (SIGKILL: nothing flushed, nothing answered) right after a delivery is committed and before the
  * 2xx is written; `intake-hold-deliveries` claims nothing, so stored deliveries wait unprocessed
- * (a kill then lands after the 2xx and before processing).
+ * (a kill then lands after the 2xx and before processing); `intake-store-read-only` opens the
+ * SQLite inbox read-only (operator/commands/intake.ts), as a volume remounted read-only.
  */
 import type { Inbox } from '../api/index.ts';
 
 /** The faults the intake understands. */
-export const INTAKE_FAULTS = ['intake-crash-after-commit', 'intake-hold-deliveries'] as const;
+export const INTAKE_FAULTS = [
+  'intake-crash-after-commit',
+  'intake-hold-deliveries',
+  'intake-store-read-only',
+] as const;
 /** One intake fault. */
 export type IntakeFault = (typeof INTAKE_FAULTS)[number];
 

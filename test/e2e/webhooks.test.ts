@@ -6,8 +6,6 @@
  * duplicates to both replicas at once; v2 before v1; every kind of bad signature; the store
  * unavailable. Each ends in exactly one effect per (record, version) at the destination.
  */
-import { chmodSync } from 'node:fs';
-import { join } from 'node:path';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { IntakeStats } from '../../operator/api/index.ts';
@@ -105,7 +103,6 @@ async function setup(kind: Kind, options: { secrets?: string[]; records?: number
       suspend: true,
       source,
       destination: { url: `${described.destination?.url ?? ''}/${collection}/{id}` },
-      schema: { required: ['id'] },
       webhook: {
         scheme: kind,
         secretRefs: secrets.map((_s, i) => ({ name: 'hooks', key: `whsec${i}` })),
@@ -117,12 +114,18 @@ async function setup(kind: Kind, options: { secrets?: string[]; records?: number
   const dataset = (sims.stripe ?? sims.generic)?.dataset(collection);
   if (destination === undefined || dataset === undefined) throw new Error('simulators missing');
   const url = (replica = 0) => replicas[replica]?.hookURL(integrations.namespace, 'hooks') ?? '';
-  const sender = (secretsToSign = [SECRET], replica = 0, timeScale = 1 / 120) => {
+  /** A sender to replica `replica`; retries as the provider does (scaled), at most `maxAttempts`. */
+  const sender = (
+    secretsToSign = [SECRET],
+    replica = 0,
+    options: { timeScale?: number; maxAttempts?: number } = {},
+  ) => {
     const made = new WebhookSender({
       scheme: kind,
       url: url(replica),
       secrets: secretsToSign,
-      timeScale,
+      timeScale: options.timeScale ?? 1 / 120,
+      maxAttempts: options.maxAttempts ?? 4,
     });
     senders.push(made);
     return made;
@@ -158,7 +161,9 @@ describe('the intake under faults', () => {
     await intake.stop();
     await intake.restart({ TRIBUTARY_FAULT_INJECTION: 'intake-crash-after-commit' });
     const record = dataset.record(3);
-    const sending = sender([SECRET], 0, 1 / 30).send(eventOf(record, 'evt_kill_commit'));
+    const sending = sender([SECRET], 0, { timeScale: 1 / 30, maxAttempts: 6 }).send(
+      eventOf(record, 'evt_kill_commit'),
+    );
     await intake.exited();
     await intake.restart();
     const delivery = await sending;
@@ -254,7 +259,7 @@ describe('verification', () => {
 
   it('refuses every bad delivery with 401, stores nothing and keeps serving', async () => {
     const { sender, dataset, integrations, applies } = await setup('stripe');
-    const send = sender();
+    const send = sender([SECRET], 0, { maxAttempts: 1 });
     for (const [what, faults] of refusals) {
       send.setFaults(faults);
       const delivery = await send.send(eventOf(dataset.record(1)));
@@ -295,22 +300,22 @@ describe('verification', () => {
 });
 
 describe('the store unavailable', () => {
-  it('SQLite read-only: 503, never a 2xx', async () => {
+  it('SQLite read-only: 503, never a 2xx; /readyz says so', async () => {
     const { sender, dataset } = await setup('stripe');
     const intake = replicas[1] as IntakeProcess;
     await intake.stop();
-    chmodSync(join(intake.dir, 'inbox.db'), 0o444);
-    chmodSync(intake.dir, 0o555);
+    // The volume remounted read-only (a test fault: the tests run as root, which ignores modes).
+    await intake.restart({ TRIBUTARY_FAULT_INJECTION: 'intake-store-read-only' }, { ready: false });
     try {
-      await intake.restart({}, { ready: false });
-      const delivery = await sender([SECRET], 1).send(eventOf(dataset.record(2)));
+      const delivery = await sender([SECRET], 1, { timeScale: 1 / 3600, maxAttempts: 3 }).send(
+        eventOf(dataset.record(2)),
+      );
       const statuses = delivery.attempts.map((a) => a.status);
       expect(statuses).toContain(503);
       expect(statuses.some((s) => typeof s === 'number' && s >= 200 && s < 300)).toBe(false);
       expect((await intake.get('/readyz'))?.status).toBe(503);
+      expect(intake.running).toBe(true);
     } finally {
-      chmodSync(intake.dir, 0o755);
-      chmodSync(join(intake.dir, 'inbox.db'), 0o644);
       await intake.stop();
     }
   });
