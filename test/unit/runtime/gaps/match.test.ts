@@ -23,7 +23,9 @@ async function standIn() {
 
 /** A base URL where nothing listens (a server started, then stopped). */
 async function refusedURL(): Promise<string> {
-  const server = await startServer((_req, res) => res.end());
+  const server = await startServer((_req, res) => {
+    res.end();
+  });
   await server.close();
   return server.url;
 }
