@@ -19,9 +19,7 @@ const LOOKUPS_IN_FLIGHT = 16;
 export const MatchRequest = z.strictObject({
   uid: z.string().min(1).max(128),
   records: z
-    .array(
-      z.strictObject({ id: z.string().min(1).max(256), version: z.string().min(1).max(256) }),
-    )
+    .array(z.strictObject({ id: z.string().min(1).max(256), version: z.string().min(1).max(256) }))
     .max(MAX_MATCH_RECORDS),
 });
 /** The body of `POST /match`. */

@@ -59,7 +59,13 @@ function prepare(options: SyncOptions, dispatcher: Dispatcher, timeoutMs: number
   if (!decoded.ok)
     options.log.warn({ problem: decoded.problem }, 'ignoring the checkpoint: starting a full pass');
   const start = decoded.ok ? decoded.checkpoint : {};
-  return { provider, writer, validator, start, gaps: gapDetector(options, parts, start, dispatcher) };
+  return {
+    provider,
+    writer,
+    validator,
+    start,
+    gaps: gapDetector(options, parts, start, dispatcher),
+  };
 }
 
 /** The pass's gap detection, when the run input asks for it and records can be judged. */

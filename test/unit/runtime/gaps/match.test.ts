@@ -59,7 +59,9 @@ describe('IntakeMatcher', () => {
   });
 
   it('asks nothing for a page without judged records', async () => {
-    const intake = await startServer((_req, res) => sendJSON(res, { matched: [] }));
+    const intake = await startServer((_req, res) => {
+      sendJSON(res, { matched: [] });
+    });
     cleanups.push(() => intake.close());
     expect((await matcher([intake.url]).match([])).size).toBe(0);
     expect(intake.requests).toHaveLength(0);
@@ -97,7 +99,9 @@ describe('IntakeMatcher', () => {
     ['a 404 (an intake without /match)', 404, { error: 'not found' }, 'answered 404'],
     ['a 200 without a list', 200, { ok: true }, 'answered without a matched list'],
   ])('counts %s as unavailable', async (_name, status, answer, why) => {
-    const intake = await startServer((_req, res) => sendJSON(res, answer, status));
+    const intake = await startServer((_req, res) => {
+      sendJSON(res, answer, status);
+    });
     cleanups.push(() => intake.close());
     const m = matcher([intake.url]);
     await m.match(read('r1'));

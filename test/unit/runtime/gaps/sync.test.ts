@@ -2,11 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  rfc3339,
-  startSimulators,
-  type RunningSimulators,
-} from '../../../../dev/simulators/index.ts';
+import { startSimulators, type RunningSimulators } from '../../../../dev/simulators/index.ts';
 import { decodeCheckpoint } from '../../../../operator/runtime/checkpoint.ts';
 import type { ResultBody } from '../../../../operator/runtime/result.ts';
 import { runSync } from '../../../../operator/runtime/sync.ts';
@@ -44,7 +40,10 @@ async function world(intakeCount = 2, extraIntake: string[] = []): Promise<World
     intakes.push(intake);
   }
   const dir = mkdtempSync(join(tmpdir(), 'tributary-gaps-'));
-  cleanups.push(() => Promise.resolve(rmSync(dir, { recursive: true, force: true })));
+  cleanups.push(() => {
+    rmSync(dir, { recursive: true, force: true });
+    return Promise.resolve();
+  });
   const described = sims.describe();
   const dataset = () => {
     const set = sims.generic?.dataset('items');
