@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_MATCH_RECORDS, matchRoute } from '../../../operator/intake/match.ts';
-import { appliedInbox } from '../runtime/gaps/intake.ts';
+import { appliedInbox, sqliteStore, startIntakeStandIn } from '../runtime/gaps/intake.ts';
 
 const body = (value: unknown) => Buffer.from(JSON.stringify(value));
 
@@ -80,5 +80,45 @@ describe('matchRoute (POST /match)', () => {
       body({ uid: 'u', records: [{ id: 'a', version: '1' }] }),
     );
     expect(status).toBe(503);
+  });
+});
+
+describe('POST /match over the real SQLite inbox', () => {
+  it('matches what workers completed with an applied version not older than the one read', async () => {
+    const store = await sqliteStore();
+    const intake = await startIntakeStandIn(store.inbox);
+    try {
+      await store.apply('uid-1', 'a', '2025-01-01T10:00:00Z');
+      await store.apply('uid-1', 'b', '2025-01-01T10:05:00Z');
+      await store.apply('uid-1', 'c', '2025-01-01T09:00:00Z');
+      await store.apply('uid-2', 'd', '2025-01-01T10:00:00Z');
+      const records = ['a', 'b', 'c', 'd', 'e'].map((id) => ({
+        id,
+        version: '2025-01-01T10:00:00Z',
+      }));
+      const res = await fetch(`${intake.url}/match`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ uid: 'uid-1', records }),
+      });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ matched: ['a', 'b'] });
+      expect((await fetch(`${intake.url}/match`)).status).toBe(405);
+    } finally {
+      await intake.stop();
+      await store.close();
+    }
+  });
+
+  it('answers 503 when the store cannot be read (the database closed)', async () => {
+    const store = await sqliteStore();
+    await store.apply('uid-1', 'a', '1');
+    await store.inbox.close();
+    const [status] = await matchRoute(
+      store.inbox,
+      body({ uid: 'uid-1', records: [{ id: 'a', version: '1' }] }),
+    );
+    expect(status).toBe(503);
+    await store.close();
   });
 });

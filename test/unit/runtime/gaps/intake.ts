@@ -1,11 +1,16 @@
 /**
  * Stand-ins for intake stores in gap detection tests: the real `/match` route (operator/intake/
- * match.ts) on the real health server, over a minimal in-memory inbox that implements only
- * `appliedVersion` (no SQLite engine on main yet). `down` makes the inbox throw
- * InboxUnavailableError, as a store that went read-only or unreachable.
+ * match.ts) on the real health server, over the real SQLite inbox (`sqliteInbox`: a delivery is
+ * put, claimed and completed with its applied version, as the workers do) or a minimal in-memory
+ * inbox that implements only `appliedVersion` (`appliedInbox`: `down` makes it throw
+ * InboxUnavailableError, and it counts lookups).
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { InboxUnavailableError, type Inbox } from '../../../../operator/api/index.ts';
+import { openSqliteInbox } from '../../../../operator/intake/inbox/sqlite.ts';
 import { matchHandler } from '../../../../operator/intake/match.ts';
 import { HealthServer } from '../../../../operator/lib/health-server.ts';
 
@@ -51,15 +56,50 @@ export function appliedInbox(store = 'memory'): AppliedInbox {
   return inbox;
 }
 
+/** A real SQLite inbox in a temporary directory, and how a worker would record an applied version. */
+export interface SqliteStore {
+  inbox: Inbox;
+  /** Puts a delivery, claims it and completes it with `version` of `recordId` applied. */
+  apply(uid: string, recordId: string, version: string): Promise<void>;
+  /** Closes the database and removes its directory. */
+  close(): Promise<void>;
+}
+
+/** Opens a {@link SqliteStore}. */
+export async function sqliteStore(): Promise<SqliteStore> {
+  const dir = mkdtempSync(join(tmpdir(), 'tributary-match-'));
+  const inbox = await openSqliteInbox({ path: join(dir, 'inbox.db') });
+  let n = 0;
+  return {
+    inbox,
+    async apply(uid, recordId, version) {
+      const now = Date.UTC(2025, 0, 1) + n;
+      const id = `evt_${++n}`;
+      const integration = { namespace: 'payments', name: 'items', uid };
+      const delivery = { integration, id, scheme: 'standard' as const, eventType: 'item.updated' };
+      await inbox.put({ ...delivery, receivedAt: now, body: '{}' });
+      const claimed = (await inbox.claim(100, now, 60_000)).find((d) => d.id === id);
+      if (claimed === undefined) throw new Error(`delivery ${id} was not claimed`);
+      await inbox.complete(claimed, { recordId, version });
+    },
+    async close() {
+      await inbox.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 /** A running stand-in intake: its base URL, and its inbox. */
-export interface IntakeStandIn {
+export interface IntakeStandIn<I extends Inbox = AppliedInbox> {
   url: string;
-  inbox: AppliedInbox;
+  inbox: I;
   stop(): Promise<void>;
 }
 
 /** Serves `POST /match` over `inbox` on 127.0.0.1, a free port. */
-export async function startIntakeStandIn(inbox = appliedInbox()): Promise<IntakeStandIn> {
+export async function startIntakeStandIn<I extends Inbox = AppliedInbox>(
+  inbox: I = appliedInbox() as unknown as I,
+): Promise<IntakeStandIn<I>> {
   const server = new HealthServer({
     registry: new Registry(),
     port: 0,
