@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { timestamp } from './common.ts';
+import { duration, httpURL } from './formats.ts';
 import { EffectivePolicy } from './defaults.ts';
 import { Destination, RecordSchema, RunKind, Source } from './integration.ts';
 import { parseDocument, type DocumentProblem } from './validate.ts';
@@ -61,6 +62,23 @@ export const RunInput = z.object({
     .describe(
       'Sync only: the held records. The run retries them by id where the provider allows it ' +
         'and reports those now written or unchanged as released.',
+    ),
+  webhook: z
+    .object({
+      intake: z
+        .array(httpURL())
+        .min(1)
+        .max(16)
+        .describe(
+          'Base URL of every intake store (e.g. http://10.1.2.3:8081), each asked POST /match.',
+        ),
+      grace: duration({ min: 0, max: 24 * 60 * 60 * 1000 }).describe(
+        'Changes younger than this at pass start are not judged yet (late deliveries).',
+      ),
+    })
+    .optional()
+    .describe(
+      'Sync only, with spec.webhook: gap detection. Absent: no webhook, or no intake was found.',
     ),
 });
 /** The document in TRIBUTARY_RUN. */

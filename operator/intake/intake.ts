@@ -20,6 +20,7 @@ import type { ApiTransport } from '../lib/kube/api.ts';
 import type { Log } from '../lib/log.ts';
 import { KubeDirectory } from './directory.ts';
 import { hookHandler, type Verify } from './handler.ts';
+import { matchHandler } from './match.ts';
 import { IntakeMetrics } from './metrics.ts';
 
 /** Options of {@link startIntake}. */
@@ -66,7 +67,7 @@ export async function startIntake(options: IntakeOptions): Promise<Intake> {
     registry,
     port: options.metricsPort,
     ...(options.host === undefined ? {} : { host: options.host }),
-    routes: { '/stats': () => statsRoute(inbox, clock) },
+    routes: { '/stats': () => statsRoute(inbox, clock), '/match': matchHandler(inbox) },
   });
   health.addReadinessCheck('inbox', () => healthy);
   const handler = hookHandler({

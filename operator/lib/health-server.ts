@@ -1,10 +1,26 @@
 /**
  * The HTTP endpoints of a Tributary process (the operator, the intake): `/healthz` (the process
  * serves), `/readyz` (every registered readiness check passes), `/metrics` (the injected
- * prom-client registry) and any extra GET route the process adds (the intake's `/stats`).
+ * prom-client registry) and any extra route the process adds (the intake's `GET /stats` and
+ * `POST /match`). An extra route is called for every method; a request body reaches it whole,
+ * read up to {@link MAX_ROUTE_BODY_BYTES} (413 above).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
+
+/** Largest request body an extra route is given, in bytes (1 MiB). */
+export const MAX_ROUTE_BODY_BYTES = 1024 * 1024;
+
+/**
+ * An extra route: answers [status, body, content type]. `body` is undefined for GET and HEAD,
+ * else the whole request body; `method` is the request's. A route answers 405 itself for a
+ * method it does not serve.
+ */
+export type HealthRoute = (
+  url: URL,
+  body: Buffer | undefined,
+  method: string,
+) => Promise<[number, string, string?]>;
 
 /** A named readiness condition, e.g. `informer:integrations` → `() => informer.isHealthy()`. */
 export type ReadinessCheck = () => boolean;
@@ -17,8 +33,8 @@ export interface HealthServerOptions {
   port?: number;
   /** Interface to bind. Default `0.0.0.0`. */
   host?: string;
-  /** Extra GET routes by path: each answers [status, body, content type]. Default none. */
-  routes?: Readonly<Record<string, (url: URL) => Promise<[number, string, string?]>>>;
+  /** Extra routes by path ({@link HealthRoute}). Default none. */
+  routes?: Readonly<Record<string, HealthRoute>>;
 }
 
 /** Serves health, readiness and metrics. */
@@ -80,6 +96,8 @@ export class HealthServer {
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
       const [status, body, contentType] = await this.#route(req);
+      // A body left unread (413) must not be parsed as the next request.
+      if (!req.complete) res.setHeader('connection', 'close');
       reply(res, status, body, contentType);
     } catch (err) {
       reply(res, 500, `${err instanceof Error ? err.message : String(err)}\n`);
@@ -87,10 +105,17 @@ export class HealthServer {
   }
 
   async #route(req: IncomingMessage): Promise<[number, string, string?]> {
-    if (req.method !== 'GET' && req.method !== 'HEAD') return [405, 'method not allowed\n'];
+    const method = req.method ?? 'GET';
+    const bodiless = method === 'GET' || method === 'HEAD';
     const url = new URL(req.url ?? '/', 'http://localhost');
     const extra = this.#options.routes?.[url.pathname];
-    if (extra !== undefined) return extra(url);
+    if (extra !== undefined) {
+      if (bodiless) return extra(url, undefined, method);
+      const body = await readBody(req, MAX_ROUTE_BODY_BYTES);
+      if (body === undefined) return [413, 'request body too large\n'];
+      return extra(url, body, method);
+    }
+    if (!bodiless) return [405, 'method not allowed\n'];
     switch (url.pathname) {
       case '/healthz':
         return [200, 'ok\n'];
@@ -104,6 +129,34 @@ export class HealthServer {
         return [404, 'not found\n'];
     }
   }
+}
+
+/**
+ * The whole body of `req`, or undefined as soon as it is known to exceed `max` bytes (the rest
+ * is left unread, and the answer closes the connection).
+ */
+function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined> {
+  if (Number(req.headers['content-length'] ?? 0) > max) return Promise.resolve(undefined);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const stop = (value: Buffer | undefined) => {
+      req.off('data', onData).off('end', onEnd).off('error', reject);
+      resolve(value);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= max) chunks.push(chunk);
+      else {
+        req.pause();
+        stop(undefined);
+      }
+    };
+    const onEnd = () => {
+      stop(Buffer.concat(chunks));
+    };
+    req.on('data', onData).on('end', onEnd).on('error', reject);
+  });
 }
 
 function safely(check: ReadinessCheck): boolean {

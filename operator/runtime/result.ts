@@ -32,14 +32,22 @@ export function exitCodeOf(result: ResultBody): number {
 }
 
 /**
- * Serializes a result within {@link MAX_RESULT_BYTES}: released ids are cut first (a held record
- * left out stays held and is released again by the next pass), then samples dropped, then
- * messages and schema change lists shortened, so the counts always arrive.
+ * Serializes a result within {@link MAX_RESULT_BYTES}: the webhook's missed samples are cut first
+ * (the count says how many), then released ids (a held record left out stays held and is
+ * released again by the next pass), then samples dropped, then messages and schema change lists
+ * shortened, so the counts always arrive.
  */
 export function serializeResult(body: ResultBody): string {
-  const result: RunResult = { version: RESULT_VERSION, ...body };
+  let result: RunResult = { version: RESULT_VERSION, ...body };
   let text = JSON.stringify(result);
   if (Buffer.byteLength(text) <= MAX_RESULT_BYTES) return text;
+  if (result.webhook?.missedSamples !== undefined) {
+    const webhook = { ...result.webhook };
+    delete webhook.missedSamples;
+    result = { ...result, webhook };
+    text = JSON.stringify(result);
+    if (Buffer.byteLength(text) <= MAX_RESULT_BYTES) return text;
+  }
   const released = cutReleased(result);
   if (released !== undefined) return released;
   const trimmed: RunResult = structuredClone(result);
@@ -49,10 +57,17 @@ export function serializeResult(body: ResultBody): string {
   if (trimmed.error) trimmed.error.message = trimmed.error.message.slice(0, 256);
   if (trimmed.deprecation) trimmed.deprecation.message = trimmed.deprecation.message.slice(0, 256);
   if (trimmed.schemaChanges) trimmed.schemaChanges = shortenChanges(trimmed.schemaChanges);
+  if (trimmed.webhook?.unavailable)
+    trimmed.webhook.unavailable = trimmed.webhook.unavailable.slice(0, 128);
   text = JSON.stringify(trimmed);
-  return Buffer.byteLength(text) <= MAX_RESULT_BYTES
-    ? text
-    : JSON.stringify({ version: RESULT_VERSION, outcome: trimmed.outcome, stats: trimmed.stats });
+  if (Buffer.byteLength(text) <= MAX_RESULT_BYTES) return text;
+  const { outcome, stats, webhook } = trimmed;
+  return JSON.stringify({
+    version: RESULT_VERSION,
+    outcome,
+    stats,
+    ...(webhook ? { webhook } : {}),
+  });
 }
 
 /** The result with as many released ids as fit, halving the list; undefined when none fit. */

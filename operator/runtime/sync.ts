@@ -21,6 +21,8 @@ import { recordVersion } from './destination.ts';
 import { SyncError, throwIfInterrupted, toSyncError } from './errors.ts';
 import { getPath, isObject, recordId } from './json.ts';
 import type { RunnerOptions } from './options.ts';
+import { GapDetector } from './gaps/detector.ts';
+import { incrementalSince } from './gaps/window.ts';
 import { forEachBounded, readAhead } from './pool.ts';
 import type { Page } from './providers/index.ts';
 import { QuarantineTracker } from './quarantine.ts';
@@ -34,6 +36,8 @@ export type SyncOptions = RunnerOptions;
 /** What a run needs once its configuration was checked. */
 interface Prepared extends Pick<RunParts, 'provider' | 'writer' | 'validator'> {
   start: Checkpoint;
+  /** Gap detection, with a webhook and a source whose records carry an updated value. */
+  gaps: GapDetector | undefined;
 }
 
 /** Runs one sync and writes its results to `resultPath`; returns the final result. */
@@ -49,11 +53,46 @@ export async function runSync(options: SyncOptions): Promise<ResultBody> {
 
 /** Checks the configuration and builds the provider, writer and validator. Throws SyncError. */
 function prepare(options: SyncOptions, dispatcher: Dispatcher, timeoutMs: number): Prepared {
-  const { input, provider, writer, validator } = connectRun(options, 'sync', dispatcher, timeoutMs);
+  const parts = connectRun(options, 'sync', dispatcher, timeoutMs);
+  const { input, provider, writer, validator } = parts;
   const decoded = decodeCheckpoint(input.checkpoint);
   if (!decoded.ok)
     options.log.warn({ problem: decoded.problem }, 'ignoring the checkpoint: starting a full pass');
-  return { provider, writer, validator, start: decoded.ok ? decoded.checkpoint : {} };
+  const start = decoded.ok ? decoded.checkpoint : {};
+  return {
+    provider,
+    writer,
+    validator,
+    start,
+    gaps: gapDetector(options, parts, start, dispatcher),
+  };
+}
+
+/** The pass's gap detection, when the run input asks for it and records can be judged. */
+function gapDetector(
+  options: SyncOptions,
+  { input, provider, clock }: RunParts,
+  start: Checkpoint,
+  dispatcher: Dispatcher,
+): GapDetector | undefined {
+  if (input.webhook === undefined) return undefined;
+  if (provider.updatedField === undefined) {
+    options.log.info('gap detection off: the source records carry no updated value');
+    return undefined;
+  }
+  return new GapDetector({
+    webhook: input.webhook,
+    uid: input.integration.uid,
+    dispatcher,
+    nowMs: clock.now(),
+    start: {
+      mark: start.mark,
+      resumed: start.page !== undefined,
+      cut: start.cut,
+      counts: start.carry?.w,
+    },
+    signal: options.signal,
+  });
 }
 
 /** The state of one sync run. */
@@ -64,6 +103,7 @@ class SyncRun {
   readonly #deprecations = new Deprecations();
   readonly #drift: SchemaDrift;
   #checkpoint: string | undefined;
+  #gaps: GapDetector | undefined;
   #pages = 0;
   #highWater: string | undefined;
   /** Whether this attempt read the whole source: no incremental filter, not resumed. */
@@ -78,23 +118,33 @@ class SyncRun {
 
   /** Reads every page of one pass from the checkpoint on; returns the final result. */
   async run(prepared: Prepared): Promise<ResultBody> {
-    const { provider, start } = prepared;
-    const since = provider.incremental ? start.since : undefined;
-    this.#highWater = since;
+    const { provider, start, gaps } = prepared;
+    this.#gaps = gaps;
+    // With gap detection the pass reads again what the last one was too young to judge.
+    const since = !provider.incremental
+      ? undefined
+      : gaps
+        ? incrementalSince(start.since, start.mark)
+        : start.since;
+    this.#highWater = provider.incremental ? start.since : undefined;
     if (start.page !== undefined && start.carry !== undefined) this.#resume(start.carry);
     const full = since === undefined && start.page === undefined;
     // The next page downloads while this one is written (readAhead): pages still commit in order.
     for await (const page of readAhead(provider.pages({ cursor: start.page, since }))) {
       throwIfInterrupted(this.#options.signal, 'interrupted by SIGTERM before the next page');
       await this.#handlePage(prepared, page);
+      await gaps?.judgePage();
       // The last page is committed by the final result; a kill before it redoes that page.
-      if (page.cursor !== undefined)
-        this.#commit({ page: page.cursor, since, carry: this.#carry() });
+      if (page.cursor !== undefined) {
+        const cut = gaps?.cut();
+        this.#commit({ page: page.cursor, since, carry: this.#carry(), mark: start.mark, cut });
+      }
     }
     await this.#retryHeld(prepared);
     this.#full = full;
     this.#checkpoint = encodeCheckpoint({
       since: provider.incremental ? this.#highWater : undefined,
+      mark: gaps?.cut(),
     });
     const outcome = this.#stats.quarantined > 0 ? 'PartiallySucceeded' : 'Succeeded';
     return { outcome, ...this.#report(true) };
@@ -222,14 +272,18 @@ class SyncRun {
     if (advance && provider.updatedField !== undefined) {
       this.#highWater = laterMark(this.#highWater, getPath(raw, provider.updatedField));
     }
-    const outcome = await writer.write(raw, id, recordVersion(raw, provider.updatedField));
+    const version = recordVersion(raw, provider.updatedField);
+    const outcome = await writer.write(raw, id, version);
+    if (advance && outcome.kind !== 'quarantined' && provider.updatedField !== undefined)
+      this.#gaps?.note(id, getPath(raw, provider.updatedField), version);
     return { ...outcome, id };
   }
 
   /** The counts so far, for a checkpoint. */
   #carry(): Carry {
     const { read, written, unchanged, quarantined, failed } = this.#stats;
-    return { s: [read, written, unchanged, quarantined, failed] };
+    const s: Carry['s'] = [read, written, unchanged, quarantined, failed];
+    return this.#gaps === undefined ? { s } : { s, w: this.#gaps.counts() };
   }
 
   /** Commits a page: the interim result replaces the result file, then a log line says so. */
@@ -253,6 +307,8 @@ class SyncRun {
       quarantine: this.#quarantine.report(this.#stats.quarantined, complete && this.#full),
       ...(schemaChanges ? { schemaChanges } : {}),
       ...this.#deprecations.report(),
+      // Once per pass, on the result that completes it (a resumed attempt carries the counts).
+      ...(complete ? this.#gaps?.report() : {}),
     };
   }
 }

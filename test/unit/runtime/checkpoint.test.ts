@@ -37,6 +37,62 @@ describe('checkpoint encoding', () => {
   });
 });
 
+describe('checkpoint gap detection fields', () => {
+  it('round-trips the judge mark, and the cut and counts of a pass in progress', () => {
+    const text = encodeCheckpoint({
+      page: 'cus_9',
+      since: '2025-01-01T00:00:00Z',
+      mark: '2025-01-01T09:58:00.000Z',
+      cut: '2025-01-01T10:58:00.000Z',
+      carry: { s: [4, 3, 1, 0, 0], w: [3, 1] },
+    });
+    expect(decodeCheckpoint(text)).toEqual({
+      ok: true,
+      checkpoint: {
+        page: 'cus_9',
+        since: '2025-01-01T00:00:00Z',
+        mark: '2025-01-01T09:58:00.000Z',
+        cut: '2025-01-01T10:58:00.000Z',
+        carry: { s: [4, 3, 1, 0, 0], w: [3, 1] },
+      },
+    });
+  });
+
+  it('keeps the mark at a pass boundary and drops a cut without a cursor', () => {
+    const text = encodeCheckpoint({ since: 's', mark: 'm', cut: 'c' });
+    expect(JSON.parse(text)).toEqual({ v: 1, since: 's', mark: 'm' });
+  });
+
+  it('a cursor too long to fit drops the cut with it, keeping the mark', () => {
+    const text = encodeCheckpoint({ page: 'x'.repeat(2000), since: 's', mark: 'm', cut: 'c' });
+    expect(JSON.parse(text)).toEqual({ v: 1, since: 's', mark: 'm' });
+  });
+
+  it.each([
+    ['a checkpoint from before gap detection', '{"v":1,"since":"s"}', { since: 's' }],
+    [
+      'a carry without counts of gaps',
+      '{"v":1,"page":"p","carry":{"s":[1,1,0,0,0]}}',
+      { page: 'p', carry: { s: [1, 1, 0, 0, 0] } },
+    ],
+    [
+      'malformed gap counts (ignored)',
+      '{"v":1,"page":"p","mark":"m","cut":"c","carry":{"s":[1,1,0,0,0],"w":[1,-1]}}',
+      { page: 'p', mark: 'm', cut: 'c', carry: { s: [1, 1, 0, 0, 0] } },
+    ],
+    ['a cut without a cursor (ignored)', '{"v":1,"mark":"m","cut":"c"}', { mark: 'm' }],
+  ] as const)('decodes %s', (_name, text, checkpoint) => {
+    expect(decodeCheckpoint(text)).toEqual({ ok: true, checkpoint });
+  });
+
+  it('refuses a mark that is not a string', () => {
+    expect(decodeCheckpoint('{"v":1,"mark":5}')).toEqual({
+      ok: false,
+      problem: 'checkpoint fields are not strings',
+    });
+  });
+});
+
 describe('laterMark', () => {
   it.each([
     ['first value', undefined, '2025-01-01T00:00:00Z', '2025-01-01T00:00:00Z'],
