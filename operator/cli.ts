@@ -16,6 +16,7 @@ import {
   LOG_LEVELS,
   UsageError,
   integer,
+  durationSetting,
   oneOf,
   settingsReader,
   type FlagValues,
@@ -58,6 +59,8 @@ Operator options (each also read from the environment variable in brackets):
   --workers N             Concurrent Integration reconciles [WORKERS]; default 4
   --intake-url URL[,URL]  The webhook intake replicas' health ports [INTAKE_URL]; default
                           the ready intake pods in the lease namespace
+  --webhook-grace DURATION  How late a delivery may be before a sync counts its change as
+                          missed [WEBHOOK_GRACE]; default 2m
   --log-level LEVEL       trace|debug|info|warn|error [LOG_LEVEL]; default info
 
 ${INTAKE_USAGE}
@@ -104,6 +107,7 @@ export interface OperatorSettings {
   workers: number;
   logLevel: LogLevel;
   intakeURLs: string[];
+  webhookGrace: string;
 }
 
 /**
@@ -129,6 +133,7 @@ export function operatorSettings(values: FlagValues, env: NodeJS.ProcessEnv): Op
     leaseName: read('lease-name', 'LEASE_NAME').raw ?? 'tributary-operator',
     workers: integer(read('workers', 'WORKERS'), 4, 1024),
     logLevel: oneOf(read('log-level', 'LOG_LEVEL'), LOG_LEVELS, 'info'),
+    webhookGrace: durationSetting(read('webhook-grace', 'WEBHOOK_GRACE'), '2m'),
     intakeURLs: (read('intake-url', 'INTAKE_URL').raw ?? '')
       .split(',')
       .map((url) => url.trim())
@@ -159,6 +164,7 @@ async function operator(settings: OperatorSettings): Promise<number> {
         leaseName: settings.leaseName,
         workers: settings.workers,
         intakeURLs: settings.intakeURLs,
+        webhookGrace: settings.webhookGrace,
         kubeConfig,
         log,
         identity: process.env.POD_NAME,
@@ -202,6 +208,7 @@ const FLAGS = {
   workers: { type: 'string' },
   'log-level': { type: 'string' },
   'intake-url': { type: 'string' },
+  'webhook-grace': { type: 'string' },
 } as const;
 
 /** Runs the command line; resolves to the process exit code (2 for a usage error). */

@@ -3,6 +3,7 @@
  * wins over its environment variable, and a value that cannot be used is a {@link UsageError}
  * naming the flag (and the variable), which the CLI turns into exit status 2.
  */
+import { parseDuration } from '../api/index.ts';
 
 /** A command line that cannot be run: a flag that is unknown, missing its value or invalid. */
 export class UsageError extends Error {
@@ -48,6 +49,15 @@ export function oneOf<T extends string>(value: Setting, choices: readonly T[], f
   if ((choices as readonly string[]).includes(value.raw)) return value.raw as T;
   throw new UsageError(
     `${value.what} must be one of ${choices.join(', ')}, got ${JSON.stringify(value.raw)}`,
+  );
+}
+
+/** A duration such as `90s` or `2m` (Go style), or `fallback` when unset. */
+export function durationSetting(value: Setting, fallback: string): string {
+  if (value.raw === undefined) return fallback;
+  if (parseDuration(value.raw) !== undefined) return value.raw;
+  throw new UsageError(
+    `${value.what} must be a duration such as 90s or 2m, got ${JSON.stringify(value.raw)}`,
   );
 }
 

@@ -58,6 +58,8 @@ export interface OperatorOptions {
    * pods in `leaseNamespace`, found by label.
    */
   intakeURLs?: readonly string[] | undefined;
+  /** How late a webhook delivery may be before a sync counts its change as missed. Default 2m. */
+  webhookGrace?: string | undefined;
   /** Test-only fault injection (TRIBUTARY_FAULT_INJECTION): crash right after a Job is created. */
   faults?: { crashAfterJobCreate?: boolean };
 }
@@ -154,6 +156,7 @@ function makeControllers(options: OperatorOptions, wiring: Wiring): Controller[]
     log,
     operatorImage: options.image,
     metrics: new IntegrationMetrics(registry),
+    webhookGrace: options.webhookGrace,
   });
   const policies = new PolicyReconciler(
     {

@@ -15,7 +15,7 @@ import {
   type Integration,
 } from '../api/index.ts';
 import type { Clock } from '../lib/clock.ts';
-import { HealthServer } from '../lib/health-server.ts';
+import { HealthServer, type HealthServerOptions } from '../lib/health-server.ts';
 import type { ApiTransport } from '../lib/kube/api.ts';
 import type { Log } from '../lib/log.ts';
 import { KubeDirectory } from './directory.ts';
@@ -67,7 +67,7 @@ export async function startIntake(options: IntakeOptions): Promise<Intake> {
     registry,
     port: options.metricsPort,
     ...(options.host === undefined ? {} : { host: options.host }),
-    routes: { '/stats': () => statsRoute(inbox, clock), '/match': matchHandler(inbox) },
+    routes: healthRoutes(inbox, clock),
   });
   health.addReadinessCheck('inbox', () => healthy);
   const handler = hookHandler({
@@ -167,4 +167,15 @@ function listen(server: Server, port: number, host: string | undefined): Promise
 function portOf(server: Server): number {
   const address = server.address();
   return typeof address === 'object' && address !== null ? address.port : 0;
+}
+
+/** The health port's own routes: the figures the operator reads, and the sync's /match. */
+function healthRoutes(inbox: Inbox, clock: Clock): HealthServerOptions['routes'] {
+  return {
+    '/stats': (_url, _body, method) =>
+      method === 'GET' || method === 'HEAD'
+        ? statsRoute(inbox, clock)
+        : Promise.resolve([405, '{"error":"GET /stats"}\n', 'application/json']),
+    '/match': matchHandler(inbox),
+  };
 }

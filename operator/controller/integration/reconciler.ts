@@ -54,6 +54,8 @@ export interface IntegrationReconcilerOptions {
   metrics?: IntegrationMetrics;
   /** Uniform randomness in [0, 1) for retry jitter. Default: Math.random. */
   random?: () => number;
+  /** With spec.webhook: how late a delivery may be before a sync counts its change as missed. Default 2m. */
+  webhookGrace?: string | undefined;
 }
 
 /** Reconciles one Integration per call, keyed `namespace/name`. */
@@ -200,6 +202,9 @@ export class IntegrationReconciler implements Reconciler {
       checkpoint: start.checkpoint,
       quarantined: start.quarantined,
       credentials: launch.credentials || undefined,
+      gaps: integration.spec.webhook
+        ? { intake: this.#o.reads.intakeEndpoints(), grace: this.#o.webhookGrace ?? '2m' }
+        : undefined,
     });
     let created: 'created' | 'exists';
     try {

@@ -93,6 +93,8 @@ export interface BuildJobInput {
   quarantined?: readonly string[] | undefined;
   /** The referenced Secrets' versions when the attempt starts ({@link JobAnnotation}). */
   credentials?: string | undefined;
+  /** With spec.webhook: the intake stores a sync asks, and the grace of late deliveries. */
+  gaps?: { intake: readonly string[]; grace: string } | undefined;
   /** ServiceAccount of the pod; its token is never mounted. Default: the namespace's default. */
   serviceAccountName?: string | undefined;
   /** Requests and limits of the run container. Default: {@link DEFAULT_RESOURCES}. */
@@ -251,5 +253,8 @@ export function buildRunInput(input: BuildJobInput): RunInput {
   };
   if (input.kind === 'sync' && input.quarantined !== undefined && input.quarantined.length > 0)
     run.quarantine = { ids: [...input.quarantined] };
+  const gaps = input.gaps;
+  if (input.kind === 'sync' && spec.webhook !== undefined && gaps && gaps.intake.length > 0)
+    run.webhook = { intake: gaps.intake.slice(0, 16), grace: gaps.grace };
   return run;
 }

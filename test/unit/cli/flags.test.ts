@@ -22,7 +22,20 @@ describe('operator flags', () => {
       leaseName: 'tributary-operator',
       workers: 4,
       logLevel: 'info',
+      intakeURLs: [],
+      webhookGrace: '2m',
     });
+  });
+
+  it('reads the intake URLs and the webhook grace, refusing a grace that is no duration', () => {
+    const env = { INTAKE_URL: 'http://a:8081, http://b:8081', WEBHOOK_GRACE: '30s' };
+    expect(settings(['operator'], env)).toMatchObject({
+      intakeURLs: ['http://a:8081', 'http://b:8081'],
+      webhookGrace: '30s',
+    });
+    expect(settings(['operator', '--webhook-grace', 'soon'])).toMatch(
+      /--webhook-grace must be a duration/,
+    );
   });
 
   it('takes flags over their environment variables', () => {
