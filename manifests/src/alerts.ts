@@ -27,6 +27,14 @@ export const RUNBOOK_BASE_URL =
  */
 export const DEFAULT_OPERATOR_SELECTOR = 'job="tributary-operator-metrics"';
 
+/**
+ * Label matchers selecting the webhook intake's scrape targets in `up`: by default the job a
+ * ServiceMonitor on the headless Service `tributary-intake-metrics` gets. As with the operator,
+ * a selector that matches nothing makes TributaryIntakeUnavailable (critical) fire, once some
+ * Integration has spec.webhook.
+ */
+export const DEFAULT_INTAKE_SELECTOR = 'job="tributary-intake-metrics"';
+
 /** How urgent an alert is: `critical` pages, `warning` is a ticket, `info` is a heads-up. */
 export type Severity = 'critical' | 'warning' | 'info';
 
@@ -50,6 +58,8 @@ export interface AlertRuleGroup {
 export interface AlertOptions {
   /** Label matchers of the operator's targets in `up`. Default {@link DEFAULT_OPERATOR_SELECTOR}. */
   operatorSelector?: string;
+  /** Label matchers of the intake's targets in `up`. Default {@link DEFAULT_INTAKE_SELECTOR}. */
+  intakeSelector?: string;
 }
 
 /** Days before the announced sunset that TributaryIntegrationSunsetNear fires. */
@@ -212,16 +222,103 @@ function operatorRules(selector: string): AlertRule[] {
   ];
 }
 
-/** The alert rule groups, for an operator whose targets `options.operatorSelector` selects. */
-export function alertRuleGroups(options: AlertOptions = {}): AlertRuleGroup[] {
-  const selector = options.operatorSelector ?? DEFAULT_OPERATOR_SELECTOR;
+const WEBHOOK_STATUS =
+  "kubectl get integration -n {{ $labels.namespace }} {{ $labels.name }} -o jsonpath='{.status.webhook}'";
+/** Seconds a delivery may wait before TributaryWebhookBacklog counts it as stuck. */
+const BACKLOG_SECONDS = 600;
+
+/**
+ * Per-Integration webhook alerts. One problem raises one alert: a webhook whose signatures are
+ * refused is also silent and misses events, so SignaturesRejected covers both, and Silent
+ * covers EventsMissed.
+ */
+function webhookRules(): AlertRule[] {
   return [
-    { name: 'tributary-integrations', rules: integrationRules() },
-    { name: 'tributary-operator', rules: operatorRules(selector) },
+    rule('TributaryWebhookSilent', 'warning', {
+      expr: lines(
+        condition(['WebhookSilent'], 'True'),
+        `unless on (namespace, name) (${condition(['WebhookRejecting'], 'True')})`,
+      ),
+      for: '15m',
+      summary: `No webhook delivery reaches Integration ${INTEGRATION} while its source changes.`,
+      description: `WebhookSilent has been True for 15 minutes: no verified delivery arrived within spec.webhook.silence.window although a sync found the source changing (NoDeliveries), or the provider reports the endpoint disabled (EndpointDisabled). The syncs keep backfilling, at their pace. The condition's message and status.webhook say more: ${WEBHOOK_STATUS}`,
+    }),
+    rule('TributaryWebhookEventsMissed', 'warning', {
+      expr: lines(
+        condition(['EventsMissed'], 'True'),
+        `unless on (namespace, name) (${condition(['WebhookSilent', 'WebhookRejecting'], 'True')})`,
+      ),
+      for: '5m',
+      summary: `Webhooks of Integration ${INTEGRATION} miss changes of its source.`,
+      description: `The last sync found source changes that no delivery carried, and wrote them (EventsMissed, ChangesWithoutDelivery): the provider drops or fails some deliveries, or filters them (spec.webhook.eventTypes). Counts and sample ids are in status.webhook (missed, missedSamples, lastGapCheck): ${WEBHOOK_STATUS}`,
+    }),
+    rule('TributaryWebhookSignaturesRejected', 'warning', {
+      expr: condition(['WebhookRejecting'], 'True'),
+      for: '10m',
+      summary: `Most webhook deliveries to Integration ${INTEGRATION} fail verification.`,
+      description: `WebhookRejecting has been True for 10 minutes (SignaturesRejected): the intake answered 401 to most deliveries of the last 15 minutes and stored none of them; the provider retries them for a while. Usually a signing secret rotated at the provider and not in spec.webhook.secretRefs. The condition's message quotes the last refusal: kubectl describe integration -n {{ $labels.namespace }} {{ $labels.name }}`,
+    }),
+    rule('TributaryWebhookDeadLetters', 'warning', {
+      expr: 'max without (instance, pod) (tributary_webhook_dead_lettered) > 0',
+      for: '10m',
+      summary: `Integration ${INTEGRATION} holds {{ $value }} dead-lettered webhook deliveries.`,
+      description: `Deliveries failed every attempt to apply them and are held, not applied (dead-lettered). The intake's logs name the error; once fixed, re-drive them: kubectl annotate integration -n {{ $labels.namespace }} {{ $labels.name }} tributary.dev/webhook-redrive-requested-at="$(date -u +%FT%TZ)" --overwrite`,
+    }),
+    rule('TributaryWebhookBacklog', 'warning', {
+      expr: `max without (instance, pod) (tributary_webhook_oldest_pending_seconds) > ${BACKLOG_SECONDS}`,
+      for: '10m',
+      summary: `A webhook delivery to Integration ${INTEGRATION} has waited {{ $value | humanizeDuration }}.`,
+      description: `The oldest stored delivery not yet applied is more than ${BACKLOG_SECONDS / 60} minutes old, for 10 minutes: the intake's workers do not keep up or keep retrying (a slow or failing destination, fetch mode's provider calls rate-limited). Depth and age: ${WEBHOOK_STATUS}`,
+    }),
   ];
 }
 
-/** The alert rule groups with the default operator selector. */
+/**
+ * TributaryIntakeUnavailable, twice: warning while the intake answers 503 or a replica is down,
+ * critical when no intake replica is up while some Integration has spec.webhook (its webhook
+ * conditions exist), so an install without webhooks needs no intake.
+ */
+function intakeRules(selector: string): AlertRule[] {
+  const noneUp = `absent(up{${selector}} == 1)`;
+  const webhooks = 'max(tributary_integration_condition{type="WebhookSilent"}) == 1';
+  return [
+    rule('TributaryIntakeUnavailable', 'warning', {
+      expr: lines(
+        '(',
+        '  sum without (instance, pod, result) (rate(tributary_intake_requests_total{result="unavailable"}[5m])) > 0',
+        `  or count without (instance, pod) (up{${selector}} == 0) > 0`,
+        ')',
+        `unless on () ${noneUp}`,
+      ),
+      for: '5m',
+      summary:
+        'The webhook intake ({{ $labels.job }} in {{ $labels.namespace }}) answers 503 or has a replica down.',
+      description: `For 5 minutes the intake has answered 503 to deliveries (its store cannot commit them: nothing is stored or acknowledged) or some of its replicas have not been scraped. Senders retry, but Shopify deletes a subscription after 4 hours of failures, and with SQLite the deliveries a down replica stored wait for it. Its logs say why: kubectl logs -n {{ $labels.namespace }} statefulset/tributary-intake`,
+    }),
+    rule('TributaryIntakeUnavailable', 'critical', {
+      expr: `${noneUp} and on () (${webhooks})`,
+      for: '5m',
+      summary: 'No webhook intake replica is up.',
+      description: `Prometheus has scraped no intake replica (up{${selector}}) for 5 minutes while Integrations have spec.webhook: no delivery is acknowledged or applied. Senders retry for a while (Shopify 4 hours, then it deletes the subscription); the syncs keep backfilling.`,
+    }),
+  ];
+}
+
+/**
+ * The alert rule groups, for an operator and an intake whose targets `options.operatorSelector`
+ * and `options.intakeSelector` select.
+ */
+export function alertRuleGroups(options: AlertOptions = {}): AlertRuleGroup[] {
+  const selector = options.operatorSelector ?? DEFAULT_OPERATOR_SELECTOR;
+  const intakeSelector = options.intakeSelector ?? DEFAULT_INTAKE_SELECTOR;
+  return [
+    { name: 'tributary-integrations', rules: integrationRules() },
+    { name: 'tributary-operator', rules: operatorRules(selector) },
+    { name: 'tributary-webhooks', rules: [...webhookRules(), ...intakeRules(intakeSelector)] },
+  ];
+}
+
+/** The alert rule groups with the default operator and intake selectors. */
 export const ALERT_RULE_GROUPS: readonly AlertRuleGroup[] = alertRuleGroups();
 
 const HEADER =

@@ -150,7 +150,12 @@ export function monitoringObjects(values: InstallValues, target: InstallTarget =
       kind: 'PrometheusRule',
       metadata: { name, namespace, labels: { ...labels, ...values.prometheusRule.labels } },
       // Prometheus Operator names the job after the Service: `<name>-metrics`.
-      spec: { groups: alertRuleGroups({ operatorSelector: `job="${name}-metrics"` }) },
+      spec: {
+        groups: alertRuleGroups({
+          operatorSelector: `job="${name}-metrics"`,
+          intakeSelector: `job="${intakeIdentity(values, target).name}-metrics"`,
+        }),
+      },
     });
   }
   if (values.grafanaDashboard.enabled) {

@@ -1,6 +1,7 @@
 /**
  * The shipped Grafana dashboard: every panel query is valid PromQL (promtool parses each as a
- * recording rule, template variables substituted) and reads only metrics the operator exports.
+ * recording rule, template variables substituted) and reads only metrics the operator or the
+ * webhook intake exports.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Registry } from 'prom-client';
 import { stringify } from 'yaml';
 import { IntegrationMetrics } from '../../operator/controller/integration/metrics.ts';
+import { IntakeMetrics } from '../../operator/intake/metrics.ts';
 import { ROOT } from '../fixtures/manifests.ts';
 import { runTool } from '../tools/tools.ts';
 import { metricNames, registeredMetricNames } from './promql.ts';
@@ -97,6 +99,7 @@ describe('the Grafana dashboard', () => {
   it('filters every query of Integration series by the namespace and integration variables', () => {
     const registry = new Registry();
     new IntegrationMetrics(registry);
+    new IntakeMetrics(registry, () => Promise.resolve([]), Date.now);
     const perIntegration = registry
       .getMetricsAsArray()
       .filter((metric) => {
@@ -106,11 +109,20 @@ describe('the Grafana dashboard', () => {
       .map((metric) => (metric as unknown as { name: string }).name);
     expect(perIntegration).toContain('tributary_runs_total');
     expect(perIntegration).toContain('tributary_run_duration_seconds');
+    expect(perIntegration).toContain('tributary_webhook_inbox_depth');
     const read = queries.filter(({ expr }) =>
       perIntegration.some((name) => new RegExp(`\\b${name}(_bucket|_sum|_count)?\\b`).test(expr)),
     );
     expect(read.map(({ panel }) => panel.title)).toEqual(
-      expect.arrayContaining(['Runs by outcome', 'Run duration', 'Failed runs by Integration']),
+      expect.arrayContaining([
+        'Runs by outcome',
+        'Run duration',
+        'Failed runs by Integration',
+        'Inbox depth',
+        'Dead-lettered deliveries',
+        'Signature failures',
+        'Webhooks silent, missing events, rejecting',
+      ]),
     );
     for (const { panel, expr } of read) {
       expect(expr, panel.title).toContain('namespace=~"$namespace"');
@@ -118,7 +130,7 @@ describe('the Grafana dashboard', () => {
     }
   });
 
-  it('reads only metrics the operator registers', async () => {
+  it('reads only metrics the operator or the intake registers', async () => {
     const registered = await registeredMetricNames();
     for (const { panel, expr } of queries) {
       for (const name of metricNames(substituteVariables(expr))) {

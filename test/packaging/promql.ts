@@ -1,12 +1,13 @@
 /**
  * Helpers for checking the PromQL Tributary ships (alert rules, dashboard panels): the metric
- * names the operator registers, and the metric names an expression reads.
+ * names the operator and the webhook intake register, and the metric names an expression reads.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { IntegrationMetrics } from '../../operator/controller/integration/metrics.ts';
 import { ControllerMetrics } from '../../operator/controller/machinery/metrics.ts';
+import { IntakeMetrics } from '../../operator/intake/metrics.ts';
 import { ROOT } from '../fixtures/manifests.ts';
 
 /** The prefix of the default process metrics, as operator.ts registers them. */
@@ -17,12 +18,16 @@ function defaultMetricsPrefix(): string {
   return prefix;
 }
 
-/** Every series name the operator exports: its families, with histogram and summary suffixes. */
+/**
+ * Every series name the operator and the intake export: their families, with histogram and
+ * summary suffixes (the intake's own process metrics excepted: nothing we ship reads them).
+ */
 export async function registeredMetricNames(): Promise<Set<string>> {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: defaultMetricsPrefix() });
   new ControllerMetrics({ registry });
   new IntegrationMetrics(registry);
+  new IntakeMetrics(registry, () => Promise.resolve([]), Date.now);
   const names = new Set<string>();
   for (const metric of await registry.getMetricsAsJSON()) {
     const { name } = metric;

@@ -108,6 +108,37 @@ describe('IntegrationMetrics: drift and conditions', () => {
       ['Unknown', 0],
     ]);
   });
+
+  // The webhook alerts read these; TributaryIntakeUnavailable (critical) takes a WebhookSilent
+  // series at 1 to mean some Integration has spec.webhook, so without one they must all be 0.
+  it.each([
+    ['WebhookSilent', 'NoDeliveries'],
+    ['EventsMissed', 'ChangesWithoutDelivery'],
+    ['WebhookRejecting', 'SignaturesRejected'],
+  ])('exports %s, and only 0s for an Integration without it', async (type, reason) => {
+    const registry = new Registry();
+    const metrics = new IntegrationMetrics(registry);
+    const condition = { type, status: 'True' as const, reason, message: '' };
+    metrics.observeConditions(NAMESPACE, 'hooked', [
+      { ...condition, lastTransitionTime: '2026-01-05T10:00:00Z' },
+    ]);
+    metrics.observeConditions(NAMESPACE, 'polled', []);
+    const of = async (name: string) =>
+      (await series(registry, CONDITION))
+        .filter((s) => (s.labels as { type: string }).type === type)
+        .filter((s) => (s.labels as { name: string }).name === name)
+        .map((s) => [(s.labels as { status: string }).status, s.value]);
+    expect(await of('hooked')).toEqual([
+      ['True', 1],
+      ['False', 0],
+      ['Unknown', 0],
+    ]);
+    expect(await of('polled')).toEqual([
+      ['True', 0],
+      ['False', 0],
+      ['Unknown', 0],
+    ]);
+  });
 });
 
 describe('IntegrationMetrics: runs', () => {
