@@ -40,6 +40,7 @@ export type HookResult =
   | 'too_large'
   | 'method_not_allowed'
   | 'unavailable'
+  | 'secret_missing'
   | 'error';
 
 /** What the handler needs. */
@@ -181,7 +182,7 @@ async function accept(
     const where = { namespace: target.namespace, integration: target.name };
     options.log.warn(where, 'no signing secret of spec.webhook.secretRefs exists');
     const error = 'the signing secret is not configured yet; retry later';
-    return answer(503, 'unavailable', { error }, target);
+    return answer(503, 'secret_missing', { error }, target);
   }
   const now = options.clock.now();
   const header = (key: string) => {

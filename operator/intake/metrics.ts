@@ -33,7 +33,7 @@ export class IntakeMetrics {
     const registers = [registry];
     this.#requests = new Counter({
       name: 'tributary_intake_requests_total',
-      help: 'Requests to POST /hooks by result: stored, duplicate, ignored, rejected (signature or timestamp), not_found, too_large, method_not_allowed, unavailable (503), error.',
+      help: 'Requests to POST /hooks by result: stored, duplicate, ignored, rejected (signature or timestamp), not_found, too_large, method_not_allowed, unavailable (503: the store or the API server), secret_missing (503: no signing Secret of the Integration exists), error.',
       labelNames: ['result'],
       registers,
     });

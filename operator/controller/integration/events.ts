@@ -87,6 +87,8 @@ export interface RequeueFacts {
   staleAt: Date | undefined;
   /** When active runs with a start problem are ended unless it clears (pod-start.ts). */
   runEnds?: readonly Date[];
+  /** When a webhook condition turns by time alone (webhook.ts webhookWakeups). */
+  webhookTimes?: readonly Date[];
   /** The status written: its pending retry is a timer too. */
   status: IntegrationStatus;
   /** The stalls in force: some are polled (causes.ts). */
@@ -104,6 +106,7 @@ export function requeueAfter(facts: RequeueFacts): { requeueAfterMs?: number } {
     facts.staleAt,
     facts.nextDriftCheck,
     ...(facts.runEnds ?? []),
+    ...(facts.webhookTimes ?? []),
   ];
   const delays = times.flatMap((time) => (time ? [delayUntil(time, facts.now)] : []));
   for (const stall of facts.stalls) {

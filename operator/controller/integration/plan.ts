@@ -17,7 +17,7 @@ import {
 import { jobName } from '../plan/job-name.ts';
 import { withholds, type StallCause } from './causes.ts';
 import { composeStatus, progressCause } from './compose.ts';
-import type { IntakeView } from './webhook.ts';
+import { webhookWakeups, type IntakeView } from './webhook.ts';
 import { decide, type SyncDecision } from './decide.ts';
 import { decideDrift, type DriftDecision } from './drift.ts';
 import { plannedEvents, requeueAfter } from './events.ts';
@@ -218,6 +218,7 @@ function outputs(
     nextDriftCheck: applied.drift?.kind === 'disabled' ? undefined : applied.drift?.next,
     staleAt: summary.staleAt,
     runEnds: d.input.runs.flatMap((run) => (run.endAt ? [run.endAt] : [])),
+    webhookTimes: webhookWakeups(d.input.integration.spec.webhook, status.webhook, d.input.now),
   };
   // A run whose pod could not start is ended: its Job goes, its record stays in status.
   const ended = d.input.runs.filter((run) => run.abandoned === true);

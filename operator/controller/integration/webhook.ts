@@ -296,3 +296,20 @@ function rejectingCondition(status: WebhookStatus, view: IntakeView): ConditionC
     message: `${status.rejected} deliveries refused in all; recent ones verify`,
   };
 }
+
+/**
+ * When WebhookSilent turns by time alone, after `now`: the silence window running out since the
+ * last delivery (or the set-up), and a pass's source change leaving the window.
+ */
+export function webhookWakeups(
+  spec: WebhookSpec | undefined,
+  status: WebhookStatus | undefined,
+  now: Date,
+): Date[] {
+  if (spec === undefined || status === undefined) return [];
+  const windowMs = silenceWindowMs(spec);
+  const from = [status.lastEventTime ?? status.since, status.since, status.lastSourceChangeTime];
+  return from
+    .flatMap((time) => (time === undefined ? [] : [new Date(Date.parse(time) + windowMs + 1000)]))
+    .filter((time) => time.getTime() > now.getTime());
+}

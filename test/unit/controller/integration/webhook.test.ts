@@ -10,6 +10,7 @@ import {
   aggregateStats,
   webhookConditions,
   webhookStatus,
+  webhookWakeups,
   type IntakeView,
 } from '../../../../operator/controller/integration/webhook.ts';
 
@@ -219,5 +220,19 @@ describe('webhookConditions', () => {
     [{ recentAccepted: 0, recentRejected: 4 }, 'False/SignaturesVerified'],
   ])('WebhookRejecting for %o', (recent, expected) => {
     expect(types(SPEC, status(), view(recent))['WebhookRejecting']).toBe(expected);
+  });
+});
+
+describe('webhookWakeups', () => {
+  it('wakes when the silence window runs out after the last delivery and after a source change', () => {
+    const s = status({
+      lastEventTime: '2026-03-01T11:30:00Z',
+      lastSourceChangeTime: '2026-03-01T11:45:00Z',
+    });
+    expect(webhookWakeups(SPEC, s, NOW).map((d) => d.toISOString())).toEqual([
+      '2026-03-01T12:30:01.000Z',
+      '2026-03-01T12:45:01.000Z',
+    ]);
+    expect(webhookWakeups(undefined, s, NOW)).toEqual([]);
   });
 });
