@@ -1,11 +1,14 @@
 /**
  * `npm run demo`: a local control plane (built from source), the operator running as its own
- * ServiceAccount, Stripe-, Shopify- and generic-API simulators and a destination, and three
- * Integrations syncing through real Jobs, shown as a live `kubectl get integrations` view.
+ * ServiceAccount, Stripe-, Shopify- and generic-API simulators and a destination, and four
+ * Integrations syncing through real Jobs, shown as a live `kubectl get integrations` view. One of
+ * them is webhook-driven (scripts/demo-webhook.ts): a webhook intake runs as its ServiceAccount
+ * and a simulated sender posts changes that reach the destination before the next sync.
  *
  * In a terminal it runs until Ctrl-C, then cleans everything up. Without a terminal (CI) or with
- * `--once` it waits until every Integration has synced, prints the view and exits (non-zero if
- * they did not become Ready in time).
+ * `--once` it waits until every Integration has synced, posts three webhook changes and waits
+ * for them at the destination and in status.webhook, prints the view and exits (non-zero if an
+ * Integration did not become Ready, or the changes did not arrive, in time).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -15,6 +18,7 @@ import { startCluster, type Cluster } from '../dev/cluster/cluster.ts';
 import { defaultImages } from '../dev/cluster/images.ts';
 import { installOperator, OperatorProcess } from '../dev/cluster/operator.ts';
 import { startSimulators, type RunningSimulators } from '../dev/simulators/index.ts';
+import { DemoWebhooks, webhookIntegration, webhookSecret } from './demo-webhook.ts';
 
 const NAMESPACE = 'demo';
 const { values } = parseArgs({
@@ -56,34 +60,65 @@ async function main(): Promise<void> {
     records,
     stripe: true,
     shopify: { resources: ['orders'], leakPerSecond: 20 },
-    generic: { resources: ['shipments'] },
+    generic: { resources: ['shipments', DemoWebhooks.resource] },
     destination: true,
   });
   resources.push(simulators);
   addRealisticFaults(simulators);
 
-  step('installing CRDs and the operator RBAC; starting the operator as its ServiceAccount');
+  step(
+    'installing CRDs and the RBAC; starting the webhook intake and the operator as their ServiceAccounts',
+  );
   await installOperator(cluster);
-  const operator = await OperatorProcess.start(cluster, { identity: 'demo-operator' });
+  const webhooks = await DemoWebhooks.start(cluster, simulators, NAMESPACE);
+  resources.push(webhooks);
+  const operator = await OperatorProcess.start(cluster, {
+    identity: 'demo-operator',
+    env: { INTAKE_URL: webhooks.intake.statsURL },
+  });
   resources.push(operator);
 
-  step(`applying three Integrations in namespace ${NAMESPACE}`);
+  step(`applying four Integrations in namespace ${NAMESPACE}`);
   await applyIntegrations(cluster, simulators);
 
-  if (once) {
-    const ready = await waitUntilSynced(cluster, timeoutMs);
-    console.log(await view(cluster, simulators));
-    console.log(ready ? 'every Integration synced and is Ready' : 'timed out waiting for Ready');
-    console.log(await failedAttempts(cluster));
-    console.log(`operator log: ${operator.logPath}`);
-    await cleanUp(ready ? 0 : 1);
-  }
-  for (;;) {
+  if (once) await finishOnce(cluster, simulators, webhooks, operator);
+  for (let tick = 0; ; tick += 1) {
+    // A webhook change every 6 s once the Integrations exist.
+    if (tick % 3 === 2) await webhooks.post(1);
     process.stdout.write('\u001b[2J\u001b[H');
-    console.log(await view(cluster, simulators));
+    console.log(await view(cluster, simulators, webhooks));
     console.log('\nCtrl-C stops everything and cleans up.');
     await sleep(2000);
   }
+}
+
+/** `--once`: Ready for every Integration, then three webhook changes delivered; the exit code says. */
+async function finishOnce(
+  cluster: Cluster,
+  simulators: RunningSimulators,
+  webhooks: DemoWebhooks,
+  operator: OperatorProcess,
+): Promise<never> {
+  const deadline = Date.now() + timeoutMs;
+  const ready = await waitUntilSynced(cluster, timeoutMs);
+  let delivered = false;
+  if (ready) {
+    step('posting three webhook changes');
+    await webhooks.post(3);
+    delivered = await webhooks.waitDelivered(cluster, NAMESPACE, deadline);
+  }
+  console.log(await view(cluster, simulators, webhooks));
+  console.log(ready ? 'every Integration synced and is Ready' : 'timed out waiting for Ready');
+  if (ready)
+    console.log(
+      delivered
+        ? 'the webhook changes reached the destination and status.webhook counts them'
+        : 'timed out waiting for the webhook changes',
+    );
+  console.log(await failedAttempts(cluster));
+  console.log(`operator log: ${operator.logPath}`);
+  console.log(`intake log: ${webhooks.intake.dir}/intake.log`);
+  return cleanUp(ready && delivered ? 0 : 1);
 }
 
 /** The shape of what a platform team sees: rate limits and a few malformed records. */
@@ -107,6 +142,7 @@ async function applyIntegrations(cluster: Cluster, simulators: RunningSimulators
     'stripe-api': { apiKey: sims.stripe?.apiKey ?? '' },
     'shopify-acme': { accessToken: sims.shopify?.accessToken ?? '' },
     'carrier-api': { token: 'generic-token' },
+    ...webhookSecret,
   };
   for (const [name, stringData] of Object.entries(secrets)) {
     await core.createNamespacedSecret({
@@ -166,6 +202,7 @@ async function applyIntegrations(cluster: Cluster, simulators: RunningSimulators
         properties: { id: { type: 'string' }, email: { type: 'string' } },
       },
     },
+    webhookIntegration(simulators),
   ];
   for (const { name, ...spec } of integrations) {
     await custom.createNamespacedCustomObject({
@@ -221,7 +258,11 @@ async function failedAttempts(cluster: Cluster): Promise<string> {
     : `failed attempts, retried:\n${lines.join('\n')}`;
 }
 
-async function view(cluster: Cluster, simulators: RunningSimulators): Promise<string> {
+async function view(
+  cluster: Cluster,
+  simulators: RunningSimulators,
+  webhooks: DemoWebhooks,
+): Promise<string> {
   const table = await cluster.kubectl(['get', 'integrations', '-n', NAMESPACE, '-o', 'wide']);
   const jobs = await cluster.kubectl([
     'get',
@@ -231,7 +272,7 @@ async function view(cluster: Cluster, simulators: RunningSimulators): Promise<st
     '--sort-by=.metadata.creationTimestamp',
   ]);
   const stats = simulators.destination?.stats();
-  const stored = ['customers', 'orders', 'shipments']
+  const stored = ['customers', 'orders', 'shipments', DemoWebhooks.resource]
     .map((collection) => `${collection} ${simulators.destination?.records(collection).length ?? 0}`)
     .join(', ');
   return [
@@ -242,6 +283,8 @@ async function view(cluster: Cluster, simulators: RunningSimulators): Promise<st
     jobs.stdout.trimEnd().split('\n').slice(-8).join('\n'),
     '',
     `destination: ${stored} records stored; ${JSON.stringify(stats?.requests ?? {})}`,
+    '',
+    await webhooks.view(cluster, NAMESPACE),
   ].join('\n');
 }
 
