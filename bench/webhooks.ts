@@ -13,22 +13,27 @@
  * Each round runs every side once, in a rotated order; the figures are medians over rounds. The
  * benchmark fails when a side answers anything but 200 or stores another count than it was sent.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
 import { startNatsServer, type NatsServer } from '../dev/nats/server.ts';
-import { ROOT, processCpuMs } from './lib/process.ts';
+import { processCpuMs } from './lib/process.ts';
 import { grouped, machine, median, table, times } from './lib/report.ts';
+import {
+  endToEnd,
+  post,
+  quantile,
+  signed,
+  startReceiver,
+  stopReceiver,
+  TimestampingDestination,
+} from './lib/webhooks.ts';
 
 /** One line for `npm run bench` without a name. */
 export const summary = 'webhook ack rate and p99: SQLite and JetStream inboxes vs a bare INSERT';
 
-const SECRET = 'whsec_bench';
 const SIDES = ['baseline', 'sqlite', 'jetstream'] as const;
 type Side = (typeof SIDES)[number];
 
@@ -36,6 +41,18 @@ interface Options {
   deliveries: number;
   concurrency: number;
   repeat: number;
+  /** Deliveries per side and round of the delivery → destination measurement. */
+  e2eDeliveries: number;
+  /** Their rate, per second (open loop). */
+  e2eRate: number;
+  /** The workers' idle wait between empty claims, ms; undefined: the workers' default. */
+  idleMs: number | undefined;
+}
+
+interface EndToEndRound {
+  p50: number;
+  p99: number;
+  ackP99: number;
 }
 
 interface Round {
@@ -58,58 +75,33 @@ function options(args: string[]): Options | undefined {
       deliveries: { type: 'string', default: '3000' },
       concurrency: { type: 'string', default: '32' },
       repeat: { type: 'string', default: '3' },
+      'e2e-deliveries': { type: 'string', default: '300' },
+      'e2e-rate': { type: 'string', default: '15' },
+      'idle-ms': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help === true) {
-    console.log('npm run bench -- webhooks [--deliveries 3000] [--concurrency 32] [--repeat 3]');
+    console.log(
+      'npm run bench -- webhooks [--deliveries 3000] [--concurrency 32] [--repeat 3] ' +
+        '[--e2e-deliveries 300] [--e2e-rate 15] [--idle-ms N]',
+    );
     return undefined;
   }
-  const whole = (name: string, text: string) => {
+  const whole = (name: string, text: string, min = 1) => {
     const value = Number(text);
-    if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a whole number`);
+    if (!Number.isInteger(value) || value < min)
+      throw new Error(`--${name} must be a whole number of at least ${min}`);
     return value;
   };
   return {
     deliveries: whole('deliveries', values.deliveries),
     concurrency: whole('concurrency', values.concurrency),
     repeat: whole('repeat', values.repeat),
+    e2eDeliveries: whole('e2e-deliveries', values['e2e-deliveries']),
+    e2eRate: whole('e2e-rate', values['e2e-rate']),
+    idleMs: values['idle-ms'] === undefined ? undefined : whole('idle-ms', values['idle-ms'], 0),
   };
-}
-
-async function startReceiver(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['bench/children/webhook-receiver.ts'], {
-    cwd: ROOT,
-    env: { ...process.env, ...env, RECEIVER_SECRET: SECRET },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const lines = createInterface({ input: child.stdout });
-  for await (const line of lines) {
-    const { port } = JSON.parse(line) as { port: number };
-    return { child, url: `http://127.0.0.1:${port}` };
-  }
-  throw new Error(`the ${env.RECEIVER_SIDE ?? ''} receiver exited before listening`);
-}
-
-async function stopReceiver(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await exited;
-}
-
-function signed(prefix: string, count: number) {
-  const t = Math.floor(Date.now() / 1000);
-  return Array.from({ length: count }, (_, i) => {
-    const id = `evt_${prefix}_${i}`;
-    const body = JSON.stringify({
-      id,
-      type: 'customer.updated',
-      data: { object: { id: `c${i}` } },
-    });
-    const v1 = createHmac('sha256', SECRET).update(`${t}.${body}`).digest('hex');
-    return { id, body, signature: `t=${t},v1=${v1}` };
-  });
 }
 
 async function send(pool: Pool, deliveries: ReturnType<typeof signed>, concurrency: number) {
@@ -120,27 +112,16 @@ async function send(pool: Pool, deliveries: ReturnType<typeof signed>, concurren
       const delivery = deliveries[next++];
       if (delivery === undefined) return;
       const start = performance.now();
-      const response = await pool.request({
-        path: '/hooks/bench/webhooks',
-        method: 'POST',
-        headers: { 'stripe-signature': delivery.signature, 'content-type': 'application/json' },
-        body: delivery.body,
-      });
-      await response.body.dump();
+      const status = await post(pool, delivery);
       latencies.push(performance.now() - start);
       // The intake answers 202 for a stored delivery, the bare handler 200.
-      if (response.statusCode !== 200 && response.statusCode !== 202) {
-        throw new Error(`answered ${response.statusCode}`);
-      }
+      if (status !== 200 && status !== 202) throw new Error(`answered ${status}`);
     }
   };
   const t0 = performance.now();
   await Promise.all(Array.from({ length: concurrency }, worker));
   return { wallMs: performance.now() - t0, latencies: latencies.sort((a, b) => a - b) };
 }
-
-const quantile = (sorted: number[], q: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
 
 async function runSide(
   side: Side,
@@ -170,6 +151,65 @@ async function runSide(
     await pool.close();
     await stopReceiver(child);
   }
+}
+
+/** Delivery → destination of one side: a receiver writing to `destination`, paced deliveries. */
+async function runEndToEndSide(
+  side: Side,
+  env: Record<string, string>,
+  opts: Options,
+  destination: TimestampingDestination,
+  round: number,
+): Promise<EndToEndRound> {
+  const { child, url } = await startReceiver({
+    ...env,
+    RECEIVER_SIDE: side,
+    RECEIVER_DESTINATION: destination.url,
+    ...(opts.idleMs === undefined ? {} : { RECEIVER_IDLE_MS: String(opts.idleMs) }),
+  });
+  try {
+    const warmup = signed(`e2e_warm_${side}_${round}`, Math.min(30, opts.e2eDeliveries));
+    await endToEnd(url, warmup, opts.e2eRate, destination);
+    const measured = signed(`e2e_${side}_${round}`, opts.e2eDeliveries);
+    const { latencies, ackP99 } = await endToEnd(url, measured, opts.e2eRate, destination);
+    return { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), ackP99 };
+  } catch (error) {
+    throw new Error(`${side}, round ${round + 1}: ${(error as Error).message}`, { cause: error });
+  } finally {
+    await stopReceiver(child);
+  }
+}
+
+function reportEndToEnd(results: Map<Side, EndToEndRound[]>, opts: Options): void {
+  const summary = (side: Side) => {
+    const rounds = results.get(side) ?? [];
+    return {
+      p50: median(rounds.map((r) => r.p50)),
+      p99: median(rounds.map((r) => r.p99)),
+      ackP99: median(rounds.map((r) => r.ackP99)),
+    };
+  };
+  const base = summary('baseline');
+  const rows = SIDES.map((side) => {
+    const s = summary(side);
+    return [
+      side,
+      `${s.p50.toFixed(2)} ms`,
+      `${s.p99.toFixed(2)} ms`,
+      side === 'baseline' ? '1.00×' : times(s.p99 / base.p99),
+      `${s.ackP99.toFixed(2)} ms`,
+    ];
+  });
+  const header = ['side', 'to dest p50', 'to dest p99', 'p99 vs bare', 'ack p99'];
+  console.log(table(header, rows, new Set([1, 2, 3, 4])));
+  const idle = opts.idleMs === undefined ? "the workers' default 200 ms" : `${opts.idleMs} ms`;
+  console.log(
+    `\ndelivery → destination: ${grouped(opts.e2eDeliveries)} deliveries × ${opts.repeat} ` +
+      `rounds at ${grouped(opts.e2eRate)}/s, from the start of the POST to the end of the ` +
+      'write at the destination; medians over rounds. baseline writes inline before its 200; ' +
+      `sqlite and jetstream ack first, then their workers (4 at once, idle wait ${idle}) ` +
+      'write. p99 vs bare above 1× is slower.',
+  );
 }
 
 function report(results: Map<Side, Round[]>, opts: Options): void {
@@ -207,6 +247,19 @@ function report(results: Map<Side, Round[]>, opts: Options): void {
   );
 }
 
+/** Runs `each` for every side in every round (the order rotated per round); results per side. */
+async function rounds<T>(
+  repeat: number,
+  each: (side: Side, round: number) => Promise<T>,
+): Promise<Map<Side, T[]>> {
+  const results = new Map<Side, T[]>(SIDES.map((side) => [side, []]));
+  for (let round = 0; round < repeat; round += 1) {
+    const order = SIDES.map((_, i) => SIDES[(i + round) % SIDES.length] as Side);
+    for (const side of order) results.get(side)?.push(await each(side, round));
+  }
+  return results;
+}
+
 /** Runs the benchmark (see the module comment). */
 export async function run(args: string[]): Promise<void> {
   const opts = options(args);
@@ -214,22 +267,28 @@ export async function run(args: string[]): Promise<void> {
   console.log(`webhooks: ${machine()}`);
   const dir = mkdtempSync(join(tmpdir(), 'tributary-bench-webhooks-'));
   let nats: NatsServer | undefined;
+  let destination: TimestampingDestination | undefined;
   try {
-    nats = await startNatsServer({ storeDir: join(dir, 'nats') });
-    const results = new Map<Side, Round[]>(SIDES.map((side) => [side, []]));
-    for (let round = 0; round < opts.repeat; round += 1) {
-      const order = SIDES.map((_, i) => SIDES[(i + round) % SIDES.length] as Side);
-      for (const side of order) {
-        const env = {
-          RECEIVER_PATH: join(dir, `${side}-${round}.db`),
-          RECEIVER_NATS: nats.url,
-          RECEIVER_STREAM: `BENCH${round}`,
-        };
-        results.get(side)?.push(await runSide(side, env, opts, nats.pid()));
-      }
-    }
-    report(results, opts);
+    const server = await startNatsServer({ storeDir: join(dir, 'nats') });
+    nats = server;
+    const env = (name: string, side: Side, round: number) => ({
+      RECEIVER_PATH: join(dir, `${name}-${side}-${round}.db`),
+      RECEIVER_NATS: server.url,
+      RECEIVER_STREAM: `${name.toUpperCase()}${round}`,
+    });
+    const acks = await rounds(opts.repeat, (side, round) =>
+      runSide(side, env('bench', side, round), opts, server.pid()),
+    );
+    report(acks, opts);
+    const sink = await TimestampingDestination.start();
+    destination = sink;
+    const e2e = await rounds(opts.repeat, (side, round) =>
+      runEndToEndSide(side, env('e2e', side, round), opts, sink, round),
+    );
+    console.log('');
+    reportEndToEnd(e2e, opts);
   } finally {
+    await destination?.stop();
     await nats?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
