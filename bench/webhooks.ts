@@ -12,6 +12,11 @@
  * over C keep-alive connections (undici Pool), the signatures computed before the clock starts.
  * Each round runs every side once, in a rotated order; the figures are medians over rounds. The
  * benchmark fails when a side answers anything but 200 or stores another count than it was sent.
+ *
+ * Then delivery → destination (bench/lib/webhooks.ts): the same sides with RECEIVER_DESTINATION,
+ * deliveries posted at `--e2e-rate` per second, the time from each POST to its write at a
+ * timestamping destination in this process: `sqlite` and `jetstream` through the runtime's webhook
+ * workers, `baseline` writing inline before its 200. It fails when a write never arrives.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,7 +37,8 @@ import {
 } from './lib/webhooks.ts';
 
 /** One line for `npm run bench` without a name. */
-export const summary = 'webhook ack rate and p99: SQLite and JetStream inboxes vs a bare INSERT';
+export const summary =
+  'webhook ack rate and p99, delivery → destination p99: SQLite and JetStream vs a bare handler';
 
 const SIDES = ['baseline', 'sqlite', 'jetstream'] as const;
 type Side = (typeof SIDES)[number];
