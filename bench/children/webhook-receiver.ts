@@ -117,7 +117,7 @@ const directory = {
 };
 
 /** The runtime's webhook workers over `inbox`, when the deliveries go on to a destination. */
-function workers(inbox: Inbox): { stop(): Promise<void> } | undefined {
+function workers(inbox: Inbox): WebhookWorkers | undefined {
   if (destination === undefined) return undefined;
   const log = createLogger({ level: 'silent' });
   const started = new WebhookWorkers({
@@ -133,7 +133,7 @@ function workers(inbox: Inbox): { stop(): Promise<void> } | undefined {
 }
 
 function intake(inbox: Inbox): { handle: Handler; count: () => Promise<number> } {
-  workers(inbox);
+  const running = workers(inbox);
   const handle = hookHandler({
     inbox,
     directory,
@@ -141,6 +141,10 @@ function intake(inbox: Inbox): { handle: Handler; count: () => Promise<number> }
     clock: systemClock(),
     log: createLogger({ level: 'silent' }),
     maxBodyBytes: MAX_BODY,
+    // As `tributary intake` does: a stored delivery wakes the workers.
+    observe: (result) => {
+      if (result === 'stored') running?.wake();
+    },
   });
   const count = async () => (await inbox.stats(Date.now())).reduce((n, r) => n + r.accepted, 0);
   return { handle, count };

@@ -154,6 +154,9 @@ function startWorkers(
   });
   workers.start();
   return {
+    wake: () => {
+      workers.wake();
+    },
     async stop() {
       await workers.stop();
       await dispatcher.close();
@@ -168,6 +171,7 @@ export async function runIntakeCommand(settings: IntakeSettings): Promise<number
   kubeConfig.loadFromDefault();
   const clock = systemClock({ keepAlive: true });
   const stopped = stopOnSignals(log);
+  let workers: ReturnType<typeof startWorkers> | undefined;
   try {
     const inbox = await openInbox(settings, process.env.TRIBUTARY_FAULT_INJECTION);
     const intake = await startIntake({
@@ -180,8 +184,11 @@ export async function runIntakeCommand(settings: IntakeSettings): Promise<number
       metricsPort: settings.metricsPort,
       maxBodyBytes: settings.maxBodyBytes,
       namespaces: settings.namespaces.length > 0 ? settings.namespaces : undefined,
+      onStored: () => {
+        workers?.wake();
+      },
     });
-    const workers = startWorkers(settings, inbox, intake, log, clock);
+    workers = startWorkers(settings, inbox, intake, log, clock);
     await new Promise<void>((resolve) => {
       stopped.addEventListener('abort', () => {
         resolve();

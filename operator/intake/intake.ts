@@ -39,6 +39,8 @@ export interface IntakeOptions {
   namespaces?: readonly string[] | undefined;
   /** Redrive sweep period, in ms. Default 15 s. */
   sweepMs?: number | undefined;
+  /** Called after each delivery is stored (the workers claim it at once). */
+  onStored?: (() => void) | undefined;
 }
 
 /** A running intake. */
@@ -73,8 +75,9 @@ export async function startIntake(options: IntakeOptions): Promise<Intake> {
   const handler = hookHandler({
     ...options,
     directory,
-    observe: (r, s, i) => {
-      metrics.request(r, s, i);
+    observe: (result, seconds, integration) => {
+      metrics.request(result, seconds, integration);
+      if (result === 'stored') options.onStored?.();
     },
   });
   const server = createServer((req, res) => void handler(req, res));

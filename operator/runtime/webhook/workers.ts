@@ -71,6 +71,7 @@ export class WebhookWorkers {
   readonly #chains = new Map<string, Promise<void>>();
   #inFlight = 0;
   #loop: Promise<void> | undefined;
+  #wakeup: (() => void) | undefined;
 
   constructor(options: WorkersOptions) {
     this.#options = options;
@@ -88,6 +89,16 @@ export class WebhookWorkers {
     await Promise.all([...this.#chains.values()]);
   }
 
+  /**
+   * Wakes the claim loop now: a delivery was just stored (the intake calls this after a commit),
+   * or a slot freed. Without it the loop looks again after `idleMs`.
+   */
+  wake(): void {
+    const wakeup = this.#wakeup;
+    this.#wakeup = undefined;
+    wakeup?.();
+  }
+
   async #run(): Promise<void> {
     const { inbox, clock, log } = this.#options;
     const concurrency = this.#options.concurrency ?? 4;
@@ -103,9 +114,19 @@ export class WebhookWorkers {
           });
       }
       for (const delivery of claimed) this.#schedule(delivery);
-      if (claimed.length === 0)
-        await sleep(clock, this.#options.idleMs ?? 200, this.#stop.signal).catch(() => undefined);
+      // Busy or idle, wait for a slot to free, a delivery to be stored, or idleMs.
+      if (claimed.length === 0 || claimed.length === room) await this.#idle();
     }
+  }
+
+  /** Sleeps `idleMs` unless woken first ({@link wake}). */
+  async #idle(): Promise<void> {
+    const woken = new Promise<void>((resolve) => {
+      this.#wakeup = resolve;
+    });
+    const slept = sleep(this.#options.clock, this.#options.idleMs ?? 200, this.#stop.signal);
+    await Promise.race([woken, slept.catch(() => undefined)]);
+    this.#wakeup = undefined;
   }
 
   /** Runs `delivery` after the deliveries of the same record claimed before it. */
@@ -118,6 +139,7 @@ export class WebhookWorkers {
       .finally(() => {
         this.#inFlight--;
         if (this.#chains.get(key) === next) this.#chains.delete(key);
+        this.wake();
       });
     this.#chains.set(key, next);
   }
