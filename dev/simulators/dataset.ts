@@ -34,6 +34,17 @@ export interface DatasetOptions {
   startTime?: number;
 }
 
+/** One update of one record, as {@link Dataset.changes} lists it. */
+export interface DatasetChangeEntry {
+  /** 1-based position in the dataset's change log. */
+  seq: number;
+  index: number;
+  /** The version the update gave the record. */
+  version: number;
+  /** When, Unix seconds. */
+  at: number;
+}
+
 /** Seconds between the `created` of consecutive record pairs; two records share each timestamp. */
 const createdStepSeconds = 60;
 /** A record's base `updated_at` is `created` plus up to this many seconds. */
@@ -72,6 +83,8 @@ export class Dataset {
   readonly #segments: { from: number; base: number }[];
   readonly #updates = new Map<number, { version: number; updatedAt: number }>();
   readonly #malformed = new Map<number, MalformedKind>();
+  /** Every update, in order: the Stripe simulator's events log. */
+  readonly #changes: DatasetChangeEntry[] = [];
   readonly #addedFields = new Map<string, unknown>();
   readonly #removedFields = new Set<string>();
   #count: number;
@@ -172,7 +185,13 @@ export class Dataset {
       this.#check(index);
       const version = (this.#updates.get(index)?.version ?? 1) + 1;
       this.#updates.set(index, { version, updatedAt });
+      this.#changes.push({ seq: this.#changes.length + 1, index, version, at: updatedAt });
     }
+  }
+
+  /** Every update so far, oldest first (one entry per record per `update` call). */
+  changes(): readonly DatasetChangeEntry[] {
+    return this.#changes;
   }
 
   /** Appends `count` new records, created after every timestamp handed out so far. */

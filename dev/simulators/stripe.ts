@@ -2,6 +2,8 @@
  * A Stripe-like list API: `GET /v1/{resource}?limit=&starting_after=&ending_before=&created[gte]=`
  * answers `{object: 'list', data, has_more, url}` newest first (by `created`, ties by id, both
  * descending), behind `Authorization: Bearer <key>`, recording the `Stripe-Version` of each request.
+ * `GET /v1/events` lists an event per dataset update and `GET /v1/webhook_endpoints` the
+ * endpoints a test set (stripe-events.ts).
  */
 import type { Dataset, SimRecord } from './dataset.ts';
 import { limitParam, ProviderSimulator, type ProviderOptions } from './provider.ts';
@@ -15,6 +17,7 @@ import {
   type SimRequest,
   type SimResponse,
 } from './server.ts';
+import { allEvents, endpointsList, eventsPage, type SimWebhookEndpoint } from './stripe-events.ts';
 
 /** Options of {@link StripeSimulator}. */
 export interface StripeSimulatorOptions extends ProviderOptions {
@@ -22,6 +25,8 @@ export interface StripeSimulatorOptions extends ProviderOptions {
   apiKey?: string;
   /** `Stripe-Version` answered when the request pins none. Default `2024-06-20`. */
   apiVersion?: string;
+  /** What `GET /v1/webhook_endpoints` lists. Default none. */
+  webhookEndpoints?: SimWebhookEndpoint[];
 }
 
 /** Default secret key. */
@@ -40,12 +45,26 @@ export class StripeSimulator extends ProviderSimulator {
   readonly #apiKey: string;
   readonly #apiVersion: string;
   #requestIds = 0;
+  #endpoints: SimWebhookEndpoint[];
+  /** Set: `GET /v1/webhook_endpoints` answers this status (a restricted key: 403). */
+  #endpointsRefused: 403 | 404 | undefined;
 
   /** Stores options; nothing listens until `start`. */
   constructor(options: StripeSimulatorOptions = {}) {
     super(options, {});
     this.#apiKey = options.apiKey ?? defaultStripeKey;
     this.#apiVersion = options.apiVersion ?? '2024-06-20';
+    this.#endpoints = [...(options.webhookEndpoints ?? [])];
+  }
+
+  /** Replaces what `GET /v1/webhook_endpoints` lists (e.g. one endpoint turned `disabled`). */
+  setWebhookEndpoints(endpoints: readonly SimWebhookEndpoint[]): void {
+    this.#endpoints = endpoints.map((endpoint) => ({ ...endpoint }));
+  }
+
+  /** Makes `GET /v1/webhook_endpoints` answer `status` (403: a restricted key); undefined: list. */
+  refuseWebhookEndpoints(status: 403 | 404 | undefined): void {
+    this.#endpointsRefused = status;
   }
 
   protected override recordedHeaders(): readonly string[] {
@@ -59,6 +78,9 @@ export class StripeSimulator extends ProviderSimulator {
   }
 
   protected override endpoint(req: SimRequest): Endpoint {
+    if (req.method === 'GET' && req.url.pathname === '/v1/events') return this.#eventsEndpoint(req);
+    if (req.method === 'GET' && req.url.pathname === '/v1/webhook_endpoints')
+      return this.#webhookEndpoints(req);
     const item = /^\/v1\/([a-z_]+)\/([^/]+)$/.exec(req.url.pathname);
     if (req.method === 'GET' && item?.[1] !== undefined && item[2] !== undefined)
       return this.#itemEndpoint(req, item[1], decodeURIComponent(item[2]));
@@ -118,6 +140,42 @@ export class StripeSimulator extends ProviderSimulator {
           'stripe-version': version,
           'request-id': this.#nextRequestId(),
         });
+      },
+    };
+  }
+
+  /** `GET /v1/events`: one event per dataset update, newest first. */
+  #eventsEndpoint(req: SimRequest): Endpoint {
+    return {
+      route: 'GET /v1/events',
+      respond: () => {
+        this.#authenticate(req);
+        const datasets = this.resources().map((resource) => this.dataset(resource));
+        const page = eventsPage(allEvents(datasets, stripeShape), req.url.searchParams);
+        return json(
+          200,
+          { object: 'list', ...page, url: '/v1/events' },
+          { 'request-id': this.#nextRequestId() },
+        );
+      },
+    };
+  }
+
+  /** `GET /v1/webhook_endpoints`: the configured endpoints, or the refusal a test set. */
+  #webhookEndpoints(req: SimRequest): Endpoint {
+    return {
+      route: 'GET /v1/webhook_endpoints',
+      respond: () => {
+        this.#authenticate(req);
+        if (this.#endpointsRefused === 403) {
+          throw new ControlError(
+            403,
+            'The provided key does not have the required permissions for this endpoint.',
+          );
+        }
+        if (this.#endpointsRefused === 404)
+          throw new ControlError(404, 'Unrecognized request URL (GET: /v1/webhook_endpoints).');
+        return json(200, endpointsList(this.#endpoints), { 'request-id': this.#nextRequestId() });
       },
     };
   }

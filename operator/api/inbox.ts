@@ -98,6 +98,11 @@ export interface Inbox {
   redrive(integration: InboxIntegration, request: string): Promise<number>;
   /** The newest version applied for (integration uid, record id), if any. */
   appliedVersion(integrationUID: string, recordId: string): Promise<string | undefined>;
+  /**
+   * Whether a delivery with this (integration uid, delivery id) is stored (pending, done or
+   * dead-lettered), as far back as the dedupe window keeps ids: the Stripe events-log check.
+   */
+  hasDelivery(integrationUID: string, deliveryId: string): Promise<boolean>;
   /** The figures of every Integration the store holds anything for, at `now`. */
   stats(now: number): Promise<IntakeIntegrationStats[]>;
   /** Whether the store answers now (readiness). */

@@ -83,6 +83,11 @@ export const RunResult = z.object({
       missedSamples: z.array(z.string().max(256)).max(10).optional(),
       /** Set when an intake could not be asked: missed is then not certain. */
       unavailable: z.string().max(512).optional(),
+      /**
+       * Where the source lists its sender endpoints (Stripe): whether the endpoint posting to the
+       * Integration's route is disabled. Absent: not known (none listed, a restricted key).
+       */
+      endpointDisabled: z.boolean().optional(),
     })
     .optional(),
 });

@@ -75,6 +75,11 @@ export const RunInput = z.object({
       grace: duration({ min: 0, max: 24 * 60 * 60 * 1000 }).describe(
         'Changes younger than this at pass start are not judged yet (late deliveries).',
       ),
+      eventTypes: z
+        .array(z.string().min(1).max(128))
+        .max(64)
+        .optional()
+        .describe('spec.webhook.eventTypes: the events log check judges only these types.'),
     })
     .optional()
     .describe(

@@ -184,7 +184,9 @@ export const WebhookStatus = WebhookCounts.extend({
     .array(z.string().max(256))
     .max(10)
     .optional()
-    .describe('Ids of records the last pass found changed without a delivery.'),
+    .describe(
+      'Ids of records the last pass found changed without a delivery (for Stripe: event ids).',
+    ),
   lastHandledRedriveRequest: z
     .string()
     .max(256)
@@ -197,6 +199,13 @@ export const WebhookStatus = WebhookCounts.extend({
     .optional()
     .describe(
       'Completion of the last pass that found source records changed since the one before.',
+    ),
+  endpointDisabled: z
+    .boolean()
+    .optional()
+    .describe(
+      "Whether the provider's endpoint posting to the route was disabled at the last pass " +
+        '(Stripe lists it); absent when not known.',
     ),
   lastGapCheck: z
     .strictObject({

@@ -1,8 +1,9 @@
 /**
  * `POST /match` on the intake's health port, for the sync pass's gap detection
- * (operator/runtime/gaps): body `{uid, records: [{id, version}]}` (at most 500 records) →
- * `200 {matched: [ids]}`, the records for which this store recorded an applied version that is
- * not older than the one the pass read. 400 on a bad body, 405 for another method, 503 while the
+ * (operator/runtime/gaps): body `{uid, records: [{id, version}], deliveries?: [ids]}` (at most
+ * 500 of each) → `200 {matched: [ids], stored?: [ids]}`: `matched`, the records for which this
+ * store recorded an applied version that is not older than the one the pass read; `stored` (only
+ * when `deliveries` was sent), the delivery ids this store holds (the Stripe events-log check). 400 on a bad body, 405 for another method, 503 while the
  * store is unavailable (the pass then reports the intake as unavailable).
  */
 import { z } from 'zod';
@@ -20,7 +21,9 @@ export const MatchRequest = z.strictObject({
   uid: z.string().min(1).max(128),
   records: z
     .array(z.strictObject({ id: z.string().min(1).max(256), version: z.string().min(1).max(256) }))
-    .max(MAX_MATCH_RECORDS),
+    .max(MAX_MATCH_RECORDS)
+    .default([]),
+  deliveries: z.array(z.string().min(1).max(256)).max(MAX_MATCH_RECORDS).optional(),
 });
 /** The body of `POST /match`. */
 export type MatchRequest = z.infer<typeof MatchRequest>;
@@ -38,7 +41,10 @@ export async function matchRoute(inbox: Inbox, body: unknown): Promise<[number, 
   }
   try {
     const matched = await matchedIds(inbox, parsed.data);
-    return [200, JSON.stringify({ matched }), JSON_TYPE];
+    const { uid, deliveries } = parsed.data;
+    const stored =
+      deliveries === undefined ? {} : { stored: await storedIds(inbox, uid, deliveries) };
+    return [200, JSON.stringify({ matched, ...stored }), JSON_TYPE];
   } catch (error) {
     if (error instanceof InboxUnavailableError)
       return [503, JSON.stringify({ error: 'inbox unavailable' }), JSON_TYPE];
@@ -69,6 +75,23 @@ async function matchedIds(inbox: Inbox, request: MatchRequest): Promise<string[]
     });
   }
   return matched;
+}
+
+/** The ids of `deliveries` this store holds for `uid`. */
+async function storedIds(
+  inbox: Inbox,
+  uid: string,
+  deliveries: readonly string[],
+): Promise<string[]> {
+  const stored: string[] = [];
+  for (let at = 0; at < deliveries.length; at += LOOKUPS_IN_FLIGHT) {
+    const slice = deliveries.slice(at, at + LOOKUPS_IN_FLIGHT);
+    const found = await Promise.all(slice.map((id) => inbox.hasDelivery(uid, id)));
+    slice.forEach((id, i) => {
+      if (found[i] === true) stored.push(id);
+    });
+  }
+  return stored;
 }
 
 /** A Buffer or string body as JSON; anything else as is (an object already parsed). */

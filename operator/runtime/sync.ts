@@ -22,6 +22,7 @@ import { SyncError, throwIfInterrupted, toSyncError } from './errors.ts';
 import { getPath, isObject, recordId } from './json.ts';
 import type { RunnerOptions } from './options.ts';
 import { GapDetector } from './gaps/detector.ts';
+import { EventLogCheck } from './gaps/events.ts';
 import { incrementalSince } from './gaps/window.ts';
 import { forEachBounded, readAhead } from './pool.ts';
 import type { Page } from './providers/index.ts';
@@ -38,6 +39,8 @@ interface Prepared extends Pick<RunParts, 'provider' | 'writer' | 'validator'> {
   start: Checkpoint;
   /** Gap detection, with a webhook and a source whose records carry an updated value. */
   gaps: GapDetector | undefined;
+  /** Gap detection from the source's events log, with a webhook and a source that has one. */
+  events: EventLogCheck | undefined;
 }
 
 /** Runs one sync and writes its results to `resultPath`; returns the final result. */
@@ -65,7 +68,39 @@ function prepare(options: SyncOptions, dispatcher: Dispatcher, timeoutMs: number
     validator,
     start,
     gaps: gapDetector(options, parts, start, dispatcher),
+    events: eventLogCheck(options, parts, start, dispatcher),
   };
+}
+
+/** What gap detection reads of the checkpoint a pass starts from. */
+function gapStart(start: Checkpoint) {
+  return {
+    mark: start.mark,
+    resumed: start.page !== undefined,
+    cut: start.cut,
+    counts: start.carry?.w,
+  };
+}
+
+/** The pass's events-log check, when the run input asks for gap detection and the source has a log. */
+function eventLogCheck(
+  options: SyncOptions,
+  { input, provider, clock }: RunParts,
+  start: Checkpoint,
+  dispatcher: Dispatcher,
+): EventLogCheck | undefined {
+  if (input.webhook === undefined || provider.eventLog === undefined) return undefined;
+  if (provider.updatedField !== undefined) return undefined; // records are judged instead
+  return new EventLogCheck({
+    webhook: input.webhook,
+    integration: input.integration,
+    log: provider.eventLog,
+    dispatcher,
+    nowMs: clock.now(),
+    start: gapStart(start),
+    logger: options.log,
+    signal: options.signal,
+  });
 }
 
 /** The pass's gap detection, when the run input asks for it and records can be judged. */
@@ -77,7 +112,8 @@ function gapDetector(
 ): GapDetector | undefined {
   if (input.webhook === undefined) return undefined;
   if (provider.updatedField === undefined) {
-    options.log.info('gap detection off: the source records carry no updated value');
+    if (provider.eventLog === undefined)
+      options.log.info('gap detection off: the source records carry no updated value');
     return undefined;
   }
   return new GapDetector({
@@ -85,12 +121,7 @@ function gapDetector(
     uid: input.integration.uid,
     dispatcher,
     nowMs: clock.now(),
-    start: {
-      mark: start.mark,
-      resumed: start.page !== undefined,
-      cut: start.cut,
-      counts: start.carry?.w,
-    },
+    start: gapStart(start),
     signal: options.signal,
   });
 }
@@ -104,6 +135,7 @@ class SyncRun {
   readonly #drift: SchemaDrift;
   #checkpoint: string | undefined;
   #gaps: GapDetector | undefined;
+  #events: EventLogCheck | undefined;
   #pages = 0;
   #highWater: string | undefined;
   /** Whether this attempt read the whole source: no incremental filter, not resumed. */
@@ -118,8 +150,9 @@ class SyncRun {
 
   /** Reads every page of one pass from the checkpoint on; returns the final result. */
   async run(prepared: Prepared): Promise<ResultBody> {
-    const { provider, start, gaps } = prepared;
+    const { provider, start, gaps, events } = prepared;
     this.#gaps = gaps;
+    this.#events = events;
     // With gap detection the pass reads again what the last one was too young to judge.
     const since = !provider.incremental
       ? undefined
@@ -136,15 +169,16 @@ class SyncRun {
       await gaps?.judgePage();
       // The last page is committed by the final result; a kill before it redoes that page.
       if (page.cursor !== undefined) {
-        const cut = gaps?.cut();
+        const cut = gaps?.cut() ?? events?.cut();
         this.#commit({ page: page.cursor, since, carry: this.#carry(), mark: start.mark, cut });
       }
     }
     await this.#retryHeld(prepared);
+    await events?.run();
     this.#full = full;
     this.#checkpoint = encodeCheckpoint({
       since: provider.incremental ? this.#highWater : undefined,
-      mark: gaps?.cut(),
+      mark: gaps?.cut() ?? events?.mark(),
     });
     const outcome = this.#stats.quarantined > 0 ? 'PartiallySucceeded' : 'Succeeded';
     return { outcome, ...this.#report(true) };
@@ -308,7 +342,7 @@ class SyncRun {
       ...(schemaChanges ? { schemaChanges } : {}),
       ...this.#deprecations.report(),
       // Once per pass, on the result that completes it (a resumed attempt carries the counts).
-      ...(complete ? this.#gaps?.report() : {}),
+      ...(complete ? (this.#gaps?.report() ?? this.#events?.report()) : {}),
     };
   }
 }

@@ -205,6 +205,21 @@ function claimingCases(engine: InboxEngine): void {
       expect(await inbox.appliedVersion(other.uid, 'cus_1')).toBeUndefined();
       expect(await inbox.appliedVersion(integration.uid, 'cus_2')).toBeUndefined();
     }));
+
+  it('says whether a (uid, delivery id) is stored: pending, done and dead-lettered alike', () =>
+    withStore(engine, async (_store, inbox) => {
+      expect(await inbox.hasDelivery(integration.uid, 'evt_has')).toBe(false);
+      await inbox.put(delivery('evt_has', Date.now()));
+      await inbox.put(delivery('evt_dead_has', Date.now() + 1));
+      expect(await inbox.hasDelivery(integration.uid, 'evt_has')).toBe(true);
+      const [done, dead] = await claimUntil(inbox, 2);
+      await inbox.complete(the(done), undefined);
+      await inbox.deadLetter(the(dead), 'cannot apply');
+      expect(await inbox.hasDelivery(integration.uid, 'evt_has')).toBe(true);
+      expect(await inbox.hasDelivery(integration.uid, 'evt_dead_has')).toBe(true);
+      expect(await inbox.hasDelivery(other.uid, 'evt_has')).toBe(false);
+      expect(await inbox.hasDelivery(integration.uid, 'evt_other')).toBe(false);
+    }));
 }
 
 function figureCases(engine: InboxEngine): void {

@@ -171,6 +171,8 @@ function foldGapCheck(
   if (gap.missed > 0 && gap.missedSamples) status.missedSamples = gap.missedSamples;
   else if (gap.missed === 0) delete status.missedSamples;
   if (gap.changed > 0) status.lastSourceChangeTime = completion;
+  if (gap.endpointDisabled === undefined) delete status.endpointDisabled;
+  else status.endpointDisabled = gap.endpointDisabled;
 }
 
 /** The three webhook conditions. */
@@ -196,6 +198,14 @@ function silentCondition(
   const type = ConditionType.WebhookSilent;
   const windowMs = silenceWindowMs(spec);
   const window = formatDuration(windowMs);
+  if (status.endpointDisabled === true) {
+    return {
+      type,
+      status: 'True',
+      reason: Reason.EndpointDisabled,
+      message: `the provider reports its webhook endpoint for ${status.route} disabled (at the pass of ${status.lastGapCheck?.time ?? 'unknown time'}): re-enable it in the Stripe dashboard (Developers → Webhooks); the syncs keep backfilling meanwhile`,
+    };
+  }
   if (view.observation === undefined && view.problem !== undefined) {
     return {
       type,

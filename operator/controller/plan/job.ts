@@ -255,6 +255,10 @@ export function buildRunInput(input: BuildJobInput): RunInput {
     run.quarantine = { ids: [...input.quarantined] };
   const gaps = input.gaps;
   if (input.kind === 'sync' && spec.webhook !== undefined && gaps && gaps.intake.length > 0)
-    run.webhook = { intake: gaps.intake.slice(0, 16), grace: gaps.grace };
+    run.webhook = {
+      intake: gaps.intake.slice(0, 16),
+      grace: gaps.grace,
+      ...(spec.webhook.eventTypes === undefined ? {} : { eventTypes: spec.webhook.eventTypes }),
+    };
   return run;
 }

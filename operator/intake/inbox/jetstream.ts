@@ -281,6 +281,13 @@ class JetStreamInbox implements Inbox {
     );
   }
 
+  hasDelivery(integrationUID: string, deliveryId: string): Promise<boolean> {
+    return this.#call('looking up a delivery', async () => {
+      const key = `seen.${integrationUID}.${keyToken(deliveryId)}`;
+      return (await this.#seen.read(key)) !== undefined;
+    });
+  }
+
   stats(now: number): Promise<IntakeIntegrationStats[]> {
     return this.#call('reading stats', () =>
       collectStats(this.#jsm, this.#state, this.#names, now),

@@ -64,6 +64,7 @@ const SQL = {
   applied: `INSERT INTO applied (uid, record_id, version) VALUES (?, ?, ?)
     ON CONFLICT (uid, record_id) DO UPDATE SET version = excluded.version`,
   appliedVersion: `SELECT version FROM applied WHERE uid = ? AND record_id = ?`,
+  hasDelivery: `SELECT 1 AS found FROM deliveries WHERE uid = ? AND id = ?`,
   retry: `UPDATE deliveries SET state = 'pending', ready_at = ?, token = NULL, last_error = ?
     WHERE seq = ? AND token = ?`,
   dead: `UPDATE deliveries SET state = 'dead', token = NULL, last_error = ?

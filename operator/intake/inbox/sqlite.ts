@@ -230,6 +230,12 @@ class SqliteInbox implements Inbox {
     );
   }
 
+  hasDelivery(integrationUID: string, deliveryId: string): Promise<boolean> {
+    return this.#read('looking up a delivery', () =>
+      Boolean(this.#sql.hasDelivery.get(integrationUID, deliveryId)),
+    );
+  }
+
   stats(now: number): Promise<IntakeIntegrationStats[]> {
     return this.#read('reading stats', () =>
       sortRows(this.#sql.stats.all(firstRecentBucket(now)).map(toStats)),

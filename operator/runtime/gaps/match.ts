@@ -1,7 +1,8 @@
 /**
  * Asks the intake stores which records a webhook delivery carried: `POST {intake}/match` with
  * `{uid, records: [{id, version}]}` (at most {@link MATCH_BATCH} per request) answers
- * `200 {matched: [ids]}`. Every store is asked in parallel and the matched ids are united (with
+ * `200 {matched: [ids]}`; with `deliveries: [ids]` (the Stripe events-log check) also
+ * `stored: [ids]`. Every store is asked in parallel and the matched ids are united (with
  * the embedded engine each intake replica holds its own store). A store that cannot be asked
  * (refused, timed out, any answer but 200 with a list) is left out for the rest of the pass and
  * named in {@link IntakeMatcher.unavailable}; nothing here throws.
@@ -40,6 +41,7 @@ export interface IntakeMatcherOptions {
 }
 
 const MatchAnswer = z.object({ matched: z.array(z.string()) });
+const StoredAnswer = z.object({ stored: z.array(z.string()) });
 
 /** Asks every intake store about the records of a page. */
 export class IntakeMatcher {
@@ -53,23 +55,51 @@ export class IntakeMatcher {
   }
 
   /** The ids of `records` some store has an applied version for that is not older. */
-  async match(records: readonly ReadRecord[]): Promise<Set<string>> {
-    const matched = new Set<string>();
-    if (records.length === 0) return matched;
+  match(records: readonly ReadRecord[]): Promise<Set<string>> {
+    return this.#askAll(
+      records,
+      (batch) => ({ records: batch }),
+      (body) => {
+        const answer = MatchAnswer.safeParse(body);
+        return answer.success ? answer.data.matched : 'answered without a matched list';
+      },
+    );
+  }
+
+  /** The delivery ids of `deliveries` (Stripe event ids) some store holds. */
+  stored(deliveries: readonly string[]): Promise<Set<string>> {
+    return this.#askAll(
+      deliveries,
+      (batch) => ({ records: [], deliveries: batch }),
+      (body) => {
+        const answer = StoredAnswer.safeParse(body);
+        return answer.success ? answer.data.stored : 'answered without a stored list';
+      },
+    );
+  }
+
+  /** Asks every store still up about `items`, in batches; the union of the ids they answer. */
+  async #askAll<T>(
+    items: readonly T[],
+    body: (batch: readonly T[]) => object,
+    read: (answer: unknown) => string[] | string,
+  ): Promise<Set<string>> {
+    const found = new Set<string>();
+    if (items.length === 0) return found;
     const up = this.#options.intake.filter((url) => !this.#down.has(url));
     await Promise.all(
       up.map(async (url) => {
-        for (let at = 0; at < records.length; at += MATCH_BATCH) {
-          const answer = await this.#ask(url, records.slice(at, at + MATCH_BATCH));
+        for (let at = 0; at < items.length; at += MATCH_BATCH) {
+          const answer = await this.#ask(url, body(items.slice(at, at + MATCH_BATCH)), read);
           if (typeof answer === 'string') {
             this.#down.set(url, answer);
             return;
           }
-          for (const id of answer) matched.add(id);
+          for (const id of answer) found.add(id);
         }
       }),
     );
-    return matched;
+    return found;
   }
 
   /** Which stores could not be asked and why, within 512 characters; undefined when all could. */
@@ -82,7 +112,11 @@ export class IntakeMatcher {
   }
 
   /** One request to one store: the matched ids, or why the store cannot answer. */
-  async #ask(url: string, records: readonly ReadRecord[]): Promise<string[] | string> {
+  async #ask(
+    url: string,
+    payload: object,
+    read: (answer: unknown) => string[] | string,
+  ): Promise<string[] | string> {
     const { dispatcher, uid, signal } = this.#options;
     const timeoutMs = this.#options.timeoutMs ?? MATCH_TIMEOUT_MS;
     const deadline = AbortSignal.timeout(timeoutMs);
@@ -91,13 +125,12 @@ export class IntakeMatcher {
         method: 'POST',
         dispatcher,
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ uid, records }),
+        body: JSON.stringify({ uid, ...payload }),
         signal: signal === undefined ? deadline : AbortSignal.any([signal, deadline]),
       });
       const text = await res.body.text();
       if (res.statusCode !== 200) return `answered ${res.statusCode}`;
-      const answer = MatchAnswer.safeParse(parseJSON(text));
-      return answer.success ? answer.data.matched : 'answered without a matched list';
+      return read(parseJSON(text));
     } catch (error) {
       if (deadline.aborted) return `no answer within ${timeoutMs} ms`;
       return signal?.aborted === true ? 'interrupted' : describe(error);

@@ -1,10 +1,11 @@
 /**
  * Stripe list endpoints: `GET /v1/{resource}?limit=N&starting_after=<last id>`, records in
  * `data`, more pages while `has_more`. Stripe lists have no updated-at filter: no incremental.
- * One record: `GET /v1/{resource}/{id}`.
+ * One record: `GET /v1/{resource}/{id}`. The events log (stripe-events.ts) serves gap detection.
  */
 import { isObject, joinURL } from '../json.ts';
 import { fetchItem, pageError, pageSize, withParams } from './request.ts';
+import { stripeEventLog } from './stripe-events.ts';
 import type { Page, PassStart, Provider, ProviderContext } from './types.ts';
 
 /** Default Stripe API base URL. */
@@ -44,5 +45,6 @@ export function stripeProvider(context: ProviderContext): Provider {
     fetchItem(context, joinURL(endpoint.href, `/${encodeURIComponent(id)}`), headers, (body) =>
       isObject(body) ? body : undefined,
     );
-  return { idField: 'id', updatedField: undefined, incremental: false, pages, fetchById };
+  const eventLog = stripeEventLog(context, source.baseURL ?? STRIPE_BASE_URL, headers);
+  return { idField: 'id', updatedField: undefined, incremental: false, pages, fetchById, eventLog };
 }

@@ -46,6 +46,43 @@ export interface Provider {
    * undefined when the source has no such record (404). Throws a classified SyncError.
    */
   fetchById?: ((id: string) => Promise<Item | undefined>) | undefined;
+  /** The source's own log of change events (Stripe's), for the webhook gap check. */
+  eventLog?: EventLog | undefined;
+}
+
+/** One event of a source's events log. */
+export interface SourceEvent {
+  /** The event id: the delivery id a webhook of it carries (Stripe: evt_…). */
+  id: string;
+  type: string;
+  /** When the event was created, epoch seconds. */
+  created: number;
+  /** The `object` of the changed object (customer), when the event says. */
+  objectType: string | undefined;
+}
+
+/** The sender endpoint of an Integration, as the source lists it. */
+export interface SenderEndpoint {
+  status: 'enabled' | 'disabled';
+  /** The event types it sends; `*` is every type. */
+  enabledEvents: string[];
+}
+
+/** A source's events log and sender endpoints (Stripe: /v1/events, /v1/webhook_endpoints). */
+export interface EventLog {
+  /** The object type the synced resource's events carry (customers → customer), if known. */
+  objectType: string | undefined;
+  /** Events created in `(afterSeconds, upToSeconds]`, newest first, page by page. Throws SyncError. */
+  events(
+    afterSeconds: number,
+    upToSeconds: number,
+    types: readonly string[] | undefined,
+  ): AsyncGenerator<SourceEvent[], void, undefined>;
+  /**
+   * The endpoint whose URL ends with `route`; undefined when none does or the key may not list
+   * endpoints (403/404: a restricted key). Throws SyncError on other failures.
+   */
+  endpoint(route: string): Promise<SenderEndpoint | undefined>;
 }
 
 /** The `spec.source` of an Integration. */

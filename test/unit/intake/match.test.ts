@@ -58,6 +58,11 @@ describe('matchRoute (POST /match)', () => {
     ['a numeric id', body({ uid: 'u', records: [{ id: 1, version: '1' }] })],
     ['an unknown field', body({ uid: 'u', records: [], extra: true })],
     [
+      'more than 500 delivery ids',
+      body({ uid: 'u', deliveries: Array.from({ length: 501 }, (_, i) => `evt_${i}`) }),
+    ],
+    ['a numeric delivery id', body({ uid: 'u', deliveries: [1] })],
+    [
       'more than 500 records',
       body({
         uid: 'u',
@@ -106,6 +111,27 @@ describe('POST /match over the real SQLite inbox', () => {
       expect((await fetch(`${intake.url}/match`)).status).toBe(405);
     } finally {
       await intake.stop();
+      await store.close();
+    }
+  });
+
+  it('answers which delivery ids the store holds for the uid (stored), records optional', async () => {
+    const store = await sqliteStore();
+    try {
+      await store.store('uid-1', 'evt_a');
+      await store.store('uid-1', 'evt_b');
+      await store.store('uid-2', 'evt_c');
+      await store.apply('uid-1', 'a', '1');
+      const deliveries = ['evt_a', 'evt_b', 'evt_c', 'evt_d'];
+      const [status, text] = await matchRoute(store.inbox, body({ uid: 'uid-1', deliveries }));
+      expect(status).toBe(200);
+      expect(JSON.parse(text)).toEqual({ matched: [], stored: ['evt_a', 'evt_b'] });
+      const both = await matchRoute(
+        store.inbox,
+        body({ uid: 'uid-1', records: [{ id: 'a', version: '1' }], deliveries: [] }),
+      );
+      expect(JSON.parse(both[1])).toEqual({ matched: ['a'], stored: [] });
+    } finally {
       await store.close();
     }
   });

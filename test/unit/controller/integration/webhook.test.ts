@@ -149,6 +149,38 @@ describe('webhookStatus', () => {
     expect(s.missedSamples).toBeUndefined();
     expect(s.lastSourceChangeTime).toBe('2026-03-01T11:50:00Z');
   });
+
+  it('takes endpointDisabled from the last pass that reported it, and drops it when not known', () => {
+    const pass = (time: string, webhook: Record<string, unknown>) => ({
+      completionTime: time,
+      result: { version: 'tributary.dev/result/v1', outcome: 'Succeeded', webhook },
+    });
+    const fold = (previous: WebhookStatus | undefined, finished: unknown[]) =>
+      webhookStatus({
+        namespace: 'pay',
+        name: 'customers',
+        previous,
+        view: view(),
+        finished: finished as never,
+        now: NOW,
+      });
+    const disabled = fold(undefined, [
+      pass('2026-03-01T11:50:00Z', { changed: 2, missed: 2, endpointDisabled: true }),
+      pass('2026-03-01T11:40:00Z', { changed: 1, missed: 0, endpointDisabled: false }),
+    ]);
+    expect(disabled.endpointDisabled).toBe(true);
+    const silent = webhookConditions(SPEC, disabled, view(), NOW)[0];
+    expect(silent).toMatchObject({ status: 'True', reason: 'EndpointDisabled' });
+    expect(silent?.message).toMatch(/re-enable it in the Stripe dashboard/);
+    const enabled = fold(disabled, [
+      pass('2026-03-01T12:00:00Z', { changed: 0, missed: 0, endpointDisabled: false }),
+    ]);
+    expect(enabled.endpointDisabled).toBe(false);
+    expect(types(SPEC, enabled, view())['WebhookSilent']).not.toBe('True/EndpointDisabled');
+    const unknown = fold(disabled, [pass('2026-03-01T12:00:00Z', { changed: 0, missed: 0 })]);
+    expect(unknown.endpointDisabled).toBeUndefined();
+    expect(fold(disabled, []).endpointDisabled).toBe(true);
+  });
 });
 
 describe('webhookConditions', () => {

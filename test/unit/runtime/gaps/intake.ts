@@ -42,6 +42,7 @@ export function appliedInbox(store = 'memory'): AppliedInbox {
       if (inbox.down) return Promise.reject(new InboxUnavailableError('store is read-only'));
       return Promise.resolve(applied.get(key(uid, recordId)));
     },
+    hasDelivery: unsupported,
     put: unsupported,
     count: unsupported,
     claim: unsupported,
@@ -59,6 +60,8 @@ export function appliedInbox(store = 'memory'): AppliedInbox {
 /** A real SQLite inbox in a temporary directory, and how a worker would record an applied version. */
 export interface SqliteStore {
   inbox: Inbox;
+  /** Stores a Stripe delivery with event id `eventId` for `uid`, as the intake does (pending). */
+  store(uid: string, eventId: string): Promise<void>;
   /** Puts a delivery, claims it and completes it with `version` of `recordId` applied. */
   apply(uid: string, recordId: string, version: string): Promise<void>;
   /** Closes the database and removes its directory. */
@@ -81,6 +84,16 @@ export async function sqliteStore(): Promise<SqliteStore> {
       const claimed = (await inbox.claim(100, now, 60_000)).find((d) => d.id === id);
       if (claimed === undefined) throw new Error(`delivery ${id} was not claimed`);
       await inbox.complete(claimed, { recordId, version });
+    },
+    async store(uid, eventId) {
+      const integration = { namespace: 'payments', name: 'items', uid };
+      const delivery = { integration, id: eventId, scheme: 'stripe' as const };
+      await inbox.put({
+        ...delivery,
+        eventType: 'customer.updated',
+        receivedAt: Date.now(),
+        body: '{}',
+      });
     },
     async close() {
       await inbox.close();
