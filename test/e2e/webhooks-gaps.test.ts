@@ -8,7 +8,11 @@
  */
 import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SYNC_REQUESTED_ANNOTATION, type IntegrationStatus } from '../../operator/api/index.ts';
+import {
+  SYNC_REQUESTED_ANNOTATION,
+  WEBHOOK_REDRIVE_ANNOTATION,
+  type IntegrationStatus,
+} from '../../operator/api/index.ts';
 import { IntakeProcess } from '../../dev/cluster/intake.ts';
 import { installOperator, OperatorProcess } from '../../dev/cluster/operator.ts';
 import { waitFor } from '../../dev/cluster/processes.ts';
@@ -155,6 +159,20 @@ describe('gap detection', () => {
     const delivered = await syncNow('changing');
     expect(delivered.webhook?.lastGapCheck).toMatchObject({ changed: 3, missed: 0 });
     await integrations.waitForCondition('changing', 'EventsMissed', 'False', 'NoMissedEvents');
+    // The pass read and wrote them again: replays, one effect per (record, version).
+    expect([1, 2, 3].map((i) => applies(items().idAt(i)))).toEqual([2, 2, 2]);
+
+    // A webhook racing a poll of the same change: one write at the destination.
+    items().update([8], nowSeconds());
+    const [raced] = await Promise.all([
+      sender.send({ type: 'item.updated', object: items().record(8) }),
+      syncNow('changing'),
+    ]);
+    expect(raced.attempts.at(-1)?.status).toBe(202);
+    await waitFor('the raced change applied', () =>
+      Promise.resolve(applies(items().idAt(8)) >= 2 ? true : undefined),
+    );
+    expect(applies(items().idAt(8))).toBe(2);
 
     // The sender stops; four more changes.
     sender.setFaults({ stop: true });
@@ -166,7 +184,8 @@ describe('gap detection', () => {
     await sleep(3000);
     const missed = await syncNow('changing');
     const ids = missedIndexes.map((i) => String(items().idAt(i))).sort();
-    expect(missed.webhook?.lastGapCheck).toMatchObject({ changed: 4, missed: 4 });
+    // Judged now: the four, and the raced change (inside the grace at the pass before), delivered.
+    expect(missed.webhook?.lastGapCheck).toMatchObject({ changed: 5, missed: 4 });
     expect([...(missed.webhook?.missedSamples ?? [])].sort()).toEqual(ids);
     expect(missed.webhook?.missed).toBe(4);
     const condition = await integrations.waitForCondition(
@@ -175,7 +194,8 @@ describe('gap detection', () => {
       'True',
       'ChangesWithoutDelivery',
     );
-    expect(condition.message).toContain('4 of 4');
+    expect(condition.message).toContain('4 of 5');
+    expect(applies(items().idAt(8))).toBe(2);
     // The pass wrote them: the destination is complete at the new versions.
     expect(missedIndexes.map((i) => applies(items().idAt(i)))).toEqual([2, 2, 2, 2]);
 
@@ -194,5 +214,50 @@ describe('gap detection', () => {
     await syncNow('quiet');
     expect((await integrations.condition('quiet', 'WebhookSilent'))?.status).toBe('False');
     expect((await integrations.condition('quiet', 'EventsMissed'))?.status).toBe('False');
+  });
+
+  it('dead-letters a delivery the destination refuses; the redrive annotation applies it once fixed, echoed in status', async () => {
+    const destination = sims.destination;
+    if (destination === undefined) throw new Error('no destination');
+    const sender = new WebhookSender({
+      scheme: 'standard',
+      url: intake.hookURL(integrations.namespace, 'changing'),
+      secrets: [SECRET],
+      maxAttempts: 1,
+    });
+    const id = String(items().idAt(10));
+    destination.rejectIds([id], { status: 422, reason: 'ledger is read-only for this record' });
+    items().update([10], nowSeconds());
+    expect(
+      (await sender.send({ type: 'item.updated', object: items().record(10) })).attempts.at(-1)
+        ?.status,
+    ).toBe(202);
+    const dead = await waitFor(
+      'the dead letter in status',
+      async () => {
+        const webhook = (await integrations.get('changing')).status?.webhook;
+        return webhook !== undefined && webhook.deadLettered >= 1 ? webhook : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 500 },
+    );
+    expect(dead.deadLettered).toBe(1);
+    destination.clearRejections([id]);
+    const request = new Date().toISOString();
+    await integrations.patch('changing', {
+      metadata: { annotations: { [WEBHOOK_REDRIVE_ANNOTATION]: request } },
+    });
+    const redriven = await waitFor(
+      'the redrive handled',
+      async () => {
+        const webhook = (await integrations.get('changing')).status?.webhook;
+        return webhook?.lastHandledRedriveRequest === request && webhook.deadLettered === 0
+          ? webhook
+          : undefined;
+      },
+      { timeoutMs: 90_000, intervalMs: 500 },
+    );
+    expect(redriven.pending).toBe(0);
+    expect(applies(id)).toBe(2);
+    sender.close();
   });
 });
