@@ -6,7 +6,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseAllDocuments } from 'yaml';
-import { namespaceList } from './lib/namespaces.ts';
 import { KubeConfig } from '@kubernetes/client-node';
 import { validateIntegration, validateReconcilePolicy } from './api/index.ts';
 import { createLogger } from './lib/log.ts';
@@ -17,6 +16,7 @@ import {
   UsageError,
   integer,
   durationSetting,
+  namespacesSetting,
   oneOf,
   settingsReader,
   type FlagValues,
@@ -117,12 +117,7 @@ export interface OperatorSettings {
  */
 export function operatorSettings(values: FlagValues, env: NodeJS.ProcessEnv): OperatorSettings {
   const read = settingsReader(values, env);
-  let namespaces: string[];
-  try {
-    namespaces = namespaceList(read('namespace', 'WATCH_NAMESPACE').raw);
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const namespaces = namespacesSetting(read('namespace', 'WATCH_NAMESPACE'));
   return {
     image: read('image', 'TRIBUTARY_IMAGE').raw ?? DEFAULT_IMAGE,
     namespaces,

@@ -4,6 +4,7 @@
  * naming the flag (and the variable), which the CLI turns into exit status 2.
  */
 import { parseDuration } from '../api/index.ts';
+import { namespaceList } from '../lib/namespaces.ts';
 
 /** A command line that cannot be run: a flag that is unknown, missing its value or invalid. */
 export class UsageError extends Error {
@@ -59,6 +60,15 @@ export function durationSetting(value: Setting, fallback: string): string {
   throw new UsageError(
     `${value.what} must be a duration such as 90s or 2m, got ${JSON.stringify(value.raw)}`,
   );
+}
+
+/** The namespaces of `--namespace` / WATCH_NAMESPACE (a comma-separated list); empty: all. */
+export function namespacesSetting(value: Setting): string[] {
+  try {
+    return namespaceList(value.raw);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
 }
 
 /** The levels `--log-level` accepts. */

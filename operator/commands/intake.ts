@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import { systemClock, type Clock } from '../lib/clock.ts';
 import { KubeApi } from '../lib/kube/api.ts';
 import { createLogger, type Log } from '../lib/log.ts';
-import { namespaceList } from '../lib/namespaces.ts';
 import type { Inbox } from '../api/index.ts';
 import { withFault } from '../intake/faults.ts';
 import { startIntake, type Intake } from '../intake/intake.ts';
@@ -23,6 +22,7 @@ import {
   LOG_LEVELS,
   UsageError,
   integer,
+  namespacesSetting,
   oneOf,
   settingsReader,
   type FlagValues,
@@ -81,12 +81,7 @@ export function intakeSettings(values: FlagValues, env: NodeJS.ProcessEnv): Inta
   if (store === 'jetstream' && natsServers.length === 0) {
     throw new UsageError(`--store jetstream needs ${nats.what}`);
   }
-  let namespaces: string[];
-  try {
-    namespaces = namespaceList(read('namespace', 'WATCH_NAMESPACE').raw);
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const namespaces = namespacesSetting(read('namespace', 'WATCH_NAMESPACE'));
   return {
     port: integer(read('port', 'INTAKE_PORT'), 8090, 65_535),
     metricsPort: integer(read('metrics-port', 'METRICS_PORT'), 8081, 65_535),
