@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { operatorSettings, parseCommandLine, UsageError } from '../../../operator/cli.ts';
+import { intakeSettings } from '../../../operator/commands/intake.ts';
 
 /** The settings of `tributary <argv>` with `env`, or the usage error's message. */
 function settings(argv: string[], env: NodeJS.ProcessEnv = {}) {
@@ -126,5 +127,44 @@ describe('operator flags', () => {
     const result = settings(argv, env);
     expect(typeof result).toBe('string');
     expect(result).toContain(message);
+  });
+});
+
+describe('intake flags', () => {
+  const intake = (argv: string[], env: NodeJS.ProcessEnv = {}) => {
+    try {
+      return intakeSettings(parseCommandLine(['intake', ...argv]).values, env);
+    } catch (error) {
+      if (error instanceof UsageError) return error.message;
+      throw error;
+    }
+  };
+
+  it('defaults every setting', () => {
+    expect(intake([])).toEqual({
+      port: 8090,
+      metricsPort: 8081,
+      store: 'sqlite',
+      dataDir: '/var/lib/tributary-intake',
+      natsServers: [],
+      natsStream: 'TRIBUTARY_WEBHOOKS',
+      namespaces: [],
+      workers: 4,
+      maxBodyBytes: 1_048_576,
+      logLevel: 'info',
+    });
+  });
+
+  it('reads flags over the environment and refuses what cannot run', () => {
+    expect(
+      intake(['--store', 'jetstream'], { NATS_URL: 'nats://a:4222, nats://b:4222' }),
+    ).toMatchObject({
+      store: 'jetstream',
+      natsServers: ['nats://a:4222', 'nats://b:4222'],
+    });
+    expect(intake(['--store', 'jetstream'])).toBe('--store jetstream needs NATS_URL (--nats-url)');
+    expect(intake(['--store', 'redis'])).toMatch(/--store must be one of sqlite, jetstream/);
+    expect(intake(['--max-body-bytes', '0'])).toMatch(/--max-body-bytes must be a whole number/);
+    expect(intake(['--port', '9000'], { INTAKE_PORT: '7000' })).toMatchObject({ port: 9000 });
   });
 });
