@@ -45,14 +45,25 @@ afterAll(async () => {
   await Promise.all(replicas.map((replica) => replica.stop()));
 });
 
-type Kind = 'stripe' | 'standard';
+type Kind = 'stripe' | 'shopify' | 'github' | 'standard';
+
+const COLLECTION: Record<Kind, string> = {
+  stripe: 'customers',
+  shopify: 'orders',
+  github: 'items',
+  standard: 'items',
+};
 
 /** A webhook Integration `hooks`: Stripe customers in fetch mode, or generic items in payload mode. */
 async function setup(kind: Kind, options: { secrets?: string[]; records?: number } = {}) {
   const sims = await startSimulators({
     seed: 5,
     records: options.records ?? 20,
-    ...(kind === 'stripe' ? { stripe: true } : { generic: { resources: ['items'] } }),
+    ...(kind === 'stripe'
+      ? { stripe: true }
+      : kind === 'shopify'
+        ? { shopify: { resources: ['orders'] } }
+        : { generic: { resources: ['items'] } }),
     destination: true,
   });
   running.push(sims);
@@ -67,7 +78,7 @@ async function setup(kind: Kind, options: { secrets?: string[]; records?: number
     body: {
       metadata: { name: 'hooks' },
       stringData: {
-        token: described.stripe?.apiKey ?? 'generic-token',
+        token: described.stripe?.apiKey ?? described.shopify?.accessToken ?? 'generic-token',
         ...Object.fromEntries(secrets.map((secret, i) => [`whsec${i}`, secret])),
       },
     },
@@ -82,20 +93,28 @@ async function setup(kind: Kind, options: { secrets?: string[]; records?: number
           resource: 'customers',
           credentialsRef,
         }
-      : {
-          provider: 'http',
-          baseURL: described.generic?.url,
-          credentialsRef,
-          http: {
-            path: '/v1/items',
-            itemPath: '/v1/items/{id}',
-            recordsPath: 'data',
-            pagination: { type: 'cursor', cursorPath: 'next_cursor' },
-            auth: { type: 'bearer' },
-            updatedField: 'updated_at',
-          },
-        };
-  const collection = kind === 'stripe' ? 'customers' : 'items';
+      : kind === 'shopify'
+        ? {
+            provider: 'shopify',
+            baseURL: described.shopify?.url,
+            apiVersion: '2024-07',
+            resource: 'orders',
+            credentialsRef,
+          }
+        : {
+            provider: 'http',
+            baseURL: described.generic?.url,
+            credentialsRef,
+            http: {
+              path: '/v1/items',
+              itemPath: '/v1/items/{id}',
+              recordsPath: 'data',
+              pagination: { type: 'cursor', cursorPath: 'next_cursor' },
+              auth: { type: 'bearer' },
+              updatedField: 'updated_at',
+            },
+          };
+  const collection = COLLECTION[kind];
   await integrations.createObject('integrations', {
     kind: 'Integration',
     metadata: { name: 'hooks' },
@@ -106,12 +125,12 @@ async function setup(kind: Kind, options: { secrets?: string[]; records?: number
       webhook: {
         scheme: kind,
         secretRefs: secrets.map((_s, i) => ({ name: 'hooks', key: `whsec${i}` })),
-        ...(kind === 'standard' ? { mode: 'payload' } : {}),
+        ...(kind === 'standard' || kind === 'github' ? { mode: 'payload' } : {}),
       },
     },
   });
   const destination = sims.destination;
-  const dataset = (sims.stripe ?? sims.generic)?.dataset(collection);
+  const dataset = (sims.stripe ?? sims.shopify ?? sims.generic)?.dataset(collection);
   if (destination === undefined || dataset === undefined) throw new Error('simulators missing');
   const url = (replica = 0) => replicas[replica]?.hookURL(integrations.namespace, 'hooks') ?? '';
   /** A sender to replica `replica`; retries as the provider does (scaled), at most `maxAttempts`. */
@@ -245,6 +264,32 @@ describe('the intake under faults', () => {
     expect(destination.get(collection, String(v2.id))?.['version']).toBe(v2['version']);
     expect(applies(v2.id)).toBe(1);
   });
+});
+
+describe('every scheme', () => {
+  /** The event a provider sends for a changed record, in the shape the sender wraps. */
+  const change = (kind: Kind, record: Record<string, unknown>) => {
+    if (kind === 'github')
+      return { type: 'issues.edited', object: { action: 'edited', issue: record } };
+    if (kind === 'shopify') return { type: 'orders/updated', object: record };
+    return { type: kind === 'stripe' ? 'customer.updated' : 'item.updated', object: record };
+  };
+
+  it.each(['stripe', 'shopify', 'github', 'standard'] as const)(
+    '%s: a signed change is stored, applied once, and a retry of it is a duplicate',
+    async (kind) => {
+      const { sender, dataset, applies } = await setup(kind);
+      const record = dataset.record(2);
+      const send = sender();
+      const first = await send.send(change(kind, record));
+      expect(first.attempts.at(-1)?.status).toBe(202);
+      await until('the change at the destination', () => applies(record.id) === 1);
+      send.setFaults({ duplicate: { times: 2 } });
+      const again = await send.redeliver(first.id);
+      expect(again.attempts.map((a) => a.status)).toEqual([200, 200]);
+      expect(applies(record.id)).toBe(1);
+    },
+  );
 });
 
 describe('verification', () => {
