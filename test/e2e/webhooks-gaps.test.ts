@@ -260,4 +260,90 @@ describe('gap detection', () => {
     expect(applies(id)).toBe(2);
     sender.close();
   });
+
+  it('Stripe: the events log counts the events no delivery carried; a disabled endpoint turns WebhookSilent', async () => {
+    const stripe = await startSimulators({ seed: 22, records: 8, stripe: true });
+    const sim = stripe.stripe;
+    const destination = sims.destination;
+    if (sim === undefined || destination === undefined) throw new Error('simulators missing');
+    try {
+      const endpoint = `https://hooks.example.test/hooks/${integrations.namespace}/stripe`;
+      sim.setWebhookEndpoints([{ url: endpoint, status: 'enabled' }]);
+      await core.createNamespacedSecret({
+        namespace: integrations.namespace,
+        body: {
+          metadata: { name: 'stripe' },
+          stringData: { key: stripe.describe().stripe?.apiKey ?? '' },
+        },
+      });
+      await integrations.createObject('integrations', {
+        kind: 'Integration',
+        metadata: { name: 'stripe' },
+        spec: {
+          source: {
+            provider: 'stripe',
+            baseURL: sim.url,
+            apiVersion: '2024-06-20',
+            resource: 'customers',
+            credentialsRef: { name: 'stripe', key: 'key' },
+          },
+          destination: { url: `${destination.url}/stripe-customers/{id}` },
+          webhook: {
+            scheme: 'stripe',
+            secretRefs: [{ name: 'hooks', key: 'whsec' }],
+            silence: { window: '1m' },
+          },
+          overrides: {
+            sync: { interval: '1h' },
+            volume: { mode: 'Off' },
+            rateLimit: { requestsPerSecond: 1000, burst: 1000 },
+          },
+        },
+      });
+      await integrations.waitForCondition('stripe', 'Ready', 'True', undefined, 120_000);
+      const customers = sim.dataset('customers');
+      customers.update([1, 2, 3], nowSeconds());
+      const events = customers.changes().slice(-3);
+      const sender = new WebhookSender({
+        scheme: 'stripe',
+        url: intake.hookURL(integrations.namespace, 'stripe'),
+        secrets: [SECRET],
+        maxAttempts: 1,
+      });
+      for (const change of events.slice(0, 2)) {
+        const id = `evt_customer_${String(change.seq).padStart(8, '0')}`;
+        const sent = await sender.send({
+          type: 'customer.updated',
+          object: customers.record(change.index),
+          id,
+        });
+        expect(sent.attempts.at(-1)?.status).toBe(202);
+      }
+      sender.close();
+      await sleep(3000);
+      const status = await syncNow('stripe');
+      const missedEvent = `evt_customer_${String(events[2]?.seq ?? 0).padStart(8, '0')}`;
+      expect(status.webhook?.lastGapCheck).toMatchObject({ changed: 3, missed: 1 });
+      expect(status.webhook?.missedSamples).toEqual([missedEvent]);
+      await integrations.waitForCondition(
+        'stripe',
+        'EventsMissed',
+        'True',
+        'ChangesWithoutDelivery',
+      );
+
+      sim.setWebhookEndpoints([{ url: endpoint, status: 'disabled' }]);
+      const disabled = await syncNow('stripe');
+      expect(disabled.webhook?.endpointDisabled).toBe(true);
+      const silent = await integrations.waitForCondition(
+        'stripe',
+        'WebhookSilent',
+        'True',
+        'EndpointDisabled',
+      );
+      expect(silent.message).toMatch(/Stripe/);
+    } finally {
+      await stripe.stop();
+    }
+  });
 });
