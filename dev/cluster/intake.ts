@@ -37,6 +37,7 @@ export class IntakeProcess {
   readonly #options: IntakeProcessOptions;
   #child: ChildProcess | undefined;
   #exited: Promise<unknown> = Promise.resolve();
+  #reaping = false;
 
   private constructor(
     dir: string,
@@ -107,7 +108,11 @@ export class IntakeProcess {
     closeSync(fd);
     this.#child = child;
     this.#exited = once(child, 'exit');
-    process.once('exit', () => child.kill('SIGKILL'));
+    if (!this.#reaping) {
+      // One listener per intake, whatever the restarts: the test process never leaves one behind.
+      this.#reaping = true;
+      process.once('exit', () => this.#child?.kill('SIGKILL'));
+    }
     await waitFor('the intake to be ready', async () => {
       if (!this.running) throw new Error(`the intake exited: ${this.log().slice(-2000)}`);
       const answer = await this.get('/readyz');
