@@ -19,6 +19,7 @@
  *   RECEIVER_STREAM=B1 RECEIVER_SECRET=whsec_… [RECEIVER_DESTINATION=http://…] \
  *   node bench/children/webhook-receiver.ts
  */
+import { readCappedBody } from '../../operator/lib/http-body.ts';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { DatabaseSync } from 'node:sqlite';
 import type { Inbox } from '../../operator/api/inbox.ts';
@@ -42,17 +43,6 @@ const dispatcher = createAgent(30_000);
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
-async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY) return undefined;
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
-}
-
 function baseline(path: string): { handle: Handler; count: () => Promise<number> } {
   const db = new DatabaseSync(path);
   db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL');
@@ -60,7 +50,7 @@ function baseline(path: string): { handle: Handler; count: () => Promise<number>
   const insert = db.prepare('INSERT OR IGNORE INTO d (id, body, at) VALUES (?, ?, ?)');
   const count = db.prepare('SELECT count(*) AS n FROM d');
   const handle: Handler = async (req, res) => {
-    const body = await readBody(req);
+    const body = await readCappedBody(req, MAX_BODY);
     if (body === undefined) return void res.writeHead(413).end();
     const now = Date.now();
     const verified = verifyDelivery(

@@ -17,6 +17,7 @@ import {
   type WebhookScheme,
 } from '../api/index.ts';
 import type { Clock } from '../lib/clock.ts';
+import { readCappedBody } from '../lib/http-body.ts';
 import { isMachineryError } from '../lib/kube/errors.ts';
 import type { Log } from '../lib/log.ts';
 import type { SignedRequest, Verification } from './schemes/index.ts';
@@ -76,20 +77,6 @@ interface Answer {
 
 const ROUTE = /^\/hooks\/([a-z0-9][-a-z0-9]{0,62})\/([a-z0-9][-.a-z0-9]{0,252})\/?$/;
 
-/** The body, or undefined when it is over `max` bytes (the rest is not read). */
-async function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined> {
-  const declared = Number(req.headers['content-length'] ?? '0');
-  if (declared > max) return undefined;
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > max) return undefined;
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
-}
-
 /** Handles one request to the deliveries port. */
 export function hookHandler(options: HookHandlerOptions) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -114,9 +101,8 @@ export function hookHandler(options: HookHandlerOptions) {
         : { status: 500, body: { error: 'internal error; retry later' }, result: 'error' };
     }
     const headers = { 'content-type': 'application/json', ...answer.headers };
-    if (answer.result === 'too_large') Object.assign(headers, { connection: 'close' });
+    if (answer.result === 'too_large') discardRest(req, headers);
     res.writeHead(answer.status, headers).end(`${JSON.stringify(answer.body)}\n`);
-    if (answer.result === 'too_large') req.destroy();
     options.observe?.(answer.result, (performance.now() - started) / 1000, answer.integration);
   };
 }
@@ -140,7 +126,7 @@ async function route(req: IncomingMessage, options: HookHandlerOptions): Promise
   };
   if (namespace === undefined || name === undefined) return notFound;
   if (options.namespaces !== undefined && !options.namespaces.includes(namespace)) return notFound;
-  const body = await readBody(req, options.maxBodyBytes);
+  const body = await readCappedBody(req, options.maxBodyBytes);
   if (body === undefined) {
     return {
       status: 413,
@@ -239,4 +225,15 @@ async function countRefusal(
       `a ${kind} delivery was not counted`,
     );
   });
+}
+
+/**
+ * Over the cap: the answer closes the connection, and the rest of the body is read and dropped
+ * meanwhile (for 5 s at most) — closing at once would reset the connection under a sender still
+ * uploading, before it reads the 413.
+ */
+function discardRest(req: IncomingMessage, headers: Record<string, string>): void {
+  headers.connection = 'close';
+  req.resume();
+  setTimeout(() => req.destroy(), 5000).unref();
 }

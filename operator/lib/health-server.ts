@@ -7,6 +7,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
+import { readCappedBody } from './http-body.ts';
 
 /** Largest request body an extra route is given, in bytes (1 MiB). */
 export const MAX_ROUTE_BODY_BYTES = 1024 * 1024;
@@ -111,7 +112,7 @@ export class HealthServer {
     const extra = this.#options.routes?.[url.pathname];
     if (extra !== undefined) {
       if (bodiless) return extra(url, undefined, method);
-      const body = await readBody(req, MAX_ROUTE_BODY_BYTES);
+      const body = await readCappedBody(req, MAX_ROUTE_BODY_BYTES);
       if (body === undefined) return [413, 'request body too large\n'];
       return extra(url, body, method);
     }
@@ -129,34 +130,6 @@ export class HealthServer {
         return [404, 'not found\n'];
     }
   }
-}
-
-/**
- * The whole body of `req`, or undefined as soon as it is known to exceed `max` bytes (the rest
- * is left unread, and the answer closes the connection).
- */
-function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined> {
-  if (Number(req.headers['content-length'] ?? 0) > max) return Promise.resolve(undefined);
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const stop = (value: Buffer | undefined) => {
-      req.off('data', onData).off('end', onEnd).off('error', reject);
-      resolve(value);
-    };
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= max) chunks.push(chunk);
-      else {
-        req.pause();
-        stop(undefined);
-      }
-    };
-    const onEnd = () => {
-      stop(Buffer.concat(chunks));
-    };
-    req.on('data', onData).on('end', onEnd).on('error', reject);
-  });
 }
 
 function safely(check: ReadinessCheck): boolean {
