@@ -82,15 +82,9 @@ export async function startIntake(options: IntakeOptions): Promise<Intake> {
   });
   const server = createServer((req, res) => void handler(req, res));
   await Promise.all([health.start(), listen(server, options.port, options.host)]);
-  const timer = setInterval(() => {
-    void inbox.healthy().then(
-      (ok) => (healthy = ok),
-      () => (healthy = false),
-    );
-    void sweep(options).catch((error: unknown) => {
-      log.warn({ err: String(error) }, 'redrive sweep failed');
-    });
-  }, options.sweepMs ?? 15_000);
+  const timers = startTimers(options, metrics, (ok) => {
+    healthy = ok;
+  });
   log.info(
     { port: portOf(server), metricsPort: health.port, engine: inbox.engine, store: inbox.store },
     'intake serving',
@@ -101,7 +95,7 @@ export async function startIntake(options: IntakeOptions): Promise<Intake> {
     directory,
     metrics,
     async stop() {
-      clearInterval(timer);
+      for (const timer of timers) clearInterval(timer);
       await new Promise<void>((resolve) => {
         server.close(() => {
           resolve();
@@ -181,4 +175,28 @@ function healthRoutes(inbox: Inbox, clock: Clock): HealthServerOptions['routes']
         : Promise.resolve([405, '{"error":"GET /stats"}\n', 'application/json']),
     '/match': matchHandler(inbox),
   };
+}
+
+/**
+ * Readiness follows the store within seconds (`report` gets each answer); the redrive sweep lists
+ * the Integrations every `sweepMs`.
+ */
+function startTimers(
+  options: IntakeOptions,
+  metrics: IntakeMetrics,
+  report: (healthy: boolean) => void,
+): NodeJS.Timeout[] {
+  const { inbox, log } = options;
+  const probe = setInterval(() => {
+    void inbox.healthy().then(report, () => {
+      report(false);
+    });
+  }, 2000);
+  const sweeping = setInterval(() => {
+    void sweep(options).catch((error: unknown) => {
+      metrics.sweepFailed();
+      log.warn({ err: String(error) }, 'redrive sweep failed; redrive requests wait for the next');
+    });
+  }, options.sweepMs ?? 15_000);
+  return [probe, sweeping];
 }

@@ -23,6 +23,7 @@ export class IntakeMetrics {
   readonly #signatureFailures: Counter<'namespace' | 'name'>;
   readonly #deliveries: Counter<'namespace' | 'name' | 'result'>;
   readonly #applyLatency: Histogram;
+  readonly #sweepFailures: Counter;
 
   /** Registers the families; `stats` is read at each scrape for the store gauges. */
   constructor(
@@ -62,6 +63,11 @@ export class IntakeMetrics {
       buckets: APPLY_BUCKETS,
       registers,
     });
+    this.#sweepFailures = new Counter({
+      name: 'tributary_intake_redrive_sweep_failures_total',
+      help: 'Redrive sweeps (every 15 s: list the Integrations, redrive the dead letters of new requests) that failed; the requests wait for the next sweep.',
+      registers,
+    });
     storeGauges(registry, stats, now);
   }
 
@@ -72,6 +78,11 @@ export class IntakeMetrics {
     if (result === 'rejected' && integration !== undefined) {
       this.#signatureFailures.inc({ namespace: integration.namespace, name: integration.name });
     }
+  }
+
+  /** A redrive sweep failed (the API server or the store). */
+  sweepFailed(): void {
+    this.#sweepFailures.inc();
   }
 
   /** One finished delivery attempt. */

@@ -7,9 +7,8 @@
 import type { Dispatcher } from 'undici';
 import type { RunInput } from '../../api/run-input.ts';
 import type { ResultBody } from '../result.ts';
-import { parseDuration } from '../../api/index.ts';
 import { IntakeMatcher, type ReadRecord } from './match.ts';
-import { formatMark, inWindow, judgeWindow, toEpochMs, type JudgeWindow } from './window.ts';
+import { formatMark, inWindow, passWindow, type JudgeWindow } from './window.ts';
 
 /** Most missed ids a result carries. */
 const MAX_SAMPLES = 10;
@@ -53,12 +52,7 @@ export class GapDetector {
   /** Computes the window; no I/O. */
   constructor(options: GapDetectorOptions) {
     const { start, webhook } = options;
-    const cut = start.resumed ? toEpochMs(start.cut) : undefined;
-    const from = toEpochMs(start.mark);
-    this.window =
-      cut !== undefined
-        ? { from, to: cut, judging: from !== undefined }
-        : judgeWindow(start.mark, options.nowMs, parseDuration(webhook.grace) ?? 0);
+    this.window = passWindow(start, options.nowMs, webhook.grace);
     [this.#changed, this.#missed] = start.resumed ? (start.counts ?? [0, 0]) : [0, 0];
     this.#matcher = new IntakeMatcher({
       intake: webhook.intake,

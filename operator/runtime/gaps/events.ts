@@ -10,7 +10,7 @@
  * leaves the mark where it was (the next pass judges the longer window) and reports nothing.
  */
 import type { Dispatcher } from 'undici';
-import { parseDuration, webhookRoute } from '../../api/index.ts';
+import { webhookRoute } from '../../api/index.ts';
 import type { RunInput } from '../../api/run-input.ts';
 import type { Log } from '../../lib/log.ts';
 import { toSyncError } from '../errors.ts';
@@ -18,7 +18,7 @@ import type { EventLog, SenderEndpoint, SourceEvent } from '../providers/types.t
 import type { ResultBody } from '../result.ts';
 import type { GapStart } from './detector.ts';
 import { IntakeMatcher } from './match.ts';
-import { formatMark, inWindow, judgeWindow, toEpochMs, type JudgeWindow } from './window.ts';
+import { formatMark, inWindow, passWindow, type JudgeWindow } from './window.ts';
 
 /** Most missed ids a result carries. */
 const MAX_SAMPLES = 10;
@@ -48,12 +48,7 @@ export class EventLogCheck {
   constructor(options: EventLogCheckOptions) {
     this.#o = options;
     const { start, webhook } = options;
-    const cut = start.resumed ? toEpochMs(start.cut) : undefined;
-    const from = toEpochMs(start.mark);
-    this.window =
-      cut !== undefined
-        ? { from, to: cut, judging: from !== undefined }
-        : judgeWindow(start.mark, options.nowMs, parseDuration(webhook.grace) ?? 0);
+    this.window = passWindow(start, options.nowMs, webhook.grace);
     this.#matcher = new IntakeMatcher({
       intake: webhook.intake,
       uid: options.integration.uid,

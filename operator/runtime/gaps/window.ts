@@ -6,6 +6,7 @@
  * an RFC 3339 / ISO 8601 date or a number of epoch seconds (≥ 1e9) or milliseconds (≥ 1e11);
  * anything else (a revision counter, no value) cannot be judged.
  */
+import { parseDuration } from '../../api/index.ts';
 
 /** Numbers at or above this are epoch milliseconds (1e11 ms is 1973; 1e11 s is year 5138). */
 const EPOCH_MS_FROM = 1e11;
@@ -52,6 +53,22 @@ export function judgeWindow(
   const from = toEpochMs(previousMark);
   const cut = passStartMs - graceMs;
   return { from, to: from === undefined ? cut : Math.max(from, cut), judging: from !== undefined };
+}
+
+/**
+ * The window a pass judges: the one its checkpoint carries when it resumes after a committed page
+ * (same cut, so a resumed attempt judges what the first one would have), else a new one from the
+ * previous mark, the pass start and the grace.
+ */
+export function passWindow(
+  start: { mark?: string | undefined; cut?: string | undefined; resumed: boolean },
+  nowMs: number,
+  grace: string,
+): JudgeWindow {
+  const cut = start.resumed ? toEpochMs(start.cut) : undefined;
+  const from = toEpochMs(start.mark);
+  if (cut !== undefined) return { from, to: cut, judging: from !== undefined };
+  return judgeWindow(start.mark, nowMs, parseDuration(grace) ?? 0);
 }
 
 /** Whether a record with `updated` is judged in `window`. */

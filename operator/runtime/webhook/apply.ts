@@ -13,7 +13,7 @@ import { recordVersion } from '../destination.ts';
 import { toSyncError } from '../errors.ts';
 import { isObject, recordId, type JSONObject } from '../json.ts';
 import type { IntegrationObject } from './ports.ts';
-import { isNewerVersion } from './versions.ts';
+import { isNewerVersion } from '../../lib/versions.ts';
 
 /** What became of one delivery. */
 export type DeliveryOutcome =
