@@ -38,6 +38,18 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        test: {
+          // Faults injected into the operator, the control plane and the network between them
+          // (test/chaos/README.md). Each file starts its own control plane, since it restarts
+          // the API server and etcd; CHAOS_FULL=1 (`npm run chaos -- --report`) runs full counts.
+          name: 'chaos',
+          include: ['test/chaos/**/*.test.ts'],
+          testTimeout: 3_600_000,
+          hookTimeout: 300_000,
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });

@@ -80,7 +80,15 @@ export interface ClusterOptions {
   keepDir?: boolean;
   /** The controllers kube-controller-manager runs. Default {@link CONTROLLERS}. */
   controllers?: readonly string[];
+  /**
+   * An audit policy (YAML): the API server writes what it selects to `logs/audit.log` in the
+   * cluster dir (JSON lines), across restarts. Default: no audit log.
+   */
+  auditPolicy?: string;
 }
+
+/** The control-plane processes {@link Cluster.restart} can restart. */
+export type Component = 'kube-apiserver' | 'etcd' | 'kube-controller-manager';
 
 /** Result of a kubectl invocation. */
 export interface KubectlResult {
@@ -167,6 +175,13 @@ export interface Cluster extends ClusterClient {
   readonly node: ProcessNode;
   /** Stops every process and removes the temp dir. Idempotent. */
   stop(): Promise<void>;
+  /**
+   * Restarts one process on the same ports and data (SIGTERM, or SIGKILL with `kill`), down for
+   * `downMs`; resolves once it serves again (`/readyz` or `/health`).
+   */
+  restart(component: Component, options?: { kill?: boolean; downMs?: number }): Promise<void>;
+  /** The audit log's path (see {@link ClusterOptions.auditPolicy}). */
+  readonly auditLogPath: string;
 }
 
 /** Starts a control plane; resolves once the API server is ready and the node is Ready. */
@@ -199,8 +214,11 @@ async function bootstrap(context: BootstrapContext): Promise<Cluster> {
   const { binaries, dir, daemons } = context;
   for (const sub of ['etcd', 'pki', 'logs', 'node']) mkdirSync(join(dir, sub), { recursive: true });
 
-  const etcdUrl = await startEtcd(context);
+  const { etcd, etcdUrl } = await startEtcd(context);
   const pki = writePki(dir);
+  const auditLogPath = join(dir, 'logs', 'audit.log');
+  const audit =
+    context.auditPolicy === undefined ? undefined : writeAuditPolicy(dir, context.auditPolicy);
   const adminToken = randomBytes(24).toString('hex');
   writeFileSync(join(dir, 'tokens.csv'), `${adminToken},admin,admin-uid,"system:masters"\n`);
 
@@ -209,18 +227,25 @@ async function bootstrap(context: BootstrapContext): Promise<Cluster> {
   const apiserver = Daemon.start(
     'kube-apiserver',
     binaries.kubeApiserver,
-    apiserverArgs({ dir, port, etcdUrl, pki }),
+    [
+      ...apiserverArgs({ dir, port, etcdUrl, pki }),
+      ...(audit === undefined
+        ? []
+        : [`--audit-policy-file=${audit}`, `--audit-log-path=${auditLogPath}`]),
+    ],
     join(dir, 'logs', 'kube-apiserver.log'),
   );
   daemons.push(apiserver);
-  await waitFor(
-    'kube-apiserver /readyz',
-    async () => {
-      apiserver.assertRunning();
-      return (await probe(`${server}/readyz`, adminToken)) === 200 ? true : undefined;
-    },
-    { timeoutMs: 120_000 },
-  );
+  const apiserverReady = () =>
+    waitFor(
+      'kube-apiserver /readyz',
+      async () => {
+        apiserver.assertRunning();
+        return (await probe(`${server}/readyz`, adminToken)) === 200 ? true : undefined;
+      },
+      { timeoutMs: 120_000, intervalMs: 200 },
+    );
+  await apiserverReady();
   const kubeconfigPath = join(dir, 'admin.kubeconfig');
   const info: ClusterInfo = {
     dir,
@@ -267,10 +292,31 @@ async function bootstrap(context: BootstrapContext): Promise<Cluster> {
     process.removeListener('exit', context.killAll);
     if (context.keepDir !== true) rmSync(dir, { recursive: true, force: true });
   };
-  return Object.assign(client, { node, stop });
+  const ready: Record<Component, () => Promise<unknown>> = {
+    'kube-apiserver': apiserverReady,
+    etcd: () => etcdHealthy(etcd, etcdUrl),
+    'kube-controller-manager': async () => {
+      controllerManager.assertRunning();
+    },
+  };
+  const processes = {
+    'kube-apiserver': apiserver,
+    etcd,
+    'kube-controller-manager': controllerManager,
+  };
+  const restart: Cluster['restart'] = async (component, options = {}) => {
+    await processes[component].restart(options);
+    await ready[component]();
+  };
+  return Object.assign(client, { node, stop, restart, auditLogPath });
 }
 
-async function startEtcd({ binaries, dir, daemons, fsync }: BootstrapContext): Promise<string> {
+async function startEtcd({
+  binaries,
+  dir,
+  daemons,
+  fsync,
+}: BootstrapContext): Promise<{ etcd: Daemon; etcdUrl: string }> {
   const [clientPort, peerPort] = [await freePort(), await freePort()];
   const clientUrl = `http://127.0.0.1:${clientPort}`;
   const peerUrl = `http://127.0.0.1:${peerPort}`;
@@ -292,11 +338,25 @@ async function startEtcd({ binaries, dir, daemons, fsync }: BootstrapContext): P
     join(dir, 'logs', 'etcd.log'),
   );
   daemons.push(etcd);
-  await waitFor('etcd /health', async () => {
-    etcd.assertRunning();
-    return (await probe(`${clientUrl}/health`)) === 200 ? true : undefined;
-  });
-  return clientUrl;
+  await etcdHealthy(etcd, clientUrl);
+  return { etcd, etcdUrl: clientUrl };
+}
+
+function etcdHealthy(etcd: Daemon, clientUrl: string): Promise<true> {
+  return waitFor(
+    'etcd /health',
+    async () => {
+      etcd.assertRunning();
+      return (await probe(`${clientUrl}/health`)) === 200 ? true : undefined;
+    },
+    { timeoutMs: 60_000, intervalMs: 200 },
+  );
+}
+
+function writeAuditPolicy(dir: string, policy: string): string {
+  const path = join(dir, 'pki', 'audit-policy.yaml');
+  writeFileSync(path, policy);
+  return path;
 }
 
 interface Pki {

@@ -23,26 +23,53 @@ export async function freePort(): Promise<number> {
 /** A long-running child process whose output goes to a log file. */
 export class Daemon {
   readonly #name: string;
+  readonly #command: string;
+  readonly #args: string[];
   readonly #logFile: string;
-  readonly #child: ChildProcess;
+  #child: ChildProcess;
   #exited: Promise<number | null>;
 
-  private constructor(name: string, logFile: string, child: ChildProcess) {
+  private constructor(name: string, command: string, args: string[], logFile: string) {
     this.#name = name;
+    this.#command = command;
+    this.#args = args;
     this.#logFile = logFile;
-    this.#child = child;
-    this.#exited = once(child, 'exit').then(([code]) => code as number | null);
+    this.#child = Daemon.#spawn(command, args, logFile);
+    this.#exited = Daemon.#exitOf(this.#child);
   }
 
   /** Starts `command` with `args`; stdout and stderr are appended to `logFile`. */
   static start(name: string, command: string, args: string[], logFile: string): Daemon {
+    return new Daemon(name, command, args, logFile);
+  }
+
+  static #spawn(command: string, args: string[], logFile: string): ChildProcess {
     const fd = openSync(logFile, 'a');
     try {
-      const child = spawn(command, args, { stdio: ['ignore', fd, fd] });
-      return new Daemon(name, logFile, child);
+      return spawn(command, args, { stdio: ['ignore', fd, fd] });
     } finally {
       closeSync(fd);
     }
+  }
+
+  static #exitOf(child: ChildProcess): Promise<number | null> {
+    return once(child, 'exit').then(([code]) => code as number | null);
+  }
+
+  /**
+   * Stops the process (SIGTERM, or SIGKILL when `kill`), waits `downMs`, and starts it again
+   * with the same command, arguments and log: the same ports, the same data dir.
+   */
+  async restart(options: { kill?: boolean; downMs?: number } = {}): Promise<void> {
+    if (options.kill === true) {
+      if (this.running) this.#child.kill('SIGKILL');
+      await this.#exited;
+    } else {
+      await this.stop();
+    }
+    if ((options.downMs ?? 0) > 0) await sleep(options.downMs ?? 0);
+    this.#child = Daemon.#spawn(this.#command, this.#args, this.#logFile);
+    this.#exited = Daemon.#exitOf(this.#child);
   }
 
   /** True while the process runs. */
