@@ -295,8 +295,9 @@ async function bootstrap(context: BootstrapContext): Promise<Cluster> {
   const ready: Record<Component, () => Promise<unknown>> = {
     'kube-apiserver': apiserverReady,
     etcd: () => etcdHealthy(etcd, etcdUrl),
-    'kube-controller-manager': async () => {
+    'kube-controller-manager': () => {
       controllerManager.assertRunning();
+      return Promise.resolve();
     },
   };
   const processes = {

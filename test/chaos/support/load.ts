@@ -73,9 +73,9 @@ export async function startLoad(
   }
   await waitFor(
     `a first run of each of ${count} Integrations`,
-    async () => {
+    () => {
       const started = new Set(createdJobs(auditLogPath, [namespace]).map((job) => job.integration));
-      return names.every((name) => started.has(name)) ? true : undefined;
+      return Promise.resolve(names.every((name) => started.has(name)) ? true : undefined);
     },
     { timeoutMs: 120_000, intervalMs: 1000 },
   );
