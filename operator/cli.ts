@@ -10,6 +10,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { validateIntegration, validateReconcilePolicy } from './api/index.ts';
 import { createLogger } from './lib/log.ts';
 import { runOperator } from './controller/operator.ts';
+import { faultSettings } from './controller/integration/faults.ts';
 import { runJobAsync } from './runtime/run.ts';
 import {
   LOG_LEVELS,
@@ -163,9 +164,7 @@ async function operator(settings: OperatorSettings): Promise<number> {
         kubeConfig,
         log,
         identity: process.env.POD_NAME,
-        faults: {
-          crashAfterJobCreate: process.env.TRIBUTARY_FAULT_INJECTION === 'crash-after-job-create',
-        },
+        faults: faultSettings(process.env),
       },
       stop.signal,
     );

@@ -23,6 +23,14 @@ export class FakeClock implements Clock {
     return this.#now;
   }
 
+  /**
+   * Jumps to `ms` without firing any timer, as a process sees time after SIGSTOP/SIGCONT: the
+   * clock moved on, the timers have not run yet. The next {@link advance} fires what is due.
+   */
+  set(ms: number): void {
+    this.#now = Math.max(this.#now, ms);
+  }
+
   /** Schedules `fn` at now + `ms`; timers due at the same instant fire in scheduling order. */
   setTimeout(fn: () => void, ms: number): Cancel {
     const timer = { at: this.#now + Math.max(0, ms), seq: this.#seq++, fn };

@@ -1,7 +1,10 @@
 /**
- * Fault injection for crash tests (TRIBUTARY_FAULT_INJECTION=crash-after-job-create): a decorator
- * of the writes port that dies right after a Job was created and before status could be
- * written, the window the deterministic Job name protects. Test-only; off unless asked for.
+ * Fault injection for crash tests, off unless asked for: a decorator of the writes port that
+ * kills the process (SIGKILL, nothing released) at the points where a crash is hardest to
+ * survive — right after a Job was created and before status records it (the window the
+ * deterministic Job name protects), in the middle of a status write (sent, answer unread), and
+ * right after a Job was pruned. `TRIBUTARY_FAULT_INJECTION` lists the points (comma-separated),
+ * `TRIBUTARY_FAULT_PROBABILITY` is the chance of crashing at each passage (default 1).
  */
 import type { V1Job } from '@kubernetes/client-node';
 import type { IntegrationStatus } from '../../api/index.ts';
@@ -9,34 +12,58 @@ import type { ReconcileContext } from '../machinery/controller.ts';
 import type { PlannedEvent } from './plan.ts';
 import type { IntegrationWrites, ObjectRef } from './ports.ts';
 
-/** Options of {@link CrashAfterJobCreate}. */
-export interface CrashAfterJobCreateOptions {
-  /** Ends the process without cleanup. Default: flush `ctx.log`, then SIGKILL this process. */
-  crash?: (ctx: ReconcileContext) => void;
+/** Where {@link CrashPoints} may crash. */
+export const CRASH_POINTS = [
+  'crash-after-job-create',
+  'crash-mid-status-write',
+  'crash-after-job-delete',
+] as const;
+
+/** One of {@link CRASH_POINTS}. */
+export type CrashPoint = (typeof CRASH_POINTS)[number];
+
+/** The crash points and probability of `TRIBUTARY_FAULT_INJECTION` / `_PROBABILITY`. */
+export interface FaultSettings {
+  points: readonly CrashPoint[];
+  probability: number;
 }
 
-/** {@link IntegrationWrites} that crash the process once `createJob` reports `created`. */
-export class CrashAfterJobCreate implements IntegrationWrites {
-  readonly #inner: IntegrationWrites;
-  readonly #crash: (ctx: ReconcileContext) => void;
+/** Reads the fault settings from `env`; unknown point names are ignored. */
+export function faultSettings(env: NodeJS.ProcessEnv): FaultSettings {
+  const named = (env.TRIBUTARY_FAULT_INJECTION ?? '').split(',').map((p) => p.trim());
+  const points = CRASH_POINTS.filter((point) => named.includes(point));
+  const probability = Number(env.TRIBUTARY_FAULT_PROBABILITY ?? '1');
+  return { points, probability: Number.isFinite(probability) ? probability : 1 };
+}
 
-  /** Wraps `inner`; every call but the crash is passed through unchanged. */
-  constructor(inner: IntegrationWrites, options: CrashAfterJobCreateOptions = {}) {
+/** Options of {@link CrashPoints}. */
+export interface CrashPointsOptions extends FaultSettings {
+  /** Ends the process without cleanup. Default: flush `ctx.log`, then SIGKILL this process. */
+  crash?: (ctx: ReconcileContext) => void;
+  /** Uniform random in [0, 1). Default `Math.random`. */
+  random?: () => number;
+}
+
+/** {@link IntegrationWrites} that crash the process at the configured points. */
+export class CrashPoints implements IntegrationWrites {
+  readonly #inner: IntegrationWrites;
+  readonly #options: CrashPointsOptions;
+
+  /** Wraps `inner`; every call is passed through, then maybe the crash. */
+  constructor(inner: IntegrationWrites, options: CrashPointsOptions) {
     this.#inner = inner;
-    this.#crash = options.crash ?? killSelf;
+    this.#options = options;
   }
 
   async createJob(job: V1Job, ctx: ReconcileContext): Promise<'created' | 'exists'> {
     const outcome = await this.#inner.createJob(job, ctx);
-    if (outcome === 'created') {
-      ctx.log.warn({ job: job.metadata?.name }, 'fault injection: crashing after Job creation');
-      this.#crash(ctx);
-    }
+    if (outcome === 'created') this.#maybeCrash('crash-after-job-create', ctx, job.metadata?.name);
     return outcome;
   }
 
-  deleteJob(namespace: string, name: string, ctx: ReconcileContext): Promise<void> {
-    return this.#inner.deleteJob(namespace, name, ctx);
+  async deleteJob(namespace: string, name: string, ctx: ReconcileContext): Promise<void> {
+    await this.#inner.deleteJob(namespace, name, ctx);
+    this.#maybeCrash('crash-after-job-delete', ctx, name);
   }
 
   getJob(namespace: string, name: string, ctx: ReconcileContext): Promise<V1Job | undefined> {
@@ -44,11 +71,36 @@ export class CrashAfterJobCreate implements IntegrationWrites {
   }
 
   updateStatus(object: ObjectRef, status: IntegrationStatus, ctx: ReconcileContext): Promise<void> {
-    return this.#inner.updateStatus(object, status, ctx);
+    const writing = this.#inner.updateStatus(object, status, ctx);
+    if (this.#armed('crash-mid-status-write')) {
+      // The request is on its way; die before its answer is read.
+      const random = this.#options.random ?? Math.random;
+      setTimeout(
+        () => {
+          this.#crash('crash-mid-status-write', ctx, object.name);
+        },
+        Math.floor(random() * 20),
+      );
+    }
+    return writing;
   }
 
   recordEvent(object: ObjectRef, event: PlannedEvent, ctx: ReconcileContext): Promise<void> {
     return this.#inner.recordEvent(object, event, ctx);
+  }
+
+  #armed(point: CrashPoint): boolean {
+    const random = this.#options.random ?? Math.random;
+    return this.#options.points.includes(point) && random() < this.#options.probability;
+  }
+
+  #maybeCrash(point: CrashPoint, ctx: ReconcileContext, what: string | undefined): void {
+    if (this.#armed(point)) this.#crash(point, ctx, what);
+  }
+
+  #crash(point: CrashPoint, ctx: ReconcileContext, what: string | undefined): void {
+    ctx.log.warn({ point, object: what }, `fault injection: ${point}`);
+    (this.#options.crash ?? killSelf)(ctx);
   }
 }
 

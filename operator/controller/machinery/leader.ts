@@ -56,6 +56,9 @@ export class LeaderElector {
   #leaderAbort: AbortController | undefined;
   #leaderWork: Promise<void> | undefined;
   #running: Promise<void> | undefined;
+  /** Local time when the last successful acquire or renew attempt began. */
+  #renewedAtMs: number | undefined;
+  #leading = false;
 
   /** Stores options; nothing is read or written until `start`. */
   constructor(options: LeaderElectorOptions) {
@@ -83,6 +86,18 @@ export class LeaderElector {
     );
     this.#running ??= this.#run();
     return this.#running;
+  }
+
+  /**
+   * Whether this replica may act now: it leads and renewed within the renew deadline, by its own
+   * clock. Another replica can take over only a lease duration after it last saw a renewal, which
+   * is longer, so a replica that says true here is still the only one acting (the fence of
+   * fence.ts). False after a pause or partition outlasted the deadline, before any renew attempt.
+   */
+  holdsLease(): boolean {
+    if (!this.#leading || this.#renewedAtMs === undefined) return false;
+    const renewDeadlineMs = this.#options.renewDeadlineMs ?? 10_000;
+    return this.#options.clock.now() - this.#renewedAtMs < renewDeadlineMs;
   }
 
   /** Stops campaigning or leading; if leading, ends leadership and releases the lease. */
@@ -150,6 +165,7 @@ export class LeaderElector {
       const current = await store.get();
       if (current === undefined) {
         this.#observe(await store.create(this.#desired(nowMs, undefined)), clock.now());
+        this.#renewedAtMs = nowMs;
         return true;
       }
       if (current.resourceVersion !== this.#observed?.lease.resourceVersion)
@@ -162,6 +178,8 @@ export class LeaderElector {
         await store.update(this.#desired(nowMs, current.record), current.resourceVersion),
         clock.now(),
       );
+      // When the attempt began: others time the claim from when they saw it, which is later.
+      this.#renewedAtMs = nowMs;
       return true;
     } catch (err) {
       // A conflict means another replica wrote first; the next attempt re-reads.
@@ -188,6 +206,7 @@ export class LeaderElector {
   }
 
   #becomeLeader(): void {
+    this.#leading = true;
     this.#options.metrics?.setLeader(true);
     this.#leaderAbort = new AbortController();
     this.#options.log.info({ identity: this.identity }, 'became leader');
@@ -201,6 +220,7 @@ export class LeaderElector {
   }
 
   async #endLeadership(): Promise<void> {
+    this.#leading = false;
     this.#leaderAbort?.abort();
     await this.#leaderWork;
     this.#options.metrics?.setLeader(false);

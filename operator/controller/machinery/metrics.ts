@@ -26,6 +26,7 @@ export class ControllerMetrics {
   readonly #watchErrors: Counter<'resource'>;
   readonly #watchRelists: Counter<'resource'>;
   readonly #leader: Gauge;
+  readonly #leaderLost: Counter;
   readonly #eventWriteFailures: Counter<'reason'>;
 
   /** Registers the metric families (declarations only; no I/O). */
@@ -77,11 +78,7 @@ export class ControllerMetrics {
       labelNames: ['resource'],
       registers,
     });
-    this.#leader = new Gauge({
-      name: 'tributary_leader',
-      help: '1 while this replica holds the leader lease.',
-      registers,
-    });
+    [this.#leader, this.#leaderLost] = leaderMetrics(registers);
     this.#eventWriteFailures = new Counter({
       name: 'tributary_event_write_failures_total',
       help: 'Events the API server did not take (create or patch failed), by the Event reason; the reconcile goes on.',
@@ -126,8 +123,27 @@ export class ControllerMetrics {
     this.#eventWriteFailures.inc({ reason });
   }
 
+  /** Counts a lost leadership (a renew deadline missed while leading). */
+  leadershipLost(): void {
+    this.#leaderLost.inc();
+  }
+
   /** Sets the leader gauge. */
   setLeader(leading: boolean): void {
     this.#leader.set(leading ? 1 : 0);
   }
+}
+
+function leaderMetrics(registers: Registry[]): [Gauge, Counter] {
+  const leader = new Gauge({
+    name: 'tributary_leader',
+    help: '1 while this replica holds the leader lease.',
+    registers,
+  });
+  const lost = new Counter({
+    name: 'tributary_leader_lost_total',
+    help: 'Leaderships lost: the lease could not be renewed in time; the replica campaigns again.',
+    registers,
+  });
+  return [leader, lost];
 }

@@ -281,3 +281,22 @@ describe('Lease time fields', () => {
     expect(microTimeMs(undefined)).toBe(0);
   });
 });
+
+describe('LeaderElector.holdsLease (the fence)', () => {
+  it('is false before leading, true while renewals are fresh, false once the renew deadline passed unrenewed', async () => {
+    const clock = new FakeClock(0);
+    const store = new FakeLeaseStore();
+    const { e } = elector(store, clock, 'me');
+    expect(e.holdsLease()).toBe(false);
+    void e.start();
+    await clock.advance(0);
+    expect(e.holdsLease()).toBe(true);
+    await clock.advance(6_000);
+    expect(e.holdsLease()).toBe(true);
+    // A pause: the clock jumps past the renew deadline before any timer could renew.
+    clock.set(clock.now() + 11_000);
+    expect(e.holdsLease()).toBe(false);
+    await e.stop();
+    expect(e.holdsLease()).toBe(false);
+  });
+});
