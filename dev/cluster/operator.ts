@@ -213,6 +213,16 @@ export class OperatorProcess {
     await this.#exited;
   }
 
+  /** Freezes the process (SIGSTOP: timers, renewals and writes all stop; the clock does not). */
+  pause(): void {
+    this.#child.kill('SIGSTOP');
+  }
+
+  /** Lets a paused process go on (SIGCONT). */
+  resume(): void {
+    this.#child.kill('SIGCONT');
+  }
+
   /** The JSON log lines written so far. */
   logLines(): Record<string, unknown>[] {
     return readFileSync(this.logPath, 'utf8')

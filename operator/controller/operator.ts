@@ -60,7 +60,9 @@ export async function runOperator(given: OperatorOptions, signal: AbortSignal): 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'tributary_process_' });
   const metrics = new ControllerMetrics({ registry });
-  const api = new KubeApi({ kubeConfig: options.kubeConfig });
+  // Which replica sent what, in the API server's audit log.
+  const userAgent = `tributary-operator (${options.identity})`;
+  const api = new KubeApi({ kubeConfig: options.kubeConfig, userAgent });
   const namespaces = options.namespaces ?? [];
   const caches = watchCaches({ api, log, clock, metrics, namespaces });
   const queues = new TermQueues(TermQueues.factory(clock, metrics));

@@ -6,6 +6,7 @@
  * right after a Job was pruned. `TRIBUTARY_FAULT_INJECTION` lists the points (comma-separated),
  * `TRIBUTARY_FAULT_PROBABILITY` is the chance of crashing at each passage (default 1).
  */
+import { writeSync } from 'node:fs';
 import type { V1Job } from '@kubernetes/client-node';
 import type { IntegrationStatus } from '../../api/index.ts';
 import type { ReconcileContext } from '../machinery/controller.ts';
@@ -38,8 +39,8 @@ export function faultSettings(env: NodeJS.ProcessEnv): FaultSettings {
 
 /** Options of {@link CrashPoints}. */
 export interface CrashPointsOptions extends FaultSettings {
-  /** Ends the process without cleanup. Default: flush `ctx.log`, then SIGKILL this process. */
-  crash?: (ctx: ReconcileContext) => void;
+  /** Ends the process without cleanup. Default: say so on stderr, then SIGKILL this process. */
+  crash?: (ctx: ReconcileContext, point: CrashPoint) => void;
   /** Uniform random in [0, 1). Default `Math.random`. */
   random?: () => number;
 }
@@ -100,11 +101,15 @@ export class CrashPoints implements IntegrationWrites {
 
   #crash(point: CrashPoint, ctx: ReconcileContext, what: string | undefined): void {
     ctx.log.warn({ point, object: what }, `fault injection: ${point}`);
-    (this.#options.crash ?? killSelf)(ctx);
+    (this.#options.crash ?? killSelf)(ctx, point);
   }
 }
 
-function killSelf(ctx: ReconcileContext): void {
+function killSelf(ctx: ReconcileContext, point: CrashPoint): void {
   ctx.log.flush();
+  // The logger may be asynchronous: say why on stderr synchronously, so a test can tell an
+  // injected crash from a real one.
+  const line = { level: 'warn', time: new Date().toISOString(), msg: `fault injection: ${point}` };
+  writeSync(process.stderr.fd, `${JSON.stringify(line)}\n`);
   process.kill(process.pid, 'SIGKILL');
 }

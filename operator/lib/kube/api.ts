@@ -54,6 +54,11 @@ export interface ApiStatus {
 export interface KubeApiOptions {
   /** Server and credentials of the current context. Required. */
   kubeConfig: KubeConfig;
+  /**
+   * The User-Agent of every request, as the API server's audit log and metrics show it, e.g.
+   * `tributary-operator (replica-a)`. Default: the fetch library's own.
+   */
+  userAgent?: string;
   /** Timeout of a call that sets none, in ms. Default {@link DEFAULT_API_TIMEOUT_MS}. */
   timeoutMs?: number;
 }
@@ -127,6 +132,7 @@ export class KubeApi implements ApiTransport {
     const headers: Record<string, string> = {
       ...context.getHeaders(),
       Accept: request.accept ?? 'application/json',
+      ...(this.#options.userAgent !== undefined ? { 'User-Agent': this.#options.userAgent } : {}),
     };
     if (request.body !== undefined)
       headers['Content-Type'] = request.contentType ?? 'application/json';

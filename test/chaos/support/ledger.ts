@@ -29,6 +29,8 @@ export interface CreatedJob {
   createdAtMs: number;
   /** Who created it. */
   user: string;
+  /** With which client: the operator's names its replica, `tributary-operator (<identity>)`. */
+  userAgent: string;
 }
 
 interface AuditEvent {
@@ -44,6 +46,7 @@ interface AuditEvent {
     };
   };
   user?: { username?: string };
+  userAgent?: string;
   stageTimestamp?: string;
 }
 
@@ -75,6 +78,7 @@ function createdJob(event: AuditEvent): CreatedJob | undefined {
     attempt: annotations[JobAnnotation.Attempt] ?? '',
     createdAtMs: new Date(event.stageTimestamp ?? 0).getTime(),
     user: event.user?.username ?? '',
+    userAgent: event.userAgent ?? '',
   };
 }
 

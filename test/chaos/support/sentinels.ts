@@ -10,7 +10,8 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import type { ClusterClient } from '../../../dev/cluster/cluster.ts';
 
 /** This process's marker; each value is `<marker>-<purpose>`, so a leak names its Secret key. */
-export const SENTINEL = `tributary-sentinel-${randomBytes(8).toString('hex')}`;
+export const SENTINEL =
+  process.env.CHAOS_SENTINEL ?? `tributary-sentinel-${randomBytes(8).toString('hex')}`;
 
 /** Creates Secret `name` in `namespace` with a sentinel value under each of `keys`. */
 export async function sentinelSecret(

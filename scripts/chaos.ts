@@ -1,0 +1,74 @@
+/**
+ * `npm run chaos -- --report`: runs the chaos tier with the full counts of issue 14
+ * (CHAOS_FULL=1; `--short` for the short form `npm test` runs), then gathers every scenario's
+ * figures into one JSON report and prints a short table. The report is scanned for the run's
+ * secret sentinel too: it must not leak there either.
+ *
+ *   npm run chaos -- --report [--short] [--out FILE] [-- <vitest filters>]
+ */
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  strict: true,
+  options: {
+    report: { type: 'boolean' },
+    short: { type: 'boolean' },
+    out: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+if (values.help === true || values.report !== true) {
+  console.log('usage: npm run chaos -- --report [--short] [--out FILE] [-- <vitest file filters>]');
+  process.exit(values.help === true ? 0 : 64);
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'tributary-chaos-report-'));
+const sentinel = `tributary-sentinel-${randomBytes(8).toString('hex')}`;
+const started = Date.now();
+const run = spawnSync('npx', ['vitest', 'run', '--project', 'chaos', ...positionals], {
+  stdio: 'inherit',
+  env: {
+    ...process.env,
+    CHAOS_FULL: values.short === true ? '0' : '1',
+    CHAOS_REPORT_DIR: dir,
+    CHAOS_SENTINEL: sentinel,
+  },
+});
+
+interface ScenarioFigures {
+  scenario: string;
+  full: boolean;
+  at: string;
+  figures: Record<string, unknown>;
+}
+const scenarios = readdirSync(dir)
+  .filter((file) => file.endsWith('.json'))
+  .map((file) => JSON.parse(readFileSync(join(dir, file), 'utf8')) as ScenarioFigures);
+const report = {
+  full: values.short !== true,
+  passed: run.status === 0,
+  seconds: Math.round((Date.now() - started) / 1000),
+  scenarios,
+};
+const text = `${JSON.stringify(report, null, 2)}\n`;
+const leaked = text.includes(sentinel);
+const out = values.out ?? join(dir, 'report.json');
+writeFileSync(out, text);
+
+console.log(`\nchaos report (${report.full ? 'full counts' : 'short form'}), ${report.seconds} s`);
+for (const { scenario, figures } of scenarios) {
+  const shown = Object.entries(figures)
+    .filter(([, value]) => typeof value !== 'string' || value.length < 60)
+    .map(([key, value]) => `${key}=${String(value)}`)
+    .join('  ');
+  console.log(`  ${scenario.padEnd(24)} ${shown}`);
+}
+console.log(`  sentinel in the report: ${leaked ? 'LEAKED' : 'no'}`);
+console.log(`report: ${out}`);
+process.exit(run.status === 0 && !leaked ? 0 : 1);

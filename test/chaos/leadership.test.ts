@@ -1,0 +1,236 @@
+/**
+ * Chaos: the leader and the control plane under faults, with a load of Integrations on 10 s
+ * intervals (support/load.ts) and two operator replicas. Figures per scenario (figures.ts); every
+ * Job ever created comes from the API server's audit log (ledger.ts), so a duplicate or a miss
+ * cannot hide behind a prune or a watch gap.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CoreV1Api } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Cluster } from '../../dev/cluster/cluster.ts';
+import { startChaosCluster } from './support/cluster.ts';
+import { count, percentile, report, reportDir } from './support/figures.ts';
+import { createdJobs } from './support/ledger.ts';
+import { judgeLoad, notReady, startLoad, type Load } from './support/load.ts';
+import { Replicas } from './support/replicas.ts';
+import { sentinelLeaks } from './support/sentinels.ts';
+
+let cluster: Cluster;
+let load: Load;
+const sets: Replicas[] = [];
+
+beforeAll(async () => {
+  cluster = await startChaosCluster();
+  const core = cluster.kubeConfig.makeApiClient(CoreV1Api);
+  const labels = { 'pod-security.kubernetes.io/enforce': 'restricted' };
+  await core.createNamespace({ body: { metadata: { name: 'chaos-load', labels } } });
+  const first = replicas('warmup');
+  await first.topUp(1);
+  load = await startLoad(cluster, cluster.auditLogPath, 'chaos-load', count(6, 50));
+  await first.stopAll();
+});
+
+afterAll(async () => {
+  await Promise.all(sets.map((set) => set.stopAll()));
+  await cluster.stop();
+});
+
+function replicas(prefix: string, env: Record<string, string> = {}): Replicas {
+  const set = new Replicas(cluster, prefix, { env });
+  sets.push(set);
+  return set;
+}
+
+/** ms from `fromMs` to the first Job the API server created after it (by any replica). */
+function firstJobAfter(fromMs: number): number | undefined {
+  const after = createdJobs(cluster.auditLogPath, [load.namespace])
+    .map((job) => job.createdAtMs)
+    .filter((at) => at > fromMs);
+  return after.length === 0 ? undefined : Math.min(...after) - fromMs;
+}
+
+async function waitForJobAfter(fromMs: number): Promise<number> {
+  for (let i = 0; i < 600; i++) {
+    const ms = firstJobAfter(fromMs);
+    if (ms !== undefined) return ms;
+    await sleep(100);
+  }
+  throw new Error('no Job within 60 s');
+}
+
+describe('failover, measured', () => {
+  it('crash and graceful stop → first Job by the new leader', async () => {
+    const set = replicas('failover');
+    await set.topUp(2);
+    const trials = count(3, 20);
+    const crash: number[] = [];
+    const graceful: number[] = [];
+    for (let trial = 0; trial < trials * 2; trial++) {
+      const mode = trial % 2 === 0 ? 'crash' : 'graceful';
+      const leader = await set.leader();
+      await waitForJobAfter(Date.now()); // it acts
+      const endedAt = Date.now();
+      await set.end(leader, mode === 'graceful');
+      (mode === 'crash' ? crash : graceful).push(await waitForJobAfter(endedAt));
+      await set.topUp(2);
+    }
+    const figures = {
+      trials,
+      crashP50Ms: percentile(crash, 50),
+      crashMaxMs: Math.max(...crash),
+      gracefulP50Ms: percentile(graceful, 50),
+      gracefulMaxMs: Math.max(...graceful),
+      crashes: set.crashed().length,
+    };
+    report('failover', figures);
+    await set.stopAll();
+    expect(figures.crashes).toBe(0);
+    expect(figures.crashMaxMs).toBeLessThanOrEqual(20_000);
+    expect(figures.gracefulMaxMs).toBeLessThanOrEqual(5_000);
+  });
+});
+
+describe('operator kills', () => {
+  it('kills the leader at random points: no duplicate, no miss, all Ready', async () => {
+    // Crash points as well as SIGKILL from outside: after Job create, mid status write, after a prune.
+    const points = 'crash-after-job-create,crash-mid-status-write,crash-after-job-delete';
+    const set = replicas('kills', {
+      TRIBUTARY_FAULT_INJECTION: points,
+      TRIBUTARY_FAULT_PROBABILITY: '0.01',
+    });
+    await set.topUp(2);
+    const kills = count(4, 100);
+    const from = Date.now();
+    let external = 0;
+    const injected = () => set.crashed().length - set.crashed(true).length;
+    while (external + injected() < kills) {
+      const leader = await set.leader(undefined, 90_000);
+      await sleep(Math.random() * 8_000);
+      if (leader.process.running) {
+        await set.end(leader, false);
+        external++;
+      }
+      await set.topUp(2);
+    }
+    await set.leader(undefined, 90_000);
+    await sleep(25_000);
+    const judged = judgeLoad(cluster.auditLogPath, { ...load, upAtMs: from });
+    const unready = await notReady(cluster, load);
+    const figures = {
+      kills: external + injected(),
+      external,
+      injected: injected(),
+      crashes: set.crashed(true).length,
+      jobs: judged.jobs,
+      duplicates: judged.duplicates.count,
+      misses: judged.misses.count,
+      notReady: unready.length,
+      samples: [...judged.duplicates.samples, ...judged.misses.samples].join('; '),
+    };
+    report('operator-kills', figures);
+    await set.stopAll();
+    expect(figures.crashes).toBe(0);
+    expect(figures.duplicates).toBe(0);
+    expect(figures.misses).toBe(0);
+    expect(unready).toEqual([]);
+  });
+});
+
+describe('a paused leader', () => {
+  it('SIGSTOP past the lease, then SIGCONT: the standby takes over, the old leader creates nothing', async () => {
+    const set = replicas('pause');
+    await set.topUp(2);
+    const rounds = count(1, 5);
+    let lateJobs = 0;
+    const takeovers: number[] = [];
+    for (let round = 0; round < rounds; round++) {
+      const leader = await set.leader();
+      await waitForJobAfter(Date.now());
+      const pausedAt = Date.now();
+      leader.process.pause();
+      const standby = await set.leader(leader.identity, 60_000);
+      takeovers.push(Date.now() - pausedAt);
+      await sleep(Math.max(0, 20_000 - (Date.now() - pausedAt)));
+      const resumedAt = Date.now();
+      leader.process.resume();
+      await sleep(15_000);
+      lateJobs += createdJobs(cluster.auditLogPath, [load.namespace]).filter(
+        (job) => job.createdAtMs >= resumedAt && job.userAgent.includes(`(${leader.identity})`),
+      ).length;
+      expect(standby.process.running).toBe(true);
+    }
+    const judged = judgeLoad(cluster.auditLogPath, load);
+    const figures = {
+      rounds,
+      pauseMs: 20_000,
+      takeoverMaxMs: Math.max(...takeovers),
+      jobsByResumedLeader: lateJobs,
+      duplicates: judged.duplicates.count,
+      crashes: set.crashed().length,
+    };
+    report('paused-leader', figures);
+    await set.stopAll();
+    expect(figures.jobsByResumedLeader).toBe(0);
+    expect(figures.duplicates).toBe(0);
+    expect(figures.crashes).toBe(0);
+  });
+});
+
+describe('control-plane restarts', () => {
+  it('kube-apiserver and etcd restarted under load: no operator exit, no duplicate, status catches up', async () => {
+    const set = replicas('restarts');
+    await set.topUp(2);
+    await set.leader();
+    const restarts = [
+      ...Array.from({ length: count(2, 10) }, () => 'kube-apiserver' as const),
+      ...Array.from({ length: count(1, 3) }, () => 'etcd' as const),
+    ];
+    const catchUp: number[] = [];
+    const readyzDuring: string[] = [];
+    for (const component of restarts) {
+      await cluster.restart(component, { downMs: 5_000 });
+      const backAt = Date.now();
+      readyzDuring.push(String((await set.running()[0]?.process.get('/readyz'))?.status));
+      catchUp.push((await waitForJobAfter(backAt)) + 0);
+      await sleep(5_000);
+    }
+    await sleep(25_000);
+    const judged = judgeLoad(cluster.auditLogPath, load);
+    const unready = await notReady(cluster, load);
+    const figures = {
+      apiserverRestarts: restarts.filter((c) => c === 'kube-apiserver').length,
+      etcdRestarts: restarts.filter((c) => c === 'etcd').length,
+      operatorExits: set.crashed().length,
+      firstJobAfterRestartMaxMs: Math.max(...catchUp),
+      duplicates: judged.duplicates.count,
+      notReady: unready.length,
+    };
+    report('control-plane-restarts', figures);
+    await set.stopAll();
+    expect(figures.operatorExits).toBe(0);
+    expect(figures.duplicates).toBe(0);
+    expect(unready).toEqual([]);
+  });
+});
+
+describe('secrets never leak', () => {
+  it('finds the sentinels nowhere the operator or its runs wrote', async () => {
+    const texts = [];
+    const set = replicas('leaks');
+    await set.topUp(1);
+    await set.leader();
+    const metrics = await set.running()[0]?.process.get('/metrics');
+    texts.push({ what: 'operator /metrics', text: metrics?.body ?? '' });
+    const logs = sets.flatMap((s) => s.logPaths());
+    const leaks = await sentinelLeaks(cluster, {
+      paths: [...logs, cluster.info.nodeDir, reportDir()],
+      texts,
+    });
+    report('leadership-leaks', {
+      scanned: logs.length + 2,
+      leaks: leaks.length,
+      where: leaks.join(' '),
+    });
+    expect(leaks).toEqual([]);
+  });
+});
