@@ -3,7 +3,8 @@
  * and turn its result or error into the queue action of the result contract (docs/architecture.md).
  */
 import type { Clock } from '../../lib/clock.ts';
-import { isMachineryError } from '../../lib/kube/errors.ts';
+import { ApiError, isMachineryError } from '../../lib/kube/errors.ts';
+import { NOT_LEADER } from './fence.ts';
 import { reconcileLogger, type Log } from '../../lib/log.ts';
 import type { ControllerMetrics, ReconcileOutcome } from './metrics.ts';
 import type { WorkQueue } from './queue.ts';
@@ -157,6 +158,11 @@ function logFailure(log: Log, outcome: ReconcileOutcome, error: unknown, requeue
       log.error({ err }, 'reconcile failed terminally; not retrying');
       return;
     case 'error':
+      if (err instanceof ApiError && err.reason === NOT_LEADER) {
+        // The term is ending (the lease was lost): expected, and the next leader redoes it.
+        log.info({ err: err.message }, 'write not sent: no longer the leader');
+        return;
+      }
       log.error({ err, requeues }, 'reconcile failed; retrying with backoff');
       return;
     case 'requeue':
