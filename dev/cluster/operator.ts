@@ -135,6 +135,24 @@ export interface OperatorProcessOptions {
    * Default `tributary-operator` in `tributary-system`: what manifests/install.yaml creates.
    */
   serviceAccount?: { namespace: string; name: string };
+  /**
+   * The API server URL in its kubeconfig, e.g. a fault proxy's `https://127.0.0.1:<port>` in
+   * front of the API server (its certificate is for 127.0.0.1). Default: the API server's.
+   */
+  server?: string;
+}
+
+/** The operator's kubeconfig text: its token, and `server` instead of the API server's if given. */
+function operatorKubeconfig(client: ClusterClient, token: string, server?: string): string {
+  if (server === undefined) return client.kubeconfigYaml(token, 'tributary-operator');
+  const config = client.kubeConfigFor(token, 'tributary-operator');
+  config.loadFromOptions({
+    clusters: config.clusters.map((cluster) => ({ ...cluster, server })),
+    users: config.users,
+    contexts: config.contexts,
+    currentContext: config.currentContext,
+  });
+  return config.exportConfig();
 }
 
 /** One operator process. */
@@ -163,7 +181,7 @@ export class OperatorProcess {
     };
     const token = await client.serviceAccountToken(account.namespace, account.name);
     const kubeconfig = join(dir, 'kubeconfig');
-    writeFileSync(kubeconfig, client.kubeconfigYaml(token, 'tributary-operator'), { mode: 0o600 });
+    writeFileSync(kubeconfig, operatorKubeconfig(client, token, options.server), { mode: 0o600 });
     const metricsPort = await freePort();
     const logPath = join(dir, 'operator.log');
     const fd = openSync(logPath, 'a');

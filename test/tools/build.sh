@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Build the packaging tools the tests run (helm, promtool and our kstatus checker) and nats-server
-# (the JetStream inbox engine's broker, dev/nats/) from the Go module proxy, and cache them outside
+# Build the packaging tools the tests run (helm, promtool and our kstatus checker), nats-server
+# (the JetStream inbox engine's broker, dev/nats/) and toxiproxy-server (the chaos tier's TCP
+# fault proxy, dev/toxiproxy/) from the Go module proxy, and cache them outside
 # the repo keyed by version. A no-op when every binary is
 # already cached. lua5.1 (the Argo CD health checks) is a Debian package: scripts/setup.sh.
 #
@@ -11,6 +12,7 @@
 #          $CACHE_ROOT/promtool-v0.316.0/promtool
 #          $CACHE_ROOT/kstatus-v0.37.2-<hash>/kstatus   (hash: our source, see kstatus_key)
 #          $CACHE_ROOT/nats-server-v2.15.2/nats-server  (version: dev/nats/versions.env)
+#          $CACHE_ROOT/toxiproxy-v2.5.0/toxiproxy-server (version: dev/toxiproxy/versions.env)
 # See test/tools/README.md for what each is for and the timings.
 set -euo pipefail
 
@@ -22,6 +24,10 @@ source "$SCRIPT_DIR/versions.env"
 NATS_DIR_SRC="$SCRIPT_DIR/../../dev/nats"
 # shellcheck source=../../dev/nats/versions.env
 source "$NATS_DIR_SRC/versions.env"
+# toxiproxy-server is started by dev/toxiproxy/server.ts, so its module and version live there too.
+TOXIPROXY_DIR_SRC="$SCRIPT_DIR/../../dev/toxiproxy"
+# shellcheck source=../../dev/toxiproxy/versions.env
+source "$TOXIPROXY_DIR_SRC/versions.env"
 CACHE_ROOT="${TRIBUTARY_CACHE_DIR:-$HOME/.cache/tributary}"
 
 # kstatus is our own program, so its cache key also covers its source: the first 12 hex digits
@@ -34,10 +40,11 @@ HELM_DIR="$CACHE_ROOT/helm-$HELM_VERSION"
 PROMTOOL_DIR="$CACHE_ROOT/promtool-$PROMETHEUS_VERSION"
 KSTATUS_DIR="$CACHE_ROOT/kstatus-$CLI_UTILS_VERSION-$(kstatus_key)"
 NATS_DIR="$CACHE_ROOT/nats-server-$NATS_SERVER_VERSION"
+TOXIPROXY_DIR="$CACHE_ROOT/toxiproxy-$TOXIPROXY_VERSION"
 
 all_present() {
   [[ -x "$HELM_DIR/helm" && -x "$PROMTOOL_DIR/promtool" && -x "$KSTATUS_DIR/kstatus" &&
-    -x "$NATS_DIR/nats-server" ]]
+    -x "$NATS_DIR/nats-server" && -x "$TOXIPROXY_DIR/toxiproxy-server" ]]
 }
 
 report() {
@@ -45,11 +52,12 @@ report() {
   echo "promtool: $PROMTOOL_DIR"
   echo "kstatus:  $KSTATUS_DIR"
   echo "nats-server: $NATS_DIR"
+  echo "toxiproxy-server: $TOXIPROXY_DIR"
   echo "cache dir: $CACHE_ROOT"
 }
 
 if all_present; then
-  echo "cached: $HELM_DIR $PROMTOOL_DIR $KSTATUS_DIR $NATS_DIR"
+  echo "cached: $HELM_DIR $PROMTOOL_DIR $KSTATUS_DIR $NATS_DIR $TOXIPROXY_DIR"
   report
   exit 0
 fi
@@ -61,7 +69,8 @@ require_version "$SCRIPT_DIR/helm" helm.sh/helm/v3 "$HELM_VERSION"
 require_version "$SCRIPT_DIR/prometheus" github.com/prometheus/prometheus "$PROMETHEUS_VERSION"
 require_version "$SCRIPT_DIR/kstatus" sigs.k8s.io/cli-utils "$CLI_UTILS_VERSION"
 require_version "$NATS_DIR_SRC" github.com/nats-io/nats-server/v2 "$NATS_SERVER_VERSION"
-take_build_lock "$HELM_DIR" "$PROMTOOL_DIR" "$KSTATUS_DIR" "$NATS_DIR"
+require_version "$TOXIPROXY_DIR_SRC" github.com/Shopify/toxiproxy/v2 "$TOXIPROXY_VERSION"
+take_build_lock "$HELM_DIR" "$PROMTOOL_DIR" "$KSTATUS_DIR" "$NATS_DIR" "$TOXIPROXY_DIR"
 
 # helm: its Makefile's ldflags. The Kubernetes version helm assumes offline (`helm template`'s
 # .Capabilities.KubeVersion, the lint deprecation checks) follows its client-go: v0.37 -> 1.37.
@@ -93,6 +102,11 @@ build_one "$SCRIPT_DIR/kstatus" "$KSTATUS_DIR" kstatus . "-s -w"
 # nats-server: the release's ldflags set only the commit (the proxy does not give it); the
 # version is a constant in its source, so `nats-server --version` prints v2.15.2 as is.
 build_one "$NATS_DIR_SRC" "$NATS_DIR" nats-server github.com/nats-io/nats-server/v2 "-s -w"
+# toxiproxy-server: its Makefile builds with "-s -w"; the release (goreleaser) also sets the
+# version variable, which the proxy cannot give, so we set it from the cache key.
+build_one "$TOXIPROXY_DIR_SRC" "$TOXIPROXY_DIR" toxiproxy-server \
+  github.com/Shopify/toxiproxy/v2/cmd/server \
+  "-s -w -X github.com/Shopify/toxiproxy/v2.Version=$TOXIPROXY_VERSION"
 build_one "$SCRIPT_DIR/helm" "$HELM_DIR" helm helm.sh/helm/v3/cmd/helm "$HELM_LDFLAGS"
 build_one "$SCRIPT_DIR/prometheus" "$PROMTOOL_DIR" promtool \
   github.com/prometheus/prometheus/cmd/promtool "$PROMTOOL_LDFLAGS" "$PROMTOOL_TAGS"
