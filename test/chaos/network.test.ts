@@ -93,6 +93,8 @@ describe('chaos: a bad network between the operator and the API server', () => {
     await waitFor(
       `a run of every Integration after the ${what}`,
       () => {
+        const exited = replicas.find((replica) => !replica.operator.running);
+        if (exited !== undefined) throw new Error(`replica ${exited.identity} exited`);
         const started = new Set(
           createdJobs(cluster.auditLogPath, [load.namespace])
             .filter((job) => job.createdAtMs > sinceMs)
@@ -185,6 +187,20 @@ describe('chaos: a bad network between the operator and the API server', () => {
         text: (await replica.operator.get('/metrics'))?.body ?? '',
       })),
     );
+    // The healed old leader is a working standby: stopped gracefully, the leader hands over to it.
+    const handbackMs = Date.now();
+    await standby.operator.stop();
+    const handback = await waitFor(
+      `${old.identity} creating Jobs again after ${standby.identity} stopped`,
+      () => {
+        const first = judgeLoadJobs(load).find(
+          (job) => job.credentialId === old.credentialId && job.atMs > handbackMs,
+        );
+        return Promise.resolve(first?.atMs);
+      },
+      { timeoutMs: 60_000, intervalMs: 500 },
+    ).catch(() => undefined);
+    figures.handbackFirstCreateMs = handback === undefined ? null : handback - handbackMs;
     const leaks = await sentinelLeaks(cluster, {
       paths: [...replicas.map((r) => r.operator.logPath), cluster.info.nodeDir, reportDir()],
       texts: metrics,
@@ -208,6 +224,7 @@ describe('chaos: a bad network between the operator and the API server', () => {
       true,
     );
     expect(figures.oldCreatesAfterHeal, 'the old leader acted after healing').toBe(0);
+    expect(figures.handbackFirstCreateMs, 'the healed old leader took over again').not.toBeNull();
     expect(figures.unattributed, 'every Job create names its credential').toBe(0);
     expect(unready).toEqual([]);
     expect(leaks).toEqual([]);
