@@ -29,6 +29,9 @@ const FAULT_MS = count(15_000, 60_000);
 const PARTITION_MS = count(25_000, 45_000);
 const INTEGRATIONS = count(6, 50);
 
+/** The elector's log line at its renew deadline, from when the lease fence refuses writes. */
+const STEPPED_DOWN = 'failed to renew lease within the renew deadline; stepping down';
+
 /** A replica and the proxy its kubeconfig points at. */
 interface Replica {
   identity: string;
@@ -154,6 +157,8 @@ describe('chaos: a bad network between the operator and the API server', () => {
     const byStandby = creates.filter((job) => job.credentialId === standby.credentialId);
     const lastByOld = byOld.filter((job) => job.atMs <= healedMs).at(-1)?.atMs;
     const firstByStandby = byStandby.find((job) => job.atMs >= partitionMs)?.atMs;
+    // The fence refuses writes from the renew deadline on; "stopped leading" follows the drain.
+    const steppedDownMs = logTime(old.operator, STEPPED_DOWN, partitionMs);
     const stoppedMs = logTime(old.operator, 'stopped leading', partitionMs);
     const expiryMs = lease.expiryOf(old.identity);
     const since = (ms: number | undefined) => (ms === undefined ? null : ms - partitionMs);
@@ -163,12 +168,13 @@ describe('chaos: a bad network between the operator and the API server', () => {
       leaderAfter: await lease.holder(),
       oldLastCreateMs: since(lastByOld),
       standbyFirstCreateMs: since(firstByStandby),
+      oldSteppedDownMs: since(steppedDownMs),
       oldStoppedLeadingMs: since(stoppedMs),
       oldLeaseExpiryMs: since(expiryMs),
       stoppedBeforeExpiry:
-        stoppedMs !== undefined &&
+        steppedDownMs !== undefined &&
         expiryMs !== undefined &&
-        stoppedMs < expiryMs &&
+        steppedDownMs < expiryMs &&
         (lastByOld ?? 0) < expiryMs,
       oldCreatesAfterHeal: byOld.filter((job) => job.atMs > healedMs).length,
       unattributed: creates.filter((job) => job.credentialId === '').length,
@@ -187,6 +193,12 @@ describe('chaos: a bad network between the operator and the API server', () => {
         text: (await replica.operator.get('/metrics'))?.body ?? '',
       })),
     );
+    // Terms lost by either replica (to latency, timeouts and resets as well as the partition).
+    figures.leaderLosses = metrics
+      .map(({ text }) =>
+        Number(/^tributary_leader_lost_total(?:\{[^}]*\})? (\S+)$/m.exec(text)?.[1] ?? 0),
+      )
+      .reduce((sum, n) => sum + n, 0);
     // The healed old leader is a working standby: stopped gracefully, the leader hands over to it.
     const handbackMs = Date.now();
     await standby.operator.stop();
