@@ -274,7 +274,8 @@ export const RecordSchema = withRules(
   }),
   [
     {
-      rule: '!has(self.required) || (has(self.properties) && self.required.all(f, f in self.properties))',
+      // Per element, as zod reads it: an empty required list needs no properties.
+      rule: '!has(self.required) || self.required.all(f, has(self.properties) && f in self.properties)',
       message: 'every field in required must also be listed in properties',
       field: 'required',
       holds: (s) =>

@@ -22,6 +22,7 @@ import { startChaosCluster } from './support/cluster.ts';
 import { count, report } from './support/figures.ts';
 import { createdJobs } from './support/ledger.ts';
 import { rawRequest, rejectionReasons } from './support/raw-api.ts';
+import { REGRESSIONS } from './support/regressions.ts';
 import { sentinelLeaks, sentinelSecret } from './support/sentinels.ts';
 
 const RUNS = count(40, 400);
@@ -207,6 +208,17 @@ async function plainIntegrationReconciles(): Promise<void> {
 }
 
 describe('hostile specs', () => {
+  it.each(REGRESSIONS.map((r) => [`${r.name} (${r.foundBy})`, r] as const))(
+    'regression: %s',
+    async (_, regression) => {
+      const namespace = await freshNamespace();
+      const before = { admitted: tally.admitted, rejected: tally.rejected };
+      await applyCase(namespace, regression.item);
+      const outcome = tally.admitted > before.admitted ? 'admitted' : 'rejected';
+      expect(outcome).toBe(regression.expect);
+    },
+  );
+
   it('are refused by the API server or conditioned by the operator, which never crashes or wedges', async () => {
     const started = Date.now();
     const seed =

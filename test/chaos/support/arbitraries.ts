@@ -143,7 +143,11 @@ function caseOf(kind: Case['kind'], name: string): fc.Arbitrary<Case> {
     };
     const described = change === null ? 'valid' : applyMutation(body, change);
     const zodValid = schema.safeParse(body.spec).success;
-    return { kind, mutation: described, zodValid, body };
+    const item: Case = { kind, mutation: described, zodValid, body };
+    // fast-check prints counterexamples: short, whatever the size or depth of the body.
+    return Object.defineProperty(item, fc.toStringMethod, {
+      value: () => `${kind}(${described}) ${JSON.stringify(body).slice(0, 300)}`,
+    });
   });
 }
 

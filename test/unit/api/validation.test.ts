@@ -46,3 +46,30 @@ describe('invalid objects', () => {
     },
   );
 });
+
+describe('spec.schema.required', () => {
+  // Found by the hostile-specs chaos scenario: the CEL rule refused what zod accepts.
+  const withSchema = (schema: unknown) => ({
+    apiVersion: 'tributary.dev/v1alpha1',
+    kind: 'Integration',
+    metadata: { name: 'x', namespace: 'ns' },
+    spec: { connector: { image: 'ghcr.io/acme/c:1' }, schema },
+  });
+
+  it('may be empty without properties, as the CRD rule reads it per element', () => {
+    expect(validateIntegration(withSchema({ required: [] }))).toMatchObject({ ok: true });
+    expect(validateIntegration(withSchema({ required: ['id'] }))).toMatchObject({ ok: false });
+    expect(
+      validateIntegration(withSchema({ required: ['id'], properties: { id: { type: 'string' } } })),
+    ).toMatchObject({ ok: true });
+  });
+
+  it('has a CEL rule that needs properties only for an element', async () => {
+    const { readFileSync } = await import('node:fs');
+    const crd = readFileSync(
+      new URL('../../../crds/tributary.dev_integrations.yaml', import.meta.url),
+      'utf8',
+    );
+    expect(crd).toContain('self.required.all(f, has(self.properties) && f in self.properties)');
+  });
+});

@@ -1,0 +1,38 @@
+/**
+ * Objects the hostile-specs fuzzer found a fault with, replayed as they were (short of the
+ * generated noise) before every run: each must be admitted and conditioned, or refused, as
+ * `expect` says. Add one line per finding, with the seed that found it.
+ */
+import { QUICK_CONNECTOR_IMAGE } from '../../../dev/cluster/images.ts';
+import type { Case } from './arbitraries.ts';
+
+const integration = (name: string, spec: Record<string, unknown>): Case['body'] => ({
+  apiVersion: 'tributary.dev/v1alpha1',
+  kind: 'Integration',
+  metadata: { name },
+  spec: { connector: { image: QUICK_CONNECTOR_IMAGE }, ...spec },
+});
+
+/** A found fault: the object, what the API server must do with it, and what found it. */
+export interface Regression {
+  name: string;
+  foundBy: string;
+  expect: 'admitted' | 'rejected';
+  item: Case;
+}
+
+export const REGRESSIONS: readonly Regression[] = [
+  {
+    // zod reads "every field in required is in properties" per element; the CEL rule required
+    // properties as soon as required was set, so an empty list was refused.
+    name: 'an empty schema.required without properties',
+    foundBy: 'CHAOS_SEED=462307574 CHAOS_PATH=28',
+    expect: 'admitted',
+    item: {
+      kind: 'Integration',
+      mutation: 'valid',
+      zodValid: true,
+      body: integration('empty-required', { schema: { required: [] } }),
+    },
+  },
+];
