@@ -10,7 +10,7 @@ import type { z } from 'zod';
 import { QUICK_CONNECTOR_IMAGE } from '../../../dev/cluster/images.ts';
 import { IntegrationSpec } from '../../../operator/api/integration.ts';
 import { ReconcilePolicySpec } from '../../../operator/api/policy.ts';
-import { applyMutation, mutation } from './mutations.ts';
+import { applyMutation, mutation, serialize } from './mutations.ts';
 import { crdSpecSchema, fromSchema, type Overrides, type SchemaNode } from './schema-arbitrary.ts';
 
 /** The Secret every generated credentialsRef names (a sentinel Secret), and its keys. */
@@ -146,9 +146,18 @@ function caseOf(kind: Case['kind'], name: string): fc.Arbitrary<Case> {
     const item: Case = { kind, mutation: described, zodValid, body };
     // fast-check prints counterexamples: short, whatever the size or depth of the body.
     return Object.defineProperty(item, fc.toStringMethod, {
-      value: () => `${kind}(${described}) ${JSON.stringify(body).slice(0, 300)}`,
+      value: () => `${kind}(${described}) ${printable(body)}`,
     });
   });
+}
+
+/** The start of `body` as JSON; what is nested too deep to print within a stack is elided. */
+function printable(body: unknown): string {
+  try {
+    return serialize(body).slice(0, 300);
+  } catch {
+    return '(too deep to print)';
+  }
 }
 
 /** A batch for one fresh namespace: 0–2 policies (created first), then 1–3 Integrations. */

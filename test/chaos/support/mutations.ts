@@ -96,14 +96,44 @@ const wrongType = fc.constantFrom<unknown>(
   '',
 );
 
-/** JSON nested `depth` levels: objects, arrays, or both alternating. */
-export function nested(depth: number, shape: 'object' | 'array' | 'mixed'): unknown {
-  let value: unknown = 'leaf';
-  for (let i = 0; i < depth; i++) {
-    const asArray = shape === 'array' || (shape === 'mixed' && i % 2 === 1);
-    value = asArray ? [value] : { d: value };
+/**
+ * JSON nested `depth` levels (objects, arrays, or both alternating), kept as a description: past
+ * a few thousand levels JSON.stringify itself overflows the stack, so {@link serialize} writes it.
+ */
+export class DeepJson {
+  readonly depth: number;
+  readonly shape: 'object' | 'array' | 'mixed';
+
+  constructor(depth: number, shape: 'object' | 'array' | 'mixed') {
+    this.depth = depth;
+    this.shape = shape;
   }
-  return value;
+
+  /** The JSON text, written without recursion. */
+  text(): string {
+    let open = '';
+    let close = '';
+    for (let i = 0; i < this.depth; i++) {
+      const asArray = this.shape === 'array' || (this.shape === 'mixed' && i % 2 === 1);
+      open += asArray ? '[' : '{"d":';
+      close = (asArray ? ']' : '}') + close;
+    }
+    return `${open}"leaf"${close}`;
+  }
+}
+
+/** JSON.stringify, with each {@link DeepJson} written as its text. */
+export function serialize(value: unknown): string {
+  const deep: DeepJson[] = [];
+  const text = JSON.stringify(value, (_key, v: unknown) => {
+    if (!(v instanceof DeepJson)) return v;
+    deep.push(v);
+    return `@@deep-json-${deep.length - 1}@@`;
+  });
+  return text.replace(
+    /"@@deep-json-(\d+)@@"/g,
+    (_, i: string) => deep[Number(i)]?.text() ?? 'null',
+  );
 }
 
 /** A config of ~`bytes` spread over many keys, or one value. */
@@ -123,7 +153,7 @@ const deepConfig = fc
     kind: 'set',
     what: `nested-${shape}-${depth}`,
     at: { path: config },
-    value: { deep: nested(depth, shape) },
+    value: { deep: new DeepJson(depth, shape) },
   }));
 
 const bigObject = fc

@@ -5,6 +5,7 @@
  */
 import { request } from 'node:https';
 import type { ClusterClient } from '../../../dev/cluster/cluster.ts';
+import { serialize } from './mutations.ts';
 
 /** An answer of the API server. */
 export interface RawAnswer {
@@ -12,15 +13,16 @@ export interface RawAnswer {
   body: Record<string, unknown>;
 }
 
-/** Sends `method path` with `body` serialized by JSON.stringify; never throws on a status. */
+/** Sends `method path` with `body` serialized as JSON ({@link serialize}); never throws on a status. */
 export function rawRequest(
   client: ClusterClient,
   method: string,
   path: string,
   body?: unknown,
+  contentType = 'application/json',
 ): Promise<RawAnswer> {
   const url = new URL(client.info.server + path);
-  const payload = body === undefined ? undefined : JSON.stringify(body);
+  const payload = body === undefined ? undefined : serialize(body);
   return new Promise((resolve, reject) => {
     const req = request(
       {
@@ -32,7 +34,7 @@ export function rawRequest(
         headers: {
           Authorization: `Bearer ${client.info.adminToken}`,
           Accept: 'application/json',
-          ...(payload === undefined ? {} : { 'Content-Type': 'application/json' }),
+          ...(payload === undefined ? {} : { 'Content-Type': contentType }),
         },
       },
       (res) => {
