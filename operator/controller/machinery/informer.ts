@@ -191,6 +191,7 @@ export class Informer<T extends KubernetesObject> {
         relist = false;
         continue;
       }
+      if (error === undefined) this.#options.metrics?.watchResumed(this.resource);
       const recovery = decideRecovery(
         state,
         { phase, error, durationMs: clock.now() - startedMs },

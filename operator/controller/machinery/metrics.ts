@@ -25,6 +25,7 @@ export class ControllerMetrics {
   readonly #queueRetries: Counter<'name'>;
   readonly #watchErrors: Counter<'resource'>;
   readonly #watchRelists: Counter<'resource'>;
+  readonly #watchResumes: Counter<'resource'>;
   readonly #leader: Gauge;
   readonly #leaderLost: Counter;
   readonly #eventWriteFailures: Counter<'reason'>;
@@ -66,18 +67,10 @@ export class ControllerMetrics {
       labelNames: ['name'],
       registers,
     });
-    this.#watchErrors = new Counter({
-      name: 'tributary_watch_errors_total',
-      help: 'List or watch errors by resource.',
-      labelNames: ['resource'],
-      registers,
-    });
-    this.#watchRelists = new Counter({
-      name: 'tributary_watch_relists_total',
-      help: 'Full relists by resource (initial list included).',
-      labelNames: ['resource'],
-      registers,
-    });
+    const watch = watchCounters(registers);
+    this.#watchErrors = watch.errors;
+    this.#watchRelists = watch.relists;
+    this.#watchResumes = watch.resumes;
     [this.#leader, this.#leaderLost] = leaderMetrics(registers);
     this.#eventWriteFailures = new Counter({
       name: 'tributary_event_write_failures_total',
@@ -118,6 +111,11 @@ export class ControllerMetrics {
     this.#watchRelists.inc({ resource });
   }
 
+  /** Counts a watch the server ended cleanly, resumed without a relist. */
+  watchResumed(resource: string): void {
+    this.#watchResumes.inc({ resource });
+  }
+
   /** Counts an Event that could not be written, by its reason. */
   eventWriteFailed(reason: string): void {
     this.#eventWriteFailures.inc({ reason });
@@ -146,4 +144,28 @@ function leaderMetrics(registers: Registry[]): [Gauge, Counter] {
     registers,
   });
   return [leader, lost];
+}
+
+/** The list-watch counters by resource: errors, relists, resumes. */
+function watchCounters(registers: Registry[]) {
+  return {
+    errors: new Counter({
+      name: 'tributary_watch_errors_total',
+      help: 'List or watch errors by resource.',
+      labelNames: ['resource'],
+      registers,
+    }),
+    relists: new Counter({
+      name: 'tributary_watch_relists_total',
+      help: 'Full relists by resource (initial list included).',
+      labelNames: ['resource'],
+      registers,
+    }),
+    resumes: new Counter({
+      name: 'tributary_watch_resumes_total',
+      help: 'Watches the server ended cleanly (its timeout) and that were resumed from the last resourceVersion, by resource.',
+      labelNames: ['resource'],
+      registers,
+    }),
+  };
 }

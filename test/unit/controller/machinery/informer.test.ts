@@ -291,7 +291,7 @@ describe('Informer list-watch loop', () => {
   it('applies events, tracks resourceVersion through bookmarks, and resumes from it after a clean close', async () => {
     const transport = new FakeTransport();
     transport.listResults = [[{ items: [obj('a', '1')], resourceVersion: '10' }]];
-    const { clock, informer, events } = newInformer(transport);
+    const { clock, informer, events, counter } = newInformer(transport);
     void informer.start();
     await clock.advance(0);
     const watch = transport.lastWatch();
@@ -306,6 +306,8 @@ describe('Informer list-watch loop', () => {
     expect(transport.watches).toHaveLength(2);
     expect(transport.lastWatch().params.resourceVersion).toBe('20');
     expect(transport.lists).toHaveLength(1);
+    expect(await counter('tributary_watch_resumes_total')).toBe(1);
+    expect(await counter('tributary_watch_relists_total')).toBe(1);
     await informer.stop();
   });
 
