@@ -11,6 +11,8 @@ import { serialize } from './mutations.ts';
 export interface RawAnswer {
   status: number;
   body: Record<string, unknown>;
+  /** The body as received. */
+  text: string;
 }
 
 /** Sends `method path` with `body` serialized as JSON ({@link serialize}); never throws on a status. */
@@ -48,7 +50,7 @@ export function rawRequest(
           } catch {
             parsed = { message: text.slice(0, 200) };
           }
-          resolve({ status: res.statusCode ?? 0, body: parsed });
+          resolve({ status: res.statusCode ?? 0, body: parsed, text });
         });
         res.on('error', reject);
       },
