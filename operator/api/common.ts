@@ -148,3 +148,21 @@ export function withRules<S extends z.ZodObject>(
     })),
   });
 }
+
+/**
+ * Levels of JSON nesting a free-form field may have. The API server admits thousands, but past a
+ * few thousand JSON.stringify overflows the stack: the operator could not write the run input.
+ */
+export const MAX_JSON_DEPTH = 100;
+
+/** True when `value` nests at most `limit` objects or arrays deep; walks without recursion. */
+export function jsonDepthAtMost(value: unknown, limit: number): boolean {
+  const stack: { node: unknown; depth: number }[] = [{ node: value, depth: 0 }];
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    const { node, depth } = item;
+    if (node === null || typeof node !== 'object') continue;
+    if (depth + 1 > limit) return false;
+    for (const child of Object.values(node)) stack.push({ node: child, depth: depth + 1 });
+  }
+  return true;
+}

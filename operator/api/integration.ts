@@ -5,7 +5,9 @@
 import { z } from 'zod';
 import {
   Conditions,
+  jsonDepthAtMost,
   LocalObjectRef,
+  MAX_JSON_DEPTH,
   SecretKeyRef,
   resourceObject,
   timestamp,
@@ -310,9 +312,15 @@ export const Connector = z
       .describe('Arguments passed to the connector.'),
     config: z
       .record(z.string(), z.unknown())
+      .refine((config) => jsonDepthAtMost(config, MAX_JSON_DEPTH), {
+        error: `must nest at most ${MAX_JSON_DEPTH} levels of objects and arrays`,
+      })
       .optional()
       .meta({ 'x-kubernetes-preserve-unknown-fields': true })
-      .describe('Free-form configuration handed to the connector as is. No secrets here.'),
+      .describe(
+        'Free-form configuration handed to the connector as is, at most ' +
+          `${MAX_JSON_DEPTH} levels deep. No secrets here.`,
+      ),
   })
   .describe(
     'A custom connector image instead of the built-in one; it gets source and destination as ' +

@@ -5,6 +5,7 @@
  */
 import { QUICK_CONNECTOR_IMAGE } from '../../../dev/cluster/images.ts';
 import type { Case } from './arbitraries.ts';
+import { DeepJson } from './mutations.ts';
 
 const integration = (name: string, spec: Record<string, unknown>): Case['body'] => ({
   apiVersion: 'tributary.dev/v1alpha1',
@@ -33,6 +34,21 @@ export const REGRESSIONS: readonly Regression[] = [
       mutation: 'valid',
       zodValid: true,
       body: integration('empty-required', { schema: { required: [] } }),
+    },
+  },
+  {
+    // Admitted by the API server; the operator's JSON.stringify of the run input overflowed the
+    // stack on every reconcile, so no condition was ever written. Now Stalled/InvalidSpec.
+    name: 'connector.config nested 5000 levels',
+    foundBy: 'CHAOS_SEED=1102627855 (run 2, nested-mixed-5000)',
+    expect: 'admitted',
+    item: {
+      kind: 'Integration',
+      mutation: 'nested-mixed-5000 spec.connector.config',
+      zodValid: false,
+      body: integration('deep-config', {
+        connector: { image: QUICK_CONNECTOR_IMAGE, config: { deep: new DeepJson(5000, 'mixed') } },
+      }),
     },
   },
 ];

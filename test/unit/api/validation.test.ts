@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { validateIntegration, validateReconcilePolicy } from '../../../operator/api/index.ts';
+import { jsonDepthAtMost, MAX_JSON_DEPTH } from '../../../operator/api/common.ts';
 import { INVALID_CASES } from '../../fixtures/invalid-objects.ts';
 import { exampleDocuments } from '../../fixtures/manifests.ts';
 
@@ -71,5 +72,36 @@ describe('spec.schema.required', () => {
       'utf8',
     );
     expect(crd).toContain('self.required.all(f, has(self.properties) && f in self.properties)');
+  });
+});
+
+describe('spec.connector.config depth', () => {
+  // Found by the hostile-specs chaos scenario: 5000 levels were admitted and wedged the operator.
+  const nest = (depth: number): unknown => {
+    let value: unknown = 'leaf';
+    for (let i = 0; i < depth; i++) value = i % 2 === 0 ? { d: value } : [value];
+    return value;
+  };
+  const withConfig = (config: unknown) => ({
+    apiVersion: 'tributary.dev/v1alpha1',
+    kind: 'Integration',
+    metadata: { name: 'x', namespace: 'ns' },
+    spec: { connector: { image: 'ghcr.io/acme/c:1', config } },
+  });
+
+  it.each([
+    ['scalars', { a: 1, b: 'x' }, 1, true],
+    ['exactly the limit', { a: nest(MAX_JSON_DEPTH - 1) }, MAX_JSON_DEPTH, true],
+    ['one past the limit', { a: nest(MAX_JSON_DEPTH) }, MAX_JSON_DEPTH, false],
+    ['5000 levels', { a: nest(5000) }, MAX_JSON_DEPTH, false],
+  ])('jsonDepthAtMost: %s', (_, value, limit, expected) => {
+    expect(jsonDepthAtMost(value, limit)).toBe(expected);
+  });
+
+  it('refuses a config nested past the limit, naming the field, and walks 100000 levels', () => {
+    const result = validateIntegration(withConfig({ deep: nest(100_000) }));
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.errors.join('\n')).toContain('spec.connector.config');
+    expect(validateIntegration(withConfig({ a: nest(50) }))).toMatchObject({ ok: true });
   });
 });
