@@ -52,10 +52,10 @@ describe('systemClock', () => {
     vi.useFakeTimers();
     const delays: number[] = [];
     const native = globalThis.setTimeout;
-    vi.spyOn(globalThis, 'setTimeout').mockImplementation(((fn: () => void, ms?: number) => {
+    vi.spyOn(globalThis, 'setTimeout').mockImplementation((fn: () => void, ms?: number) => {
       delays.push(ms ?? 0);
       return native(fn, ms);
-    }));
+    });
     const day = 86_400_000;
     let fired = 0;
     systemClock().setTimeout(() => fired++, 60 * day);
