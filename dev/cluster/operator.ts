@@ -140,6 +140,11 @@ export interface OperatorProcessOptions {
    * front of the API server (its certificate is for 127.0.0.1). Default: the API server's.
    */
   server?: string;
+  /**
+   * Extra node options before the script, e.g. `--inspect=127.0.0.1:<port>` for a test that
+   * reads the operator's heap through the inspector protocol.
+   */
+  nodeArgs?: readonly string[];
 }
 
 /** The operator's kubeconfig text: its token, and `server` instead of the API server's if given. */
@@ -185,7 +190,8 @@ export class OperatorProcess {
     const metricsPort = await freePort();
     const logPath = join(dir, 'operator.log');
     const fd = openSync(logPath, 'a');
-    const child = spawn(process.execPath, [join(ROOT, 'operator', 'cli.ts'), 'operator'], {
+    const script = [...(options.nodeArgs ?? []), join(ROOT, 'operator', 'cli.ts')];
+    const child = spawn(process.execPath, [...script, 'operator'], {
       env: {
         PATH: process.env.PATH,
         KUBECONFIG: kubeconfig,

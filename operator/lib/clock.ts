@@ -23,14 +23,27 @@ export function systemClock(options: { keepAlive?: boolean } = {}): Clock {
   return {
     now: () => Date.now(),
     setTimeout(fn, ms) {
-      const handle = setTimeout(fn, Math.max(0, ms));
-      if (options.keepAlive !== true) handle.unref();
+      let handle: NodeJS.Timeout;
+      // Node fires a delay beyond MAX_TIMER_MS after 1 ms (TimeoutOverflowWarning): wait it out
+      // in stretches, or a run due in a month would be reconciled in a hot loop.
+      const arm = (remaining: number) => {
+        const stretch = Math.min(Math.max(0, remaining), MAX_TIMER_MS);
+        handle = setTimeout(() => {
+          if (remaining > MAX_TIMER_MS) arm(remaining - MAX_TIMER_MS);
+          else fn();
+        }, stretch);
+        if (options.keepAlive !== true) handle.unref();
+      };
+      arm(ms);
       return () => {
         clearTimeout(handle);
       };
     },
   };
 }
+
+/** The longest delay Node's setTimeout takes (2^31 − 1 ms, about 24.8 days). */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Sleeps `ms` on `clock`; resolves early (without throwing) when `signal` aborts. */
 export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {

@@ -143,6 +143,9 @@ export class Controller {
       logFailure(log, action.outcome, error, queue.numRequeues(key));
     }
     if (action.forget) queue.forget(key);
+    // Level-based: a reconcile that asks for nothing more (NotFound, suspended, idle) makes an
+    // earlier requeue timer of the key moot; it would hold the key until it fired.
+    if (action.outcome === 'success') queue.cancelAfter(key);
     if (action.outcome === 'error') queue.addRateLimited(key);
     if (action.outcome === 'requeue') queue.addAfter(key, action.requeueAfterMs);
     const seconds = (clock.now() - startedMs) / 1000;

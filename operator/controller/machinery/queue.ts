@@ -97,6 +97,21 @@ export class WorkQueue {
     this.addAfter(key, Math.max(itemDelay, bucketDelay));
   }
 
+  /**
+   * Drops `key`'s pending timer, if any: a reconcile that asked for nothing more supersedes
+   * it. Without this, a deleted object's timer (a schedule a month out) and its closure lived on
+   * until it fired.
+   */
+  cancelAfter(key: string): void {
+    this.#delayed.get(key)?.cancel();
+    this.#delayed.delete(key);
+  }
+
+  /** How many keys wait on a timer. */
+  get delayedCount(): number {
+    return this.#delayed.size;
+  }
+
   /** Resets `key`'s failure count, so its next `addRateLimited` starts from the base delay. */
   forget(key: string): void {
     this.#failures.delete(key);

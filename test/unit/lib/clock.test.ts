@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { sleep } from '../../../operator/lib/clock.ts';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { MAX_TIMER_MS, sleep, systemClock } from '../../../operator/lib/clock.ts';
 import { FakeClock } from '../../support/fake-clock.ts';
 
 describe('FakeClock', () => {
@@ -40,5 +40,41 @@ describe('FakeClock', () => {
     await clock.advance(0);
     expect(aborted).toBe(true);
     expect(clock.pendingTimers()).toBe(0);
+  });
+});
+
+describe('systemClock', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('waits out a delay beyond setTimeout’s 32-bit limit (24.8 days) instead of firing at once', () => {
+    vi.useFakeTimers();
+    const delays: number[] = [];
+    const native = globalThis.setTimeout;
+    vi.spyOn(globalThis, 'setTimeout').mockImplementation((fn: () => void, ms?: number) => {
+      delays.push(ms ?? 0);
+      return native(fn, ms);
+    });
+    const day = 86_400_000;
+    let fired = 0;
+    systemClock().setTimeout(() => fired++, 60 * day);
+    vi.advanceTimersByTime(1000);
+    expect(fired).toBe(0);
+    vi.advanceTimersByTime(60 * day - 1001);
+    expect(fired).toBe(0);
+    vi.advanceTimersByTime(1);
+    expect(fired).toBe(1);
+    expect(Math.max(...delays)).toBeLessThanOrEqual(MAX_TIMER_MS);
+  });
+
+  it('cancels a long timer in any of its stretches', () => {
+    vi.useFakeTimers();
+    let fired = 0;
+    const cancel = systemClock().setTimeout(() => fired++, MAX_TIMER_MS * 2);
+    vi.advanceTimersByTime(MAX_TIMER_MS + 5);
+    cancel();
+    vi.advanceTimersByTime(MAX_TIMER_MS * 2);
+    expect(fired).toBe(0);
   });
 });

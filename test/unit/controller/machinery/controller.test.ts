@@ -80,6 +80,25 @@ describe('Controller result contract', () => {
     await running;
   });
 
+  it('a later reconcile that asks for nothing drops the earlier requeue timer (a deleted object)', async () => {
+    const { clock, queue, calls, controller } = setup(() =>
+      Promise.resolve({ requeueAfterMs: 30 * 86_400_000 }),
+    );
+    const running = controller.start();
+    queue.add('ns/a');
+    await clock.advance(0);
+    expect(queue.delayedCount).toBe(1);
+    queue.add('ns/a');
+    await clock.advance(0);
+    expect(calls).toHaveLength(2);
+    expect(queue.delayedCount).toBe(0);
+    expect(clock.pendingTimers()).toBe(0);
+    await clock.advance(31 * 86_400_000);
+    expect(calls).toHaveLength(2);
+    await controller.stop();
+    await running;
+  });
+
   it.each([
     { name: 'success', ending: () => Promise.resolve({}) },
     { name: 'TerminalError', ending: () => Promise.reject(new TerminalError('x')) },

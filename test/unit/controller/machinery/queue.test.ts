@@ -108,6 +108,19 @@ describe('WorkQueue.addAfter', () => {
     expect(depth()).toBe(0);
   });
 
+  it('cancelAfter drops the timer of a key: it never becomes ready and nothing is held', async () => {
+    const { clock, queue, depth } = newQueue();
+    queue.addAfter('ns/gone', 30 * 86_400_000);
+    queue.addAfter('ns/kept', 20);
+    queue.cancelAfter('ns/gone');
+    queue.cancelAfter('ns/never-added');
+    expect(queue.delayedCount).toBe(1);
+    expect(clock.pendingTimers()).toBe(1);
+    await clock.advance(31 * 86_400_000);
+    expect(await drain(queue, depth)).toEqual(['ns/kept']);
+    expect(queue.delayedCount).toBe(0);
+  });
+
   it('adds at once for a non-positive delay', () => {
     const { queue, depth } = newQueue();
     queue.addAfter('ns/a', 0);
