@@ -10,10 +10,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Cluster } from '../../dev/cluster/cluster.ts';
 import { QUICK_CONNECTOR_IMAGE } from '../../dev/cluster/images.ts';
-import { OperatorProcess } from '../../dev/cluster/operator.ts';
+import type { OperatorProcess } from '../../dev/cluster/operator.ts';
 import { waitFor } from '../../dev/cluster/processes.ts';
 import { SYNC_REQUESTED_ANNOTATION } from '../../operator/api/integration.ts';
-import { startChaosCluster } from './support/cluster.ts';
+import { startChaosCluster, startReadyOperator } from './support/cluster.ts';
 import { count, report } from './support/figures.ts';
 import { createdJobs } from './support/ledger.ts';
 import { rawRequest } from './support/raw-api.ts';
@@ -34,10 +34,7 @@ let operator: OperatorProcess;
 
 beforeAll(async () => {
   cluster = await startChaosCluster();
-  operator = await OperatorProcess.start(cluster);
-  await waitFor('the operator to be ready', async () =>
-    (await operator.get('/readyz'))?.status === 200 ? true : undefined,
-  );
+  operator = await startReadyOperator(cluster);
 });
 
 afterAll(async () => {

@@ -21,7 +21,7 @@ import { startChaosCluster } from './support/cluster.ts';
 import { count, type Figures, report, reportDir } from './support/figures.ts';
 import { createdJobs } from './support/ledger.ts';
 import { judgeLoad, type Load, notReady, startLoad } from './support/load.ts';
-import { credentialIdOf, jobCreates, LeaseWatcher, logTime } from './support/attribution.ts';
+import { credentialIdOf, LeaseWatcher, logTime } from './support/attribution.ts';
 import { sentinelLeaks } from './support/sentinels.ts';
 
 /** Each fault lasts this long on the leader's link (the partition: longer than the lease). */
@@ -111,7 +111,7 @@ describe('chaos: a bad network between the operator and the API server', () => {
   }
 
   function judgeLoadJobs(load: Load) {
-    return jobCreates(cluster.auditLogPath).filter((job) => job.namespace === load.namespace);
+    return createdJobs(cluster.auditLogPath, [load.namespace]);
   }
 
   it('keeps every run single, survives, and fails over from a partitioned leader', async () => {
@@ -155,8 +155,8 @@ describe('chaos: a bad network between the operator and the API server', () => {
     const creates = judgeLoadJobs(load);
     const byOld = creates.filter((job) => job.credentialId === old.credentialId);
     const byStandby = creates.filter((job) => job.credentialId === standby.credentialId);
-    const lastByOld = byOld.filter((job) => job.atMs <= healedMs).at(-1)?.atMs;
-    const firstByStandby = byStandby.find((job) => job.atMs >= partitionMs)?.atMs;
+    const lastByOld = byOld.filter((job) => job.createdAtMs <= healedMs).at(-1)?.createdAtMs;
+    const firstByStandby = byStandby.find((job) => job.createdAtMs >= partitionMs)?.createdAtMs;
     // The fence refuses writes from the renew deadline on; "stopped leading" follows the drain.
     const steppedDownMs = logTime(old.operator, STEPPED_DOWN, partitionMs);
     const stoppedMs = logTime(old.operator, 'stopped leading', partitionMs);
@@ -176,7 +176,7 @@ describe('chaos: a bad network between the operator and the API server', () => {
         expiryMs !== undefined &&
         steppedDownMs < expiryMs &&
         (lastByOld ?? 0) < expiryMs,
-      oldCreatesAfterHeal: byOld.filter((job) => job.atMs > healedMs).length,
+      oldCreatesAfterHeal: byOld.filter((job) => job.createdAtMs > healedMs).length,
       unattributed: creates.filter((job) => job.credentialId === '').length,
     });
 
@@ -206,9 +206,9 @@ describe('chaos: a bad network between the operator and the API server', () => {
       `${old.identity} creating Jobs again after ${standby.identity} stopped`,
       () => {
         const first = judgeLoadJobs(load).find(
-          (job) => job.credentialId === old.credentialId && job.atMs > handbackMs,
+          (job) => job.credentialId === old.credentialId && job.createdAtMs > handbackMs,
         );
-        return Promise.resolve(first?.atMs);
+        return Promise.resolve(first?.createdAtMs);
       },
       { timeoutMs: 60_000, intervalMs: 500 },
     ).catch(() => undefined);

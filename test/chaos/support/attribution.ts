@@ -1,56 +1,15 @@
 /**
  * Which operator replica did what, when both run as the same ServiceAccount: each
  * OperatorProcess has a token of its own, and the API server writes the token's id (its JWT
- * `jti`) into every audit event as the user's `authentication.kubernetes.io/credential-id`. Also
+ * `jti`) into every audit event, which the ledger keeps as `credentialId` (ledger.ts). Also
  * the Lease as the API server holds it, polled, so a scenario knows when a holder's claim ran out.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import type { ClusterClient } from '../../../dev/cluster/cluster.ts';
 import type { OperatorProcess } from '../../../dev/cluster/operator.ts';
-
-const CREDENTIAL_ID = 'authentication.kubernetes.io/credential-id';
-
-/** A Job the API server created (HTTP 201), with the credential that created it. */
-export interface JobCreate {
-  namespace: string;
-  name: string;
-  /** When the API server answered, ms epoch. */
-  atMs: number;
-  /** `JTI=<jti>` of the token used; '' when the API server wrote none. */
-  credentialId: string;
-}
-
-interface AuditLine {
-  stage?: string;
-  verb?: string;
-  objectRef?: { resource?: string; namespace?: string; name?: string };
-  responseStatus?: { code?: number };
-  responseObject?: { metadata?: { name?: string } };
-  user?: { extra?: Record<string, string[]> };
-  stageTimestamp?: string;
-}
-
-/** Every Job create in the audit log, in log order. */
-export function jobCreates(auditLogPath: string): JobCreate[] {
-  if (!existsSync(auditLogPath)) return [];
-  const creates: JobCreate[] = [];
-  for (const line of readFileSync(auditLogPath, 'utf8').split('\n')) {
-    if (!line.startsWith('{')) continue;
-    const event = JSON.parse(line) as AuditLine;
-    if (event.stage !== 'ResponseComplete' || event.verb !== 'create') continue;
-    if (event.objectRef?.resource !== 'jobs' || event.responseStatus?.code !== 201) continue;
-    creates.push({
-      namespace: event.objectRef.namespace ?? '',
-      name: event.responseObject?.metadata?.name ?? event.objectRef.name ?? '',
-      atMs: new Date(event.stageTimestamp ?? 0).getTime(),
-      credentialId: event.user?.extra?.[CREDENTIAL_ID]?.[0] ?? '',
-    });
-  }
-  return creates;
-}
 
 /** The credential id (`JTI=<jti>`) of the token in an operator process's kubeconfig. */
 export function credentialIdOf(operator: OperatorProcess): string {

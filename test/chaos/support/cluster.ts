@@ -6,7 +6,8 @@
  */
 import { startCluster, type Cluster } from '../../../dev/cluster/cluster.ts';
 import { defaultImages } from '../../../dev/cluster/images.ts';
-import { installOperator } from '../../../dev/cluster/operator.ts';
+import { installOperator, OperatorProcess } from '../../../dev/cluster/operator.ts';
+import { waitFor } from '../../../dev/cluster/processes.ts';
 import { JOB_AUDIT_POLICY } from './ledger.ts';
 
 /** Starts a control plane with the audit log and installs the operator (0 replicas). */
@@ -20,4 +21,13 @@ export async function startChaosCluster(): Promise<Cluster> {
   await installOperator(cluster);
   console.log(`chaos control plane ready in ${Date.now() - started} ms at ${cluster.info.server}`);
   return cluster;
+}
+
+/** Starts one operator (leader election on, as installed) and waits for its `/readyz`. */
+export async function startReadyOperator(cluster: Cluster): Promise<OperatorProcess> {
+  const operator = await OperatorProcess.start(cluster);
+  await waitFor('the operator to be ready', async () =>
+    (await operator.get('/readyz'))?.status === 200 ? true : undefined,
+  );
+  return operator;
 }

@@ -31,7 +31,11 @@ export interface CreatedJob {
   user: string;
   /** With which client: the operator's names its replica, `tributary-operator (<identity>)`. */
   userAgent: string;
+  /** `JTI=<jti>` of the token used (each OperatorProcess has its own); '' when none written. */
+  credentialId: string;
 }
+
+const CREDENTIAL_ID = 'authentication.kubernetes.io/credential-id';
 
 interface AuditEvent {
   stage?: string;
@@ -45,7 +49,7 @@ interface AuditEvent {
       annotations?: Record<string, string>;
     };
   };
-  user?: { username?: string };
+  user?: { username?: string; extra?: Record<string, string[]> };
   userAgent?: string;
   stageTimestamp?: string;
 }
@@ -79,6 +83,7 @@ function createdJob(event: AuditEvent): CreatedJob | undefined {
     createdAtMs: new Date(event.stageTimestamp ?? 0).getTime(),
     user: event.user?.username ?? '',
     userAgent: event.userAgent ?? '',
+    credentialId: event.user?.extra?.[CREDENTIAL_ID]?.[0] ?? '',
   };
 }
 
