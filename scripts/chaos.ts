@@ -4,11 +4,22 @@
  * figures into one JSON report and prints a short table. The report is scanned for the run's
  * secret sentinel too: it must not leak there either.
  *
- *   npm run chaos -- --report [--short] [--out FILE] [-- <vitest filters>]
+ *   npm run chaos -- --report [--short] [--out FILE] [--dir DIR] [-- <vitest filters>]
+ *
+ * `--dir DIR` keeps the figures (and the sentinel) in DIR across runs, so a long report can be
+ * gathered in parts — one file or test per run — and each later run adds to it; the report lists
+ * every run with its filters and outcome.
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -20,16 +31,20 @@ const { values, positionals } = parseArgs({
     report: { type: 'boolean' },
     short: { type: 'boolean' },
     out: { type: 'string' },
+    dir: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
 if (values.help === true || values.report !== true) {
-  console.log('usage: npm run chaos -- --report [--short] [--out FILE] [-- <vitest file filters>]');
+  console.log(
+    'usage: npm run chaos -- --report [--short] [--out FILE] [--dir DIR] [-- <vitest file filters>]',
+  );
   process.exit(values.help === true ? 0 : 64);
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'tributary-chaos-report-'));
-const sentinel = `tributary-sentinel-${randomBytes(8).toString('hex')}`;
+const dir = values.dir ?? mkdtempSync(join(tmpdir(), 'tributary-chaos-report-'));
+mkdirSync(dir, { recursive: true });
+const sentinel = runSentinel(join(dir, 'sentinel'));
 const started = Date.now();
 const run = spawnSync('npx', ['vitest', 'run', '--project', 'chaos', ...positionals], {
   stdio: 'inherit',
@@ -41,6 +56,34 @@ const run = spawnSync('npx', ['vitest', 'run', '--project', 'chaos', ...position
   },
 });
 
+/** The sentinel of this report: kept in `path`, so every run into one `--dir` shares it. */
+function runSentinel(path: string): string {
+  if (existsSync(path)) return readFileSync(path, 'utf8').trim();
+  const value = `tributary-sentinel-${randomBytes(8).toString('hex')}`;
+  writeFileSync(path, value, { mode: 0o600 });
+  return value;
+}
+
+interface Run {
+  filters: string[];
+  full: boolean;
+  passed: boolean;
+  seconds: number;
+}
+const runsPath = join(dir, 'runs.jsonl');
+const thisRun: Run = {
+  filters: positionals,
+  full: values.short !== true,
+  passed: run.status === 0,
+  seconds: Math.round((Date.now() - started) / 1000),
+};
+const earlier = existsSync(runsPath) ? readFileSync(runsPath, 'utf8') : '';
+writeFileSync(runsPath, `${earlier}${JSON.stringify(thisRun)}\n`);
+const runs = readFileSync(runsPath, 'utf8')
+  .split('\n')
+  .filter((line) => line !== '')
+  .map((line) => JSON.parse(line) as Run);
+
 interface ScenarioFigures {
   scenario: string;
   full: boolean;
@@ -51,9 +94,10 @@ const scenarios = readdirSync(dir)
   .filter((file) => file.endsWith('.json'))
   .map((file) => JSON.parse(readFileSync(join(dir, file), 'utf8')) as ScenarioFigures);
 const report = {
-  full: values.short !== true,
-  passed: run.status === 0,
-  seconds: Math.round((Date.now() - started) / 1000),
+  full: runs.every((r) => r.full),
+  passed: runs.every((r) => r.passed),
+  seconds: runs.reduce((sum, r) => sum + r.seconds, 0),
+  runs,
   scenarios,
 };
 const text = `${JSON.stringify(report, null, 2)}\n`;
@@ -71,4 +115,4 @@ for (const { scenario, figures } of scenarios) {
 }
 console.log(`  sentinel in the report: ${leaked ? 'LEAKED' : 'no'}`);
 console.log(`report: ${out}`);
-process.exit(run.status === 0 && !leaked ? 0 : 1);
+process.exit(thisRun.passed && !leaked ? 0 : 1);
