@@ -16,8 +16,13 @@ import type { FaultSettings } from './integration/faults.ts';
 import { IntegrationMetrics } from './integration/metrics.ts';
 import { IntakeStatsPoller } from './intake-stats.ts';
 import { runLeading } from './leadership.ts';
+import {
+  DEFAULT_UNREACHABLE_AFTER_MS,
+  Reachability,
+  ReachabilityApi,
+} from './machinery/reachability.ts';
 import { runTerm, TermQueues } from './term.ts';
-import { type Caches, enqueueOnChange, watchCaches } from './watches.ts';
+import { type Caches, enqueueOnChange, type Queues, watchCaches } from './watches.ts';
 
 /** Options of {@link runOperator}. */
 export interface OperatorOptions {
@@ -62,11 +67,14 @@ export async function runOperator(given: OperatorOptions, signal: AbortSignal): 
   const metrics = new ControllerMetrics({ registry });
   // Which replica sent what, in the API server's audit log.
   const userAgent = `tributary-operator (${options.identity})`;
-  const api = new KubeApi({ kubeConfig: options.kubeConfig, userAgent });
+  const reachability = new Reachability(clock);
+  const kubeApi = new KubeApi({ kubeConfig: options.kubeConfig, userAgent });
+  const api = new ReachabilityApi(kubeApi, reachability);
   const namespaces = options.namespaces ?? [];
   const caches = watchCaches({ api, log, clock, metrics, namespaces });
   const queues = new TermQueues(TermQueues.factory(clock, metrics));
   enqueueOnChange(caches, queues);
+  catchUpAfterOutages(reachability, caches, queues, log);
   const intake = new IntakeStatsPoller({
     api,
     clock,
@@ -78,7 +86,12 @@ export async function runOperator(given: OperatorOptions, signal: AbortSignal): 
     },
   });
   const integrationMetrics = new IntegrationMetrics(registry);
-  const server = await startHealthServer(registry, caches, options.metricsPort ?? 8080);
+  const server = await startHealthServer(
+    registry,
+    caches,
+    reachability,
+    options.metricsPort ?? 8080,
+  );
   const watched = namespaces.length > 0 ? namespaces : '(all)';
   log.info({ port: server.port, namespaces: watched }, 'operator starting');
   const informersDone = Object.values(caches).map((cache) => cache.start(signal));
@@ -96,13 +109,37 @@ export async function runOperator(given: OperatorOptions, signal: AbortSignal): 
   }
 }
 
-/** Serves /healthz, /metrics and /readyz, ready while every cache is synced and healthy. */
+/**
+ * The first answer after an outage: informers in backoff retry now, and so does every key that
+ * waits out a failure's backoff, so status catches up on the informers' relist instead of up to
+ * a full backoff later.
+ */
+function catchUpAfterOutages(
+  reachability: Reachability,
+  caches: Caches,
+  queues: Queues,
+  log: Log,
+): void {
+  reachability.onAnswerAfterFailure((outageMs) => {
+    for (const cache of Object.values(caches)) cache.wake();
+    const keys = queues.integrations.retryNow() + queues.policies.retryNow();
+    if (outageMs >= DEFAULT_UNREACHABLE_AFTER_MS)
+      log.warn({ outageMs, keys }, 'API server answers again after an outage; retrying at once');
+  });
+}
+
+/**
+ * Serves /healthz, /metrics and /readyz, ready while every cache is synced and healthy and the
+ * API server answers.
+ */
 async function startHealthServer(
   registry: Registry,
   caches: Caches,
+  reachability: Reachability,
   port: number,
 ): Promise<HealthServer> {
   const server = new HealthServer({ registry, port });
+  server.addReadinessCheck('apiserver', () => reachability.isReachable());
   for (const [name, cache] of Object.entries(caches))
     server.addReadinessCheck(`informer/${name}`, () => cache.hasSynced() && cache.isHealthy());
   await server.start();

@@ -18,6 +18,8 @@ export interface Cache<T extends KubernetesObject> {
   addHandlers(handlers: InformerHandlers<T>): void;
   start(signal?: AbortSignal): Promise<void>;
   stop(): Promise<void>;
+  /** Ends any backoff wait at once (the API server answers again). */
+  wake(): void;
   waitForSync(): Promise<boolean>;
 }
 
@@ -66,6 +68,10 @@ export class InformerSet<T extends KubernetesObject> implements Cache<T> {
 
   async stop(): Promise<void> {
     await Promise.all(this.#all().map((member) => member.stop()));
+  }
+
+  wake(): void {
+    for (const member of this.#all()) member.wake();
   }
 
   async waitForSync(): Promise<boolean> {

@@ -82,6 +82,7 @@ export class Informer<T extends KubernetesObject> {
   #synced = false;
   #failingSinceMs: number | undefined;
   #running: Promise<void> | undefined;
+  #backoff = new AbortController();
 
   /** Stores options; nothing is fetched until `start`. */
   constructor(options: InformerOptions<T>) {
@@ -148,6 +149,11 @@ export class Informer<T extends KubernetesObject> {
     return this.#running;
   }
 
+  /** Ends a backoff wait at once (the API server answers again); a no-op when not waiting. */
+  wake(): void {
+    this.#backoff.abort();
+  }
+
   /** Stops the loop and closes the watch; resolves when it has ended. */
   async stop(): Promise<void> {
     this.#abort.abort();
@@ -201,7 +207,8 @@ export class Informer<T extends KubernetesObject> {
       this.#report(phase, error, recovery);
       state = recovery.state;
       relist = recovery.relist;
-      await sleep(clock, recovery.delayMs, signal);
+      this.#backoff = new AbortController();
+      await sleep(clock, recovery.delayMs, AbortSignal.any([signal, this.#backoff.signal]));
     }
   }
 

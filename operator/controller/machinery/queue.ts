@@ -107,6 +107,22 @@ export class WorkQueue {
     this.#delayed.delete(key);
   }
 
+  /**
+   * Queues now every key that waits out a failure's backoff (the API server answers again:
+   * their retry need not wait minutes). Keys waiting on a requeue they asked for keep their
+   * timers. Returns how many keys were queued.
+   */
+  retryNow(): number {
+    let retried = 0;
+    for (const key of this.#failures.keys()) {
+      if (!this.#delayed.has(key)) continue;
+      this.cancelAfter(key);
+      this.add(key);
+      retried++;
+    }
+    return retried;
+  }
+
   /** How many keys wait on a timer. */
   get delayedCount(): number {
     return this.#delayed.size;

@@ -47,6 +47,10 @@ class FixedCache implements Cache<KubernetesObject> {
     this.started++;
     return Promise.resolve();
   }
+  wake() {
+    // nothing waits
+  }
+
   stop() {
     this.stopped++;
     return Promise.resolve();

@@ -390,6 +390,26 @@ describe('Informer list-watch loop', () => {
     await informer.stop();
   });
 
+  it('wake() ends a backoff wait at once: the API server answers again', async () => {
+    const transport = new FakeTransport();
+    transport.listResults = [[{ items: [], resourceVersion: '10' }]];
+    const down = new ApiError(0, 'connect ECONNREFUSED');
+    transport.watchErrors = [down, down, down, down, down];
+    const { clock, informer } = newInformer(transport);
+    void informer.start();
+    await clock.advance(800 + 1_600 + 3_200 + 6_400);
+    expect(transport.watches).toHaveLength(5);
+    await clock.advance(12_799); // the fifth backoff is 12.8 s
+    expect(transport.watches).toHaveLength(5);
+    informer.wake();
+    await clock.advance(0);
+    expect(transport.watches).toHaveLength(6);
+    informer.wake(); // not waiting: a no-op
+    await clock.advance(0);
+    expect(transport.watches).toHaveLength(6);
+    await informer.stop();
+  });
+
   it('resets the backoff after a successful watch period', async () => {
     const transport = new FakeTransport();
     transport.listResults = [[{ items: [], resourceVersion: '10' }]];

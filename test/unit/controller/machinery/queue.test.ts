@@ -203,6 +203,25 @@ describe('WorkQueue.addRateLimited', () => {
   });
 });
 
+describe('WorkQueue.retryNow', () => {
+  it('queues at once the keys waiting out a backoff; a requested requeue keeps its timer', async () => {
+    const { clock, queue, depth } = newQueue({ baseDelayMs: 60_000 });
+    queue.addRateLimited('ns/failed');
+    queue.addAfter('ns/scheduled', 30_000);
+    queue.add('ns/ready');
+    expect(await drain(queue, depth)).toEqual(['ns/ready']);
+    expect(queue.retryNow()).toBe(1);
+    expect(await drain(queue, depth)).toEqual(['ns/failed']);
+    expect(queue.delayedCount).toBe(1);
+    expect(queue.numRequeues('ns/failed')).toBe(1); // its next failure still backs off further
+    await clock.advance(30_000);
+    expect(await drain(queue, depth)).toEqual(['ns/scheduled']);
+    await clock.advance(60_000);
+    expect(depth()).toBe(0); // the old backoff timer is gone
+    expect(queue.retryNow()).toBe(0);
+  });
+});
+
 describe('WorkQueue shutdown', () => {
   it('releases waiting and future get() with undefined and ignores adds', async () => {
     const { clock, queue, depth } = newQueue();
