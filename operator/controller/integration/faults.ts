@@ -86,6 +86,10 @@ export class CrashPoints implements IntegrationWrites {
     return writing;
   }
 
+  forgetEvents(namespace: string, name: string): void {
+    this.#inner.forgetEvents(namespace, name);
+  }
+
   recordEvent(object: ObjectRef, event: PlannedEvent, ctx: ReconcileContext): Promise<void> {
     return this.#inner.recordEvent(object, event, ctx);
   }

@@ -166,6 +166,10 @@ export class KubeIntegrationWrites implements IntegrationWrites {
   }
 
   /** Records the Event through the aggregating recorder; a failure is logged and counted. */
+  forgetEvents(namespace: string, name: string): void {
+    this.#events.forgetObject('Integration', namespace, name);
+  }
+
   async recordEvent(object: ObjectRef, event: PlannedEvent, ctx: ReconcileContext): Promise<void> {
     const involved = {
       apiVersion: `${GROUP}/${VERSION}`,

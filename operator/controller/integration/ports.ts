@@ -54,6 +54,8 @@ export interface IntegrationWrites {
   getJob(namespace: string, name: string, ctx: ReconcileContext): Promise<V1Job | undefined>;
   /** Replaces the status subresource; a stale resourceVersion throws a 409 ApiError. */
   updateStatus(object: ObjectRef, status: IntegrationStatus, ctx: ReconcileContext): Promise<void>;
+  /** Forgets what Event aggregation remembers of a deleted Integration. No I/O. */
+  forgetEvents(namespace: string, name: string): void;
   /** Records an Event on the object, aggregated with its repeats. Failures are logged and counted, never fatal. */
   recordEvent(object: ObjectRef, event: PlannedEvent, ctx: ReconcileContext): Promise<void>;
 }

@@ -73,6 +73,7 @@ export class IntegrationReconciler implements Reconciler {
     const raw = this.#o.reads.integration(namespace, name);
     if (raw === undefined) {
       this.#o.metrics?.forget(namespace, name);
+      this.#o.writes.forgetEvents(namespace, name);
       return {};
     }
     const meta = (raw as { metadata?: ObjectRef & { deletionTimestamp?: string } }).metadata;

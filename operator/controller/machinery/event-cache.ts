@@ -101,6 +101,16 @@ export class EventCache {
     return { ...observation, message, repeat: last !== undefined };
   }
 
+  /**
+   * Drops everything remembered of the object `kind` `namespace/name` (it was deleted): without
+   * this, churn fills the caches to their bound with objects that are gone.
+   */
+  forgetObject(kind: string, namespace: string, name: string): void {
+    const about = (key: string) => isAbout(key, kind, namespace, name);
+    this.#observed.deleteWhere(about);
+    this.#similar.deleteWhere(about);
+  }
+
   /** The key an Event is counted under, and its message: combined once too many are similar. */
   #aggregate(event: EventIdentity, now: number): { key: string; message: string } {
     const groupKey = similarKey(event);
@@ -118,6 +128,14 @@ export class EventCache {
     group.messages.delete(event.message);
     return { key: groupKey, message: `${COMBINED_PREFIX}${event.message}` };
   }
+}
+
+/** True when `key` (an {@link eventKey} or {@link similarKey}) is about the object named. */
+function isAbout(key: string, kind: string, namespace: string, name: string): boolean {
+  const inSimilarKey = JSON.stringify([kind, namespace, name]).slice(1, -1);
+  // An eventKey holds its similarKey as a JSON string: the same text, escaped once more.
+  const inEventKey = JSON.stringify(inSimilarKey).slice(1, -1);
+  return key.includes(inSimilarKey) || key.includes(inEventKey);
 }
 
 /** The identity of an Event (client-go's getEventKey, plus the reporter). */
@@ -170,6 +188,11 @@ export class Lru<V> {
       if (oldest === undefined) break;
       this.#map.delete(oldest);
     }
+  }
+
+  /** Deletes every entry whose key passes `test`. */
+  deleteWhere(test: (key: string) => boolean): void {
+    for (const key of [...this.#map.keys()]) if (test(key)) this.#map.delete(key);
   }
 
   /** How many entries it holds. */

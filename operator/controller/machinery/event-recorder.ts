@@ -72,6 +72,11 @@ export class EventRecorder {
     this.#cache = new EventCache(options.cache);
   }
 
+  /** Forgets the repeats counted for a deleted object (event-cache.ts). */
+  forgetObject(kind: string, namespace: string, name: string): void {
+    this.#cache.forgetObject(kind, namespace, name);
+  }
+
   /** Writes one occurrence of `event` on `object`; true when the API server took it. */
   async record(object: InvolvedObject, event: EventToRecord, ctx: RecordContext): Promise<boolean> {
     const now = this.#o.clock.now();

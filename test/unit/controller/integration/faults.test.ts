@@ -14,6 +14,7 @@ function inner(calls: string[]): IntegrationWrites {
     getJob: () => Promise.resolve(undefined),
     updateStatus: () => (calls.push('status'), Promise.resolve()),
     recordEvent: () => Promise.resolve(),
+    forgetEvents: () => calls.push('forget'),
   };
 }
 

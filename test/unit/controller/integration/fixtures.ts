@@ -159,6 +159,8 @@ export class FakeCluster implements IntegrationReads, IntegrationWrites {
   readonly jobs = new Map<string, V1Job>();
   readonly pods = new Map<string, V1Pod[]>();
   readonly writes: Write[] = [];
+  /** Integrations whose Event aggregation was forgotten (deleted), `namespace/name`. */
+  readonly forgotten: string[] = [];
   /** Every createJob call by Job name, AlreadyExists answers included. */
   readonly createAttempts: string[] = [];
   /** Jobs the informer cache has not seen yet: created, but missing from jobsOf. */
@@ -275,6 +277,10 @@ export class FakeCluster implements IntegrationReads, IntegrationWrites {
     metadata.resourceVersion = String(Number(metadata.resourceVersion) + 1);
     this.writes.push({ op: 'status' });
     return Promise.resolve();
+  }
+
+  forgetEvents(namespace: string, name: string): void {
+    this.forgotten.push(`${namespace}/${name}`);
   }
 
   recordEvent(_object: ObjectRef, event: PlannedEvent): Promise<void> {

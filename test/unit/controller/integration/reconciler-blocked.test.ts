@@ -406,6 +406,7 @@ describe('IntegrationReconciler: objects that passed admission but cannot be run
   it('ignores an Integration that is gone or being deleted', async () => {
     const { cluster, reconcile } = simulate();
     expect(await reconcile(`${NAMESPACE}/not-there`)).toEqual({});
+    expect(cluster.forgotten).toEqual([`${NAMESPACE}/not-there`]); // its Event aggregation too
     cluster.edit(KEY, (object) => {
       (object.metadata as { deletionTimestamp?: string }).deletionTimestamp =
         '2026-01-05T10:00:00Z';

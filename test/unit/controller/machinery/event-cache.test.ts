@@ -122,6 +122,23 @@ describe('EventCache: bounded memory', () => {
     expect(cache.correlate(a, T0, name)).toMatchObject({ name: 'stripe.4', count: 1 });
   });
 
+  it('forgets a deleted object: its next Event is new; other objects keep their counts', () => {
+    const cache = new EventCache();
+    const name = names();
+    const other = { ...event, involvedObject: { ...event.involvedObject, name: 'stripe-eu' } };
+    const policy = {
+      ...event,
+      involvedObject: { ...event.involvedObject, kind: 'ReconcilePolicy' },
+    };
+    cache.correlate(event, T0, name);
+    cache.correlate(other, T0, name);
+    cache.correlate(policy, T0, name);
+    cache.forgetObject('Integration', 'payments', 'stripe');
+    expect(cache.correlate(event, T0, name)).toMatchObject({ name: 'stripe.4', count: 1 });
+    expect(cache.correlate(other, T0, name)).toMatchObject({ name: 'stripe.2', count: 2 });
+    expect(cache.correlate(policy, T0, name)).toMatchObject({ name: 'stripe.3', count: 2 });
+  });
+
   it('Lru: a read makes an entry the most recently used', () => {
     const lru = new Lru<number>(2);
     lru.set('a', 1);

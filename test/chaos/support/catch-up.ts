@@ -1,0 +1,101 @@
+/**
+ * What a control-plane restart is judged by, besides the ledger: what the replicas' `/readyz`
+ * said through it (the outage must show, and clear), and how long until every Integration's
+ * status records a sync that finished after the API server was back.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CustomObjectsApi } from '@kubernetes/client-node';
+import type { ClusterClient } from '../../../dev/cluster/cluster.ts';
+import type { Load } from './load.ts';
+import type { Replica } from './replicas.ts';
+
+/** One `/readyz` answer of one replica; status 0 when it did not answer. */
+interface ReadyzSample {
+  atMs: number;
+  identity: string;
+  status: number;
+  body: string;
+}
+
+/** Polls every replica's `/readyz` every `intervalMs` until stopped. */
+export class ReadyzWatch {
+  readonly samples: ReadyzSample[] = [];
+  #stopped = false;
+  readonly #done: Promise<void>;
+
+  constructor(replicas: readonly Replica[], intervalMs = 250) {
+    this.#done = this.#poll(replicas, intervalMs);
+  }
+
+  async #poll(replicas: readonly Replica[], intervalMs: number): Promise<void> {
+    while (!this.#stopped) {
+      await Promise.all(
+        replicas.map(async ({ identity, process }) => {
+          const answer = await process.get('/readyz').catch(() => undefined);
+          const sample = { atMs: Date.now(), identity, status: answer?.status ?? 0 };
+          this.samples.push({ ...sample, body: answer?.body ?? '' });
+        }),
+      );
+      await sleep(intervalMs);
+    }
+  }
+
+  /** Stops polling; resolves once the last round has ended. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    await this.#done;
+  }
+
+  /** True when some replica answered 503 naming the `apiserver` check between the two times. */
+  sawOutage(fromMs: number, toMs: number): boolean {
+    return this.samples.some(
+      (s) => s.atMs >= fromMs && s.atMs <= toMs && s.status === 503 && s.body.includes('apiserver'),
+    );
+  }
+
+  /** ms from `fromMs` until every replica answered 200 with no 503 after; undefined if never. */
+  recoveredAfter(fromMs: number): number | undefined {
+    const identities = new Set(this.samples.map((s) => s.identity));
+    let latest = fromMs;
+    for (const identity of identities) {
+      const mine = this.samples.filter((s) => s.identity === identity && s.atMs >= fromMs);
+      const lastBad = mine.findLast((s) => s.status !== 200);
+      const firstGood = mine.find((s) => s.status === 200 && s.atMs > (lastBad?.atMs ?? 0));
+      if (firstGood === undefined) return undefined;
+      latest = Math.max(latest, firstGood.atMs);
+    }
+    return latest - fromMs;
+  }
+}
+
+interface Listed {
+  items: { metadata: { name: string }; status?: { lastSuccessfulSyncTime?: string } }[];
+}
+
+/** ms from `fromMs` until every load Integration's last successful sync is later than it. */
+export async function statusCaughtUp(
+  client: ClusterClient,
+  load: Load,
+  fromMs: number,
+  timeoutMs = 120_000,
+): Promise<number> {
+  const custom = client.kubeConfig.makeApiClient(CustomObjectsApi);
+  while (Date.now() - fromMs < timeoutMs) {
+    const listed = (await custom
+      .listNamespacedCustomObject({
+        group: 'tributary.dev',
+        version: 'v1alpha1',
+        namespace: load.namespace,
+        plural: 'integrations',
+      })
+      .catch(() => ({ items: [] }))) as Listed;
+    const behind = load.names.filter((name) => {
+      const item = listed.items.find((i) => i.metadata.name === name);
+      const syncedAt = Date.parse(item?.status?.lastSuccessfulSyncTime ?? '');
+      return !(syncedAt > fromMs); // NaN (never synced) is behind too
+    });
+    if (behind.length === 0) return Date.now() - fromMs;
+    await sleep(250);
+  }
+  throw new Error(`status not caught up within ${timeoutMs} ms of the API server's return`);
+}
