@@ -209,7 +209,10 @@ export class OperatorProcess {
     });
     closeSync(fd);
     const operator = new OperatorProcess(child, logPath, metricsPort);
-    process.once('exit', () => child.kill('SIGKILL'));
+    // The test process never leaves one behind; the listener goes with the child.
+    const reap = () => child.kill('SIGKILL');
+    process.once('exit', reap);
+    child.once('exit', () => process.removeListener('exit', reap));
     return operator;
   }
 

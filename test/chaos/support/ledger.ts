@@ -3,7 +3,7 @@
  * watch misses what is created and pruned while it reconnects, and the API server restarts in
  * these scenarios). The policy logs Job creates with their response; nothing else.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { JobAnnotation, JobLabel } from '../../../operator/controller/plan/job.ts';
 
 /** The audit policy of the chaos cluster: Job creates at RequestResponse, nothing else. */
@@ -57,15 +57,42 @@ interface AuditEvent {
 /** The Jobs created so far, in `namespaces` when given. */
 export function createdJobs(auditLogPath: string, namespaces?: readonly string[]): CreatedJob[] {
   if (!existsSync(auditLogPath)) return [];
-  const jobs: CreatedJob[] = [];
-  for (const line of readFileSync(auditLogPath, 'utf8').split('\n')) {
-    if (!line.startsWith('{')) continue;
-    const event = JSON.parse(line) as AuditEvent;
-    const job = createdJob(event);
-    if (job !== undefined && (namespaces === undefined || namespaces.includes(job.namespace)))
-      jobs.push(job);
+  const jobs = readNewJobs(auditLogPath);
+  return namespaces === undefined ? [...jobs] : jobs.filter((j) => namespaces.includes(j.namespace));
+}
+
+/** What has been read of one audit log: scenarios poll it often, so only new bytes are parsed. */
+interface LogCursor {
+  /** Bytes read so far, up to the end of the last whole line. */
+  offset: number;
+  jobs: CreatedJob[];
+}
+const cursors = new Map<string, LogCursor>();
+
+function readNewJobs(path: string): CreatedJob[] {
+  const size = statSync(path).size;
+  let cursor = cursors.get(path);
+  if (cursor === undefined || size < cursor.offset) {
+    cursor = { offset: 0, jobs: [] };
+    cursors.set(path, cursor);
   }
-  return jobs;
+  if (size === cursor.offset) return cursor.jobs;
+  const fd = openSync(path, 'r');
+  try {
+    const bytes = Buffer.alloc(size - cursor.offset);
+    const read = readSync(fd, bytes, 0, bytes.length, cursor.offset);
+    // Whole lines only: a line still being written (or a character split) waits for the next read.
+    const whole = bytes.subarray(0, read).lastIndexOf(0x0a) + 1;
+    cursor.offset += whole;
+    for (const line of bytes.subarray(0, whole).toString('utf8').split('\n')) {
+      if (!line.startsWith('{')) continue;
+      const job = createdJob(JSON.parse(line) as AuditEvent);
+      if (job !== undefined) cursor.jobs.push(job);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return cursor.jobs;
 }
 
 function createdJob(event: AuditEvent): CreatedJob | undefined {
