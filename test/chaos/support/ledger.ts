@@ -58,7 +58,9 @@ interface AuditEvent {
 export function createdJobs(auditLogPath: string, namespaces?: readonly string[]): CreatedJob[] {
   if (!existsSync(auditLogPath)) return [];
   const jobs = readNewJobs(auditLogPath);
-  return namespaces === undefined ? [...jobs] : jobs.filter((j) => namespaces.includes(j.namespace));
+  return namespaces === undefined
+    ? [...jobs]
+    : jobs.filter((j) => namespaces.includes(j.namespace));
 }
 
 /** What has been read of one audit log: scenarios poll it often, so only new bytes are parsed. */
