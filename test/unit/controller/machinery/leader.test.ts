@@ -22,8 +22,10 @@ class FakeLeaseStore implements LeaseStore {
   lease: VersionedLease | undefined;
   failing = false;
   writes = 0;
+  reads = 0;
   #rv = 0;
   get(): Promise<VersionedLease | undefined> {
+    this.reads++;
     if (this.failing) return Promise.reject(new ApiError(0, 'connection refused'));
     return Promise.resolve(this.lease && structuredClone(this.lease));
   }
@@ -133,6 +135,23 @@ describe('LeaderElector', () => {
       acquireTimeMs: 0,
       renewTimeMs: 4_000,
     });
+    await e.stop();
+  });
+
+  it('the leader renews in one write, without a read; a conflict falls back to read and write', async () => {
+    const clock = new FakeClock(0);
+    const store = new FakeLeaseStore();
+    const { e, leading } = elector(store, clock, 'me');
+    void e.start();
+    await clock.advance(0);
+    const reads = store.reads;
+    await clock.advance(2_000 * 3);
+    expect([store.reads - reads, store.lease?.record.renewTimeMs]).toEqual([0, 6_000]);
+    // Someone else bumps the resourceVersion (the record still names us): re-read, then renew.
+    store.set({ ...(store.lease?.record ?? other(0)), holderIdentity: 'me' });
+    await clock.advance(2_000);
+    expect([store.reads - reads, store.lease?.record.renewTimeMs]).toEqual([1, 8_000]);
+    expect(await leading()).toBe(true);
     await e.stop();
   });
 
