@@ -67,8 +67,11 @@ export function decideRecovery(
   if (isGone(ending.error) && ending.phase === 'watch') {
     return { state: { failures }, relist: true, delayMs: 0, failed: false };
   }
+  // 429: the server answers but asks for a moment ("storage is (re)initializing" after an etcd
+  // restart, a priority level's queue full): retry after the first step, whatever came before.
+  const busy = ending.error instanceof ApiError && ending.error.status === 429;
   const delayMs = backoffDelayMs(
-    failures,
+    busy ? 0 : failures,
     {
       baseDelayMs: options.initialBackoffMs ?? 800,
       maxDelayMs: options.maxBackoffMs ?? 30_000,
@@ -77,7 +80,7 @@ export function decideRecovery(
     random,
   );
   return {
-    state: { failures: failures + 1 },
+    state: { failures: busy ? failures : failures + 1 },
     relist: ending.phase === 'list' || isGone(ending.error),
     delayMs,
     failed: true,

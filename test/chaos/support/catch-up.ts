@@ -69,7 +69,10 @@ export class ReadyzWatch {
 }
 
 interface Listed {
-  items: { metadata: { name: string }; status?: { lastSuccessfulSyncTime?: string } }[];
+  items: {
+    metadata: { name: string };
+    status?: { lastSuccessfulSyncTime?: string; activeRun?: { jobName?: string } };
+  }[];
 }
 
 /** ms from `fromMs` until every load Integration's last successful sync is later than it. */
@@ -80,6 +83,7 @@ export async function statusCaughtUp(
   timeoutMs = 120_000,
 ): Promise<number> {
   const custom = client.kubeConfig.makeApiClient(CustomObjectsApi);
+  let behind: string[] = [];
   while (Date.now() - fromMs < timeoutMs) {
     const listed = (await custom
       .listNamespacedCustomObject({
@@ -89,13 +93,18 @@ export async function statusCaughtUp(
         plural: 'integrations',
       })
       .catch(() => ({ items: [] }))) as Listed;
-    const behind = load.names.filter((name) => {
-      const item = listed.items.find((i) => i.metadata.name === name);
-      const syncedAt = Date.parse(item?.status?.lastSuccessfulSyncTime ?? '');
-      return !(syncedAt > fromMs); // NaN (never synced) is behind too
+    behind = load.names.flatMap((name) => {
+      const status = listed.items.find((i) => i.metadata.name === name)?.status;
+      const syncedAt = Date.parse(status?.lastSuccessfulSyncTime ?? '');
+      if (syncedAt > fromMs) return []; // NaN (never synced) is behind too
+      return [
+        `${name} (last ${status?.lastSuccessfulSyncTime}, active ${status?.activeRun?.jobName})`,
+      ];
     });
     if (behind.length === 0) return Date.now() - fromMs;
     await sleep(250);
   }
-  throw new Error(`status not caught up within ${timeoutMs} ms of the API server's return`);
+  throw new Error(
+    `status not caught up within ${timeoutMs} ms of the API server's return: ${behind.join(', ')}`,
+  );
 }

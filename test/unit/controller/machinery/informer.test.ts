@@ -115,6 +115,22 @@ describe('decideRecovery', () => {
       expected: { relist: false, delayMs: 1_200, failed: true, failures: 1 },
     },
     {
+      name: 'watch 429 (storage reinitializing) → retry after the first step; backoff kept',
+      state: 5,
+      ending: {
+        phase: 'watch',
+        durationMs: 5,
+        error: new ApiError(429, 'storage is (re)initializing'),
+      },
+      expected: { relist: false, delayMs: 1_200, failed: true, failures: 5 },
+    },
+    {
+      name: 'list 429 → relist after the first step',
+      state: 2,
+      ending: { phase: 'list', durationMs: 5, error: new ApiError(429, 'too many requests') },
+      expected: { relist: true, delayMs: 1_200, failed: true, failures: 2 },
+    },
+    {
       name: 'repeated failures grow the backoff',
       state: 3,
       ending: { phase: 'watch', durationMs: 5, error: new Error('reset') },
