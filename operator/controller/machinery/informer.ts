@@ -28,6 +28,7 @@ import {
   KubeListWatch,
   type ListWatchTransport,
   namespacedPath,
+  selectors,
   type WatchEvent,
 } from './transport.ts';
 
@@ -83,6 +84,7 @@ export class Informer<T extends KubernetesObject> {
   #failingSinceMs: number | undefined;
   #running: Promise<void> | undefined;
   #backoff = new AbortController();
+  #woken = false;
 
   /** Stores options; nothing is fetched until `start`. */
   constructor(options: InformerOptions<T>) {
@@ -149,8 +151,9 @@ export class Informer<T extends KubernetesObject> {
     return this.#running;
   }
 
-  /** Ends a backoff wait at once (the API server answers again); a no-op when not waiting. */
+  /** The API server answers again: ends a backoff wait now and starts the backoff over. */
   wake(): void {
+    this.#woken = true;
     this.#backoff.abort();
   }
 
@@ -209,6 +212,8 @@ export class Informer<T extends KubernetesObject> {
       relist = recovery.relist;
       this.#backoff = new AbortController();
       await sleep(clock, recovery.delayMs, AbortSignal.any([signal, this.#backoff.signal]));
+      if (this.#woken) state = { failures: 0 };
+      this.#woken = false;
     }
   }
 
@@ -250,7 +255,7 @@ export class Informer<T extends KubernetesObject> {
     do {
       const page = await this.#transport.list(
         {
-          ...this.#selectors(),
+          ...selectors(this.#options),
           ...(pageSize > 0 ? { limit: pageSize } : {}),
           ...(continueToken !== undefined ? { continueToken } : {}),
         },
@@ -286,7 +291,7 @@ export class Informer<T extends KubernetesObject> {
       const params = {
         resourceVersion: this.#resourceVersion,
         timeoutSeconds,
-        ...this.#selectors(),
+        ...selectors(this.#options),
       };
       for await (const event of this.#transport.watch(params, abort.signal)) {
         cancelIdle();
@@ -323,14 +328,6 @@ export class Informer<T extends KubernetesObject> {
         this.#markHealthy();
         return;
     }
-  }
-
-  #selectors(): { labelSelector?: string; fieldSelector?: string } {
-    const { labelSelector, fieldSelector } = this.#options;
-    return {
-      ...(labelSelector !== undefined ? { labelSelector } : {}),
-      ...(fieldSelector !== undefined ? { fieldSelector } : {}),
-    };
   }
 
   #dispatch(events: StoreEvent<T>[]): void {

@@ -108,15 +108,17 @@ export class WorkQueue {
   }
 
   /**
-   * Queues now every key that waits out a failure's backoff (the API server answers again:
-   * their retry need not wait minutes). Keys waiting on a requeue they asked for keep their
-   * timers. Returns how many keys were queued.
+   * Queues now every key that waits out a failure's backoff, its backoff started over (the API
+   * server answers again: the retry need not wait minutes, and a refusal in the server's first
+   * seconds is retried soon). Keys waiting on a requeue they asked for keep their timers.
+   * Returns how many keys were queued.
    */
   retryNow(): number {
     let retried = 0;
     for (const key of this.#failures.keys()) {
       if (!this.#delayed.has(key)) continue;
       this.cancelAfter(key);
+      this.#failures.delete(key);
       this.add(key);
       retried++;
     }

@@ -131,6 +131,18 @@ export class KubeListWatch<T extends KubernetesObject> implements ListWatchTrans
   }
 }
 
+/** The label and field selectors of a list or watch, those that are set. */
+export function selectors(options: { labelSelector?: string; fieldSelector?: string }): {
+  labelSelector?: string;
+  fieldSelector?: string;
+} {
+  const { labelSelector, fieldSelector } = options;
+  return {
+    ...(labelSelector !== undefined ? { labelSelector } : {}),
+    ...(fieldSelector !== undefined ? { fieldSelector } : {}),
+  };
+}
+
 /** Inserts `namespaces/<ns>/` before the resource segment of a cluster-wide collection path. */
 export function namespacedPath(path: string, namespace?: string): string {
   if (namespace === undefined || namespace === '' || path.includes('/namespaces/')) return path;

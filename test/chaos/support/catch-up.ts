@@ -53,6 +53,17 @@ export class ReadyzWatch {
     );
   }
 
+  /** Waits up to `timeoutMs` for {@link recoveredAfter}; else throws with the last refusal. */
+  async waitRecovered(fromMs: number, timeoutMs = 60_000): Promise<number> {
+    while (Date.now() - fromMs < timeoutMs) {
+      const ms = this.recoveredAfter(fromMs);
+      if (ms !== undefined) return ms;
+      await sleep(250);
+    }
+    const last = this.samples.findLast((s) => s.status !== 200);
+    throw new Error(`/readyz not recovered: ${last?.identity} said ${last?.status} ${last?.body}`);
+  }
+
   /** ms from `fromMs` until every replica answered 200 with no 503 after; undefined if never. */
   recoveredAfter(fromMs: number): number | undefined {
     const identities = new Set(this.samples.map((s) => s.identity));

@@ -410,7 +410,8 @@ describe('Informer list-watch loop', () => {
     const transport = new FakeTransport();
     transport.listResults = [[{ items: [], resourceVersion: '10' }]];
     const down = new ApiError(0, 'connect ECONNREFUSED');
-    transport.watchErrors = [down, down, down, down, down];
+    const forbidden = new ApiError(403, 'forbidden');
+    transport.watchErrors = [down, down, down, down, down, forbidden];
     const { clock, informer } = newInformer(transport);
     void informer.start();
     await clock.advance(800 + 1_600 + 3_200 + 6_400);
@@ -420,9 +421,11 @@ describe('Informer list-watch loop', () => {
     informer.wake();
     await clock.advance(0);
     expect(transport.watches).toHaveLength(6);
-    informer.wake(); // not waiting: a no-op
-    await clock.advance(0);
+    // The server refuses at first (403: its authorizer not synced yet): the backoff starts over.
+    await clock.advance(799);
     expect(transport.watches).toHaveLength(6);
+    await clock.advance(1);
+    expect(transport.watches).toHaveLength(7);
     await informer.stop();
   });
 

@@ -213,7 +213,7 @@ describe('WorkQueue.retryNow', () => {
     expect(queue.retryNow()).toBe(1);
     expect(await drain(queue, depth)).toEqual(['ns/failed']);
     expect(queue.delayedCount).toBe(1);
-    expect(queue.numRequeues('ns/failed')).toBe(1); // its next failure still backs off further
+    expect(queue.numRequeues('ns/failed')).toBe(0); // its backoff starts over
     await clock.advance(30_000);
     expect(await drain(queue, depth)).toEqual(['ns/scheduled']);
     await clock.advance(60_000);
