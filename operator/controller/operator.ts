@@ -120,6 +120,9 @@ function catchUpAfterOutages(
   queues: Queues,
   log: Log,
 ): void {
+  reachability.onUnreachable((firstFailure) => {
+    log.warn({ firstFailure }, 'API server not answering; /readyz fails until it does');
+  });
   reachability.onAnswerAfterFailure((outageMs) => {
     for (const cache of Object.values(caches)) cache.wake();
     const keys = queues.integrations.retryNow() + queues.policies.retryNow();

@@ -26,7 +26,10 @@ export class Reachability {
   readonly #clock: Clock;
   readonly #unreachableAfterMs: number;
   readonly #listeners: ((outageMs: number) => void)[] = [];
+  readonly #unreachableListeners: ((firstFailure: string) => void)[] = [];
   #failingSinceMs: number | undefined;
+  #firstFailure = '';
+  #told = false;
 
   /** `unreachableAfterMs`: how long calls must go unanswered before {@link isReachable} is false. */
   constructor(clock: Clock, unreachableAfterMs = DEFAULT_UNREACHABLE_AFTER_MS) {
@@ -34,9 +37,16 @@ export class Reachability {
     this.#unreachableAfterMs = unreachableAfterMs;
   }
 
-  /** A call got no answer. */
-  failed(): void {
-    this.#failingSinceMs ??= this.#clock.now();
+  /** A call got no answer; `what` names it (method, path, error) for {@link firstFailure}. */
+  failed(what = ''): void {
+    if (this.#failingSinceMs !== undefined) return;
+    this.#failingSinceMs = this.#clock.now();
+    this.#firstFailure = what;
+  }
+
+  /** The call that began the current outage, e.g. `GET /api/v1/pods: connect ECONNREFUSED`. */
+  get firstFailure(): string {
+    return this.#failingSinceMs === undefined ? '' : this.#firstFailure;
   }
 
   /** A call got an answer (anything but a 5xx); ends an outage and tells the listeners. */
@@ -44,13 +54,24 @@ export class Reachability {
     if (this.#failingSinceMs === undefined) return;
     const outageMs = this.#clock.now() - this.#failingSinceMs;
     this.#failingSinceMs = undefined;
+    this.#told = false;
     for (const listener of this.#listeners) listener(outageMs);
   }
 
   /** False once calls have gone unanswered for `unreachableAfterMs` or longer. */
   isReachable(): boolean {
     if (this.#failingSinceMs === undefined) return true;
-    return this.#clock.now() - this.#failingSinceMs < this.#unreachableAfterMs;
+    const reachable = this.#clock.now() - this.#failingSinceMs < this.#unreachableAfterMs;
+    if (!reachable && !this.#told) {
+      this.#told = true;
+      for (const listener of this.#unreachableListeners) listener(this.#firstFailure);
+    }
+    return reachable;
+  }
+
+  /** Calls `listener` once per outage, when {@link isReachable} first finds it unreachable. */
+  onUnreachable(listener: (firstFailure: string) => void): void {
+    this.#unreachableListeners.push(listener);
   }
 
   /** Calls `listener` with the outage's length each time the API server answers after failing. */
@@ -95,7 +116,7 @@ export class ReachabilityApi implements ApiTransport {
 
   #observe(error: unknown, request: ApiRequest): void {
     if (request.signal?.aborted === true) return; // the caller gave up: no news of the server
-    if (isUnanswered(error)) this.#reachability.failed();
+    if (isUnanswered(error)) this.#reachability.failed((error as Error).message);
     else this.#reachability.answered();
   }
 }

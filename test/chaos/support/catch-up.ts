@@ -60,8 +60,11 @@ export class ReadyzWatch {
       if (ms !== undefined) return ms;
       await sleep(250);
     }
-    const last = this.samples.findLast((s) => s.status !== 200);
-    throw new Error(`/readyz not recovered: ${last?.identity} said ${last?.status} ${last?.body}`);
+    const latest = [...new Set(this.samples.map((s) => s.identity))].map((identity) => {
+      const last = this.samples.findLast((s) => s.identity === identity);
+      return `${identity} at +${(last?.atMs ?? 0) - fromMs} ms: ${last?.status} ${last?.body}`;
+    });
+    throw new Error(`/readyz not recovered within ${timeoutMs} ms: ${latest.join('; ')}`);
   }
 
   /** ms from `fromMs` until every replica answered 200 with no 503 after; undefined if never. */

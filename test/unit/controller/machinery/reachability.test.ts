@@ -59,6 +59,8 @@ describe('isUnanswered', () => {
 describe('Reachability through ReachabilityApi', () => {
   it('turns unreachable only after the threshold, and back on the first answer', async () => {
     const { clock, reachability, inner, api, outages } = setUp();
+    const told: string[] = [];
+    reachability.onUnreachable((first) => told.push(first));
     inner.outcomes = [new ApiError(0, 'ECONNREFUSED'), new ApiError(503, 'down'), { kind: 'List' }];
     await expect(api.request(request)).rejects.toThrow('ECONNREFUSED');
     await clock.advance(4_999);
@@ -66,6 +68,8 @@ describe('Reachability through ReachabilityApi', () => {
     await expect(api.stream(request)).rejects.toThrow('down');
     await clock.advance(1);
     expect(reachability.isReachable()).toBe(false);
+    expect(reachability.isReachable()).toBe(false);
+    expect(told).toEqual(['ECONNREFUSED']); // once per outage, naming the call that began it
     await clock.advance(2_000);
     expect(await api.request(request)).toEqual({ kind: 'List' });
     expect(reachability.isReachable()).toBe(true);
