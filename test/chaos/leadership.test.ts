@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Cluster } from '../../dev/cluster/cluster.ts';
 import { startChaosCluster } from './support/cluster.ts';
 import { count, percentile, report, reportDir } from './support/figures.ts';
-import { ReadyzWatch, statusCaughtUp } from './support/catch-up.ts';
+import { ReadyzWatch, statusCaughtUp, writable } from './support/catch-up.ts';
 import { createdJobs } from './support/ledger.ts';
 import { judgeLoad, LOAD_INTERVAL_MS, notReady, startLoad, type Load } from './support/load.ts';
 import { Replicas } from './support/replicas.ts';
@@ -199,10 +199,14 @@ describe('control-plane restarts', () => {
       outageSeen: boolean;
       readyMs: number;
       caughtUpMs: number;
+      restartedMs: number;
+      writableMs: number;
     }[] = [];
     for (const component of restarts) {
       const downAt = Date.now();
       await cluster.restart(component, { downMs: 5_000 });
+      const restartedMs = Date.now() - downAt;
+      const writableMs = await writable(cluster); // "after each restart": once it takes writes
       const backAt = Date.now();
       const caughtUpMs = await statusCaughtUp(cluster, load, backAt);
       const readyMs = await readyz.waitRecovered(backAt);
@@ -211,7 +215,10 @@ describe('control-plane restarts', () => {
         outageSeen: readyz.sawOutage(downAt, backAt + 5_000),
         caughtUpMs,
         readyMs,
+        restartedMs,
+        writableMs,
       });
+      console.log(`chaos restart ${component} ${JSON.stringify(rounds.at(-1))}`);
       await sleep(5_000);
     }
     await readyz.stop();
@@ -225,6 +232,8 @@ describe('control-plane restarts', () => {
       operatorExits: set.crashed().length,
       apiserverOutagesOnReadyz: of('kube-apiserver').filter((r) => r.outageSeen).length,
       etcdOutagesOnReadyz: of('etcd').filter((r) => r.outageSeen).length,
+      restartTookMaxMs: Math.max(...rounds.map((r) => r.restartedMs)),
+      firstWriteAfterRestartMaxMs: Math.max(...rounds.map((r) => r.writableMs)),
       readyzRecoveredMaxMs: Math.max(...rounds.map((r) => r.readyMs)),
       statusCaughtUpP50Ms: percentile(
         rounds.map((r) => r.caughtUpMs),

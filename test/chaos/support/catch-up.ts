@@ -4,7 +4,7 @@
  * status records a sync that finished after the API server was back.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CustomObjectsApi } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import type { ClusterClient } from '../../../dev/cluster/cluster.ts';
 import type { Load } from './load.ts';
 import type { Replica } from './replicas.ts';
@@ -55,11 +55,11 @@ export class ReadyzWatch {
 
   /** Waits up to `timeoutMs` for {@link recoveredAfter}; else throws with the last refusal. */
   async waitRecovered(fromMs: number, timeoutMs = 60_000): Promise<number> {
-    while (Date.now() - fromMs < timeoutMs) {
+    do {
       const ms = this.recoveredAfter(fromMs);
       if (ms !== undefined) return ms;
       await sleep(250);
-    }
+    } while (Date.now() - fromMs < timeoutMs);
     const latest = [...new Set(this.samples.map((s) => s.identity))].map((identity) => {
       const last = this.samples.findLast((s) => s.identity === identity);
       return `${identity} at +${(last?.atMs ?? 0) - fromMs} ms: ${last?.status} ${last?.body}`;
@@ -121,4 +121,35 @@ export async function statusCaughtUp(
   throw new Error(
     `status not caught up within ${timeoutMs} ms of the API server's return: ${behind.join(', ')}`,
   );
+}
+
+/**
+ * Waits until the API server accepts a write again (an admin ConfigMap update, 5 s per try): a
+ * restarted etcd or kube-apiserver answers reads before its writes go through. Returns the ms waited.
+ */
+export async function writable(client: ClusterClient, timeoutMs = 180_000): Promise<number> {
+  const core = client.kubeConfig.makeApiClient(CoreV1Api);
+  const startedAt = Date.now();
+  const body = (at: number) => ({ metadata: { name: 'chaos-probe' }, data: { at: String(at) } });
+  while (Date.now() - startedAt < timeoutMs) {
+    const attempt = core
+      .replaceNamespacedConfigMap({
+        name: 'chaos-probe',
+        namespace: 'default',
+        body: body(Date.now()),
+      })
+      .catch(() =>
+        core.createNamespacedConfigMap({ namespace: 'default', body: body(Date.now()) }),
+      );
+    const done = await Promise.race([
+      attempt.then(
+        () => true,
+        () => false,
+      ),
+      sleep(5_000).then(() => false),
+    ]);
+    if (done) return Date.now() - startedAt;
+    await sleep(250);
+  }
+  throw new Error(`the API server took no write within ${timeoutMs} ms`);
 }
