@@ -6,7 +6,7 @@
  *
  *   npm run chaos -- --report [--short] [--out FILE] [--dir DIR] [-- <vitest filters>]
  *
- * `--dir DIR` keeps the figures (and the sentinel) in DIR across runs, so a long report can be
+ * `--dir DIR` keeps the figures in DIR (the sentinel beside it, DIR.sentinel) across runs, so a long report can be
  * gathered in parts — one file or test per run — and each later run adds to it; the report lists
  * every run with its filters and outcome.
  */
@@ -44,7 +44,8 @@ if (values.help === true || values.report !== true) {
 
 const dir = values.dir ?? mkdtempSync(join(tmpdir(), 'tributary-chaos-report-'));
 mkdirSync(dir, { recursive: true });
-const sentinel = runSentinel(join(dir, 'sentinel'));
+// Beside the figures, not among them: the leak scan reads the report dir.
+const sentinel = runSentinel(`${dir.replace(/\/+$/, '')}.sentinel`);
 const started = Date.now();
 const run = spawnSync('npx', ['vitest', 'run', '--project', 'chaos', ...positionals], {
   stdio: 'inherit',

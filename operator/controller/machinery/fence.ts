@@ -22,13 +22,27 @@ export class FencedApi implements ApiTransport {
     this.#holdsLease = holdsLease;
   }
 
+  /**
+   * Asks twice: now, and again as the last step before the request leaves the process (its
+   * `gate`), so a pause that lands while credentials are read or a connection is picked cannot
+   * let a write go out on a lease lost meanwhile. (A pause in the few microseconds after the gate
+   * still can; the deterministic Job name is the lock behind that.)
+   */
   request<T>(request: ApiRequest): Promise<T> {
     const method = request.method ?? 'GET';
-    if (method !== 'GET' && !this.#holdsLease()) {
-      const message = `${method} ${request.path} not sent: this replica no longer holds the leader lease`;
-      return Promise.reject(new ApiError(0, message, NOT_LEADER));
-    }
-    return this.#inner.request(request);
+    if (method === 'GET') return this.#inner.request(request);
+    const refusal = () =>
+      new ApiError(
+        0,
+        `${method} ${request.path} not sent: this replica no longer holds the leader lease`,
+        NOT_LEADER,
+      );
+    if (!this.#holdsLease()) return Promise.reject(refusal());
+    const gate = () => {
+      request.gate?.();
+      if (!this.#holdsLease()) throw refusal();
+    };
+    return this.#inner.request({ ...request, gate });
   }
 
   stream(request: ApiRequest): Promise<AsyncIterable<Uint8Array>> {

@@ -9,12 +9,14 @@
 import type { Clock } from '../../lib/clock.ts';
 import type { ApiRequest, ApiTransport } from '../../lib/kube/api.ts';
 import { ApiError } from '../../lib/kube/errors.ts';
+import { NOT_LEADER } from './fence.ts';
 
 /** Default of {@link Reachability}'s threshold: a blip shorter than this is not an outage. */
 export const DEFAULT_UNREACHABLE_AFTER_MS = 5_000;
 
 /** True for a failure that means the API server did not answer (or answered that it cannot). */
 export function isUnanswered(error: unknown): boolean {
+  if (error instanceof ApiError && error.reason === NOT_LEADER) return false; // never sent
   return (
     error instanceof ApiError &&
     (error.status === 0 || (error.status >= 500 && error.status !== 501))

@@ -30,6 +30,11 @@ export interface ApiRequest {
   timeoutMs?: number;
   /** Aborts the call (a reconcile's or an informer's signal). Default: none. */
   signal?: AbortSignal;
+  /**
+   * Called synchronously as the last step before the request is sent; throwing (an ApiError)
+   * stops it unsent. The lease fence's second check. Default: none.
+   */
+  gate?: () => void;
 }
 
 /** The port every API call goes through; {@link KubeApi} on a real server, fakes in tests. */
@@ -136,6 +141,7 @@ export class KubeApi implements ApiTransport {
     };
     if (request.body !== undefined)
       headers['Content-Type'] = request.contentType ?? 'application/json';
+    request.gate?.();
     return undiciFetch(url, {
       method,
       headers,

@@ -98,8 +98,25 @@ export function judgeLoad(auditLogPath: string, load: Load) {
   };
 }
 
-/** Names of the load's Integrations that are not Ready=True now. */
-export async function notReady(client: ClusterClient, load: Load): Promise<string[]> {
+/**
+ * Names of the load's Integrations not Ready=True, once they have had `settleMs` to become so
+ * (a run that ended with its replica still reports on the next leader's first reconcile).
+ */
+export async function notReady(
+  client: ClusterClient,
+  load: Load,
+  settleMs = 60_000,
+): Promise<string[]> {
+  const until = Date.now() + settleMs;
+  let names = await notReadyNow(client, load);
+  while (names.length > 0 && Date.now() < until) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    names = await notReadyNow(client, load);
+  }
+  return names;
+}
+
+async function notReadyNow(client: ClusterClient, load: Load): Promise<string[]> {
   const listed = await client.kubectl(['get', 'integrations', '-n', load.namespace, '-o', 'json']);
   const items = (JSON.parse(listed.stdout) as { items: Stored[] }).items;
   return load.names.filter((name) => {

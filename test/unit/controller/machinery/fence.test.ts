@@ -42,4 +42,23 @@ describe('FencedApi', () => {
       'POST /apis/batch/v1/namespaces/a/jobs',
     ]);
   });
+
+  it('checks again at the gate, the last step before sending: a lease lost meanwhile stops the write', async () => {
+    let holds = true;
+    const sent: string[] = [];
+    const inner: ApiTransport = {
+      async request<T>(request: ApiRequest): Promise<T> {
+        await Promise.resolve(); // credentials read, a connection picked: the process may pause here
+        holds = false; // ... and come back after the lease is gone
+        request.gate?.();
+        sent.push(request.path);
+        return undefined as T;
+      },
+      stream: () => Promise.reject(new Error('unused')),
+    };
+    const api = new FencedApi(inner, () => holds);
+    const write = api.request({ method: 'POST', path: '/apis/batch/v1/namespaces/a/jobs' });
+    await expect(write).rejects.toMatchObject({ reason: NOT_LEADER });
+    expect(sent).toEqual([]);
+  });
 });

@@ -51,6 +51,7 @@ describe('isUnanswered', () => {
     ['409', new ApiError(409, 'conflict'), false],
     ['429 (throttled: the server answers)', new ApiError(429, 'slow down'), false],
     ['not an ApiError', new Error('bug'), false],
+    ['refused by the lease fence (never sent)', new ApiError(0, 'not sent', 'NotLeader'), false],
   ])('%s → %s', (_name, error, expected) => {
     expect(isUnanswered(error)).toBe(expected);
   });

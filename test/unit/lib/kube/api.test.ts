@@ -125,6 +125,23 @@ describe('KubeApi', () => {
     expect(request?.headers.accept).toBe('application/yaml');
   });
 
+  it('asks the gate last, after the credentials: a gate that throws sends nothing', async () => {
+    const api = new KubeApi({ kubeConfig });
+    const before = seen.length;
+    const order: string[] = [];
+    const gate = () => {
+      order.push('gate');
+      throw new ApiError(0, 'not sent', 'NotLeader');
+    };
+    const error = await api
+      .request({ method: 'POST', path: '/ok', body: {}, gate })
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ reason: 'NotLeader' });
+    expect([order, seen.length - before]).toEqual([['gate'], 0]);
+    await api.request({ method: 'POST', path: '/ok', body: {}, gate: () => order.push('open') });
+    expect([order, seen.length - before]).toEqual([['gate', 'open'], 1]);
+  });
+
   it('resolves undefined for an empty body', async () => {
     expect(await new KubeApi({ kubeConfig }).request({ method: 'DELETE', path: '/empty' })).toBe(
       undefined,
