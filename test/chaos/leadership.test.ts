@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Cluster } from '../../dev/cluster/cluster.ts';
 import { startChaosCluster } from './support/cluster.ts';
 import { count, percentile, report, reportDir } from './support/figures.ts';
-import { ReadyzWatch, statusCaughtUp, writable } from './support/catch-up.ts';
+import { jobsResumed, ReadyzWatch, statusCaughtUp, writable } from './support/catch-up.ts';
 import { createdJobs } from './support/ledger.ts';
 import { judgeLoad, LOAD_INTERVAL_MS, notReady, startLoad, type Load } from './support/load.ts';
 import { Replicas } from './support/replicas.ts';
@@ -18,8 +18,8 @@ import { sentinelLeaks } from './support/sentinels.ts';
 
 /**
  * "Within one resync" of the API server's return, for the load: the informers' relist (woken at
- * once by the first answer), the next due run (one interval), and that run itself (its pod
- * starting and finishing on the process node, then the status write).
+ * once by the first answer), then the next due run (one interval) and its Job, with room for a
+ * loaded 2-core machine.
  */
 const CATCH_UP_BUDGET_MS = 2 * LOAD_INTERVAL_MS + 10_000;
 
@@ -207,6 +207,7 @@ describe('control-plane restarts', () => {
       outageSeen: boolean;
       readyMs: number;
       caughtUpMs: number;
+      resumedMs: number;
       restartedMs: number;
       writableMs: number;
     }[] = [];
@@ -216,12 +217,16 @@ describe('control-plane restarts', () => {
       const restartedMs = Date.now() - downAt;
       const writableMs = await writable(cluster); // "after each restart": once it takes writes
       const backAt = Date.now();
-      const caughtUpMs = await statusCaughtUp(cluster, load, backAt);
+      const [resumedMs, caughtUpMs] = await Promise.all([
+        jobsResumed(cluster.auditLogPath, load, backAt),
+        statusCaughtUp(cluster, load, backAt),
+      ]);
       const readyMs = await readyz.waitRecovered(backAt);
       rounds.push({
         component,
         outageSeen: readyz.sawOutage(downAt, backAt + 5_000),
         caughtUpMs,
+        resumedMs,
         readyMs,
         restartedMs,
         writableMs,
@@ -248,6 +253,7 @@ describe('control-plane restarts', () => {
         50,
       ),
       statusCaughtUpMaxMs: Math.max(...rounds.map((r) => r.caughtUpMs)),
+      jobsResumedMaxMs: Math.max(...rounds.map((r) => r.resumedMs)),
       duplicates: judged.duplicates.count,
       notReady: unready.length,
     };
@@ -257,7 +263,10 @@ describe('control-plane restarts', () => {
     expect(figures.duplicates).toBe(0);
     expect(unready).toEqual([]);
     expect(figures.apiserverOutagesOnReadyz).toBe(figures.apiserverRestarts);
-    expect(figures.statusCaughtUpMaxMs).toBeLessThanOrEqual(CATCH_UP_BUDGET_MS);
+    expect(figures.jobsResumedMaxMs).toBeLessThanOrEqual(CATCH_UP_BUDGET_MS);
+    // The status also waits on kube-controller-manager marking the Jobs complete: after back-to-back
+    // restarts its own informers sit out client-go's grown backoff (up to 30 s), not the operator.
+    expect(figures.statusCaughtUpMaxMs).toBeLessThanOrEqual(CATCH_UP_BUDGET_MS + 60_000);
   });
 });
 
