@@ -6,7 +6,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import type { ClusterClient } from '../../../dev/cluster/cluster.ts';
-import { createdJobs } from './ledger.ts';
 import type { Load } from './load.ts';
 import type { Replica } from './replicas.ts';
 
@@ -95,7 +94,7 @@ export async function statusCaughtUp(
   client: ClusterClient,
   load: Load,
   fromMs: number,
-  timeoutMs = 120_000,
+  timeoutMs = 180_000,
 ): Promise<number> {
   const custom = client.kubeConfig.makeApiClient(CustomObjectsApi);
   let behind: string[] = [];
@@ -153,22 +152,4 @@ export async function writable(client: ClusterClient, timeoutMs = 180_000): Prom
     await sleep(250);
   }
   throw new Error(`the API server took no write within ${timeoutMs} ms`);
-}
-
-/** ms from `fromMs` until the operator has created a Job for every load Integration after it. */
-export async function jobsResumed(
-  auditLogPath: string,
-  load: Load,
-  fromMs: number,
-): Promise<number> {
-  for (;;) {
-    const started = new Set(
-      createdJobs(auditLogPath, [load.namespace])
-        .filter((job) => job.createdAtMs > fromMs)
-        .map((job) => job.integration),
-    );
-    if (load.names.every((name) => started.has(name))) return Date.now() - fromMs;
-    if (Date.now() - fromMs > 120_000) throw new Error('no Job for every Integration within 120 s');
-    await sleep(250);
-  }
 }
