@@ -92,8 +92,9 @@ interface ScenarioFigures {
   figures: Record<string, unknown>;
 }
 const scenarios = readdirSync(dir)
-  .filter((file) => file.endsWith('.json'))
-  .map((file) => JSON.parse(readFileSync(join(dir, file), 'utf8')) as ScenarioFigures);
+  .filter((file) => file.endsWith('.json') && file !== 'report.json')
+  .map((file) => JSON.parse(readFileSync(join(dir, file), 'utf8')) as ScenarioFigures)
+  .filter((document) => typeof document.figures === 'object');
 const report = {
   full: runs.every((r) => r.full),
   passed: runs.every((r) => r.passed),
