@@ -19,7 +19,7 @@ import { loadSpec } from './support/load.ts';
 import { sentinelLeaks, sentinelSecret } from './support/sentinels.ts';
 
 /** Waves of `size` objects, each created → updated → deleted; `runEvery`-th one runs. */
-const CHURN = count({ waves: 3, size: 50 }, { waves: 30, size: 100 });
+const CHURN = count({ waves: 3, size: 50 }, { waves: 10, size: 100 }); // full: 1,000 churned, as issue 14 asks
 /** Every how many churned (and steady) Integrations one runs the quick connector every 10 s. */
 const RUN_EVERY = 10;
 /** The steady Integrations, there before, during and after the churn. */
