@@ -27,6 +27,8 @@ export interface CreatedJob {
   attempt: string;
   /** When the API server answered, ms epoch. */
   createdAtMs: number;
+  /** When the API server began receiving the create, ms epoch (a request sent in parts can end later). */
+  receivedAtMs: number;
   /** Who created it. */
   user: string;
   /** With which client: the operator's names its replica, `tributary-operator (<identity>)`. */
@@ -52,6 +54,7 @@ interface AuditEvent {
   user?: { username?: string; extra?: Record<string, string[]> };
   userAgent?: string;
   stageTimestamp?: string;
+  requestReceivedTimestamp?: string;
 }
 
 /** The Jobs created so far, in `namespaces` when given. */
@@ -110,6 +113,7 @@ function createdJob(event: AuditEvent): CreatedJob | undefined {
     dueTime: annotations[JobAnnotation.DueTime] ?? '',
     attempt: annotations[JobAnnotation.Attempt] ?? '',
     createdAtMs: new Date(event.stageTimestamp ?? 0).getTime(),
+    receivedAtMs: new Date(event.requestReceivedTimestamp ?? event.stageTimestamp ?? 0).getTime(),
     user: event.user?.username ?? '',
     userAgent: event.userAgent ?? '',
     credentialId: event.user?.extra?.[CREDENTIAL_ID]?.[0] ?? '',
