@@ -75,6 +75,9 @@ export async function runOperator(given: OperatorOptions, signal: AbortSignal): 
   const queues = new TermQueues(TermQueues.factory(clock, metrics));
   enqueueOnChange(caches, queues);
   catchUpAfterOutages(reachability, caches, queues, log);
+  reachability.onUnreachable(() => {
+    metrics.apiServerOutage();
+  });
   const intake = new IntakeStatsPoller({
     api,
     clock,

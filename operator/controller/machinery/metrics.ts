@@ -28,6 +28,7 @@ export class ControllerMetrics {
   readonly #watchResumes: Counter<'resource'>;
   readonly #leader: Gauge;
   readonly #leaderLost: Counter;
+  readonly #apiOutages: Counter;
   readonly #eventWriteFailures: Counter<'reason'>;
 
   /** Registers the metric families (declarations only; no I/O). */
@@ -72,6 +73,11 @@ export class ControllerMetrics {
     this.#watchRelists = watch.relists;
     this.#watchResumes = watch.resumes;
     [this.#leader, this.#leaderLost] = leaderMetrics(registers);
+    this.#apiOutages = new Counter({
+      name: 'tributary_apiserver_outages_total',
+      help: 'Times the API server went unanswered long enough for /readyz to fail.',
+      registers,
+    });
     this.#eventWriteFailures = new Counter({
       name: 'tributary_event_write_failures_total',
       help: 'Events the API server did not take (create or patch failed), by the Event reason; the reconcile goes on.',
@@ -124,6 +130,11 @@ export class ControllerMetrics {
   /** Counts a lost leadership (a renew deadline missed while leading). */
   leadershipLost(): void {
     this.#leaderLost.inc();
+  }
+
+  /** Counts an API server outage (calls unanswered past the readiness threshold). */
+  apiServerOutage(): void {
+    this.#apiOutages.inc();
   }
 
   /** Sets the leader gauge. */

@@ -1,4 +1,6 @@
+import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
+import { ControllerMetrics } from '../../../../operator/controller/machinery/metrics.ts';
 import { FakeClock } from '../../../support/fake-clock.ts';
 import type { ApiRequest, ApiTransport } from '../../../../operator/lib/kube/api.ts';
 import { ApiError } from '../../../../operator/lib/kube/errors.ts';
@@ -98,5 +100,16 @@ describe('Reachability through ReachabilityApi', () => {
     await api.request(request);
     await api.stream(request);
     expect(outages).toEqual([]);
+  });
+});
+
+describe('ControllerMetrics.apiServerOutage', () => {
+  it('counts outages in tributary_apiserver_outages_total', async () => {
+    const registry = new Registry();
+    const metrics = new ControllerMetrics({ registry });
+    metrics.apiServerOutage();
+    metrics.apiServerOutage();
+    const counter = registry.getSingleMetric('tributary_apiserver_outages_total');
+    expect((await counter?.get())?.values[0]?.value).toBe(2);
   });
 });
