@@ -52,12 +52,14 @@ export class TermQueues implements Queues {
   }
 
   #fresh(): Queues {
-    return { integrations: this.#make('integrations'), policies: this.#make('reconcilepolicies') };
+    // Named as their controllers, as controller-runtime names a controller's queue.
+    return { integrations: this.#make('integration'), policies: this.#make('reconcilepolicy') };
   }
 
-  /** A queue factory with `metrics`' hooks. */
+  /** A queue factory with `metrics`' hooks; `metrics` reads each new queue's work in flight. */
   static factory(clock: Clock, metrics: ControllerMetrics): (name: string) => WorkQueue {
-    return (name) => new WorkQueue({ name, clock, ...metrics.queueHooks(name) });
+    return (name) =>
+      metrics.watchQueue(new WorkQueue({ name, clock, ...metrics.queueHooks(name) }));
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * A keyed work queue in the manner of client-go's rate-limited delaying queue: dedupe, at most
  * one in-flight item per key, requeue-after timers, and per-item backoff plus an overall rate
- * limit for retries.
+ * limit for retries. Its hooks report what client-go's queue metrics count, at the same points.
  */
 import type { Cancel, Clock } from '../../lib/clock.ts';
 import {
@@ -11,14 +11,30 @@ import {
   type TokenBucketOptions,
 } from '../../lib/ratelimit.ts';
 
-/** Observers of a {@link WorkQueue}, typically wired to {@link ControllerMetrics}. */
+/**
+ * Observers of a {@link WorkQueue}, typically wired to {@link ControllerMetrics}; each is called
+ * where client-go's queue metrics count (workqueue_adds_total, _depth, _queue_duration_seconds,
+ * _work_duration_seconds, _retries_total).
+ */
 export interface WorkQueueHooks {
+  /** `key` became queued (an add of a key already queued is deduped and not reported). */
+  onAdd?(key: string): void;
+  /** The number of keys queued and not yet handed out (in flight ones re-added included). */
+  onDepth?(depth: number): void;
   /** A key was handed out by `get()` after waiting `waitedMs` ms since it became queued. */
   onDequeue?(key: string, waitedMs: number): void;
-  /** The number of keys ready for `get()` changed to `depth`. */
-  onDepth?(depth: number): void;
-  /** `addRateLimited(key)` was called (a retry). */
+  /** A key handed out was marked `done` after `workedMs` ms in flight. */
+  onDone?(key: string, workedMs: number): void;
+  /** A delayed add: `addAfter` or `addRateLimited` (a retry or a requested requeue). */
   onRetry?(key: string): void;
+}
+
+/** The work in flight of a queue: client-go's unfinished work and longest running processor. */
+export interface UnfinishedWork {
+  /** Milliseconds in flight, summed over the keys handed out and not yet done. */
+  totalMs: number;
+  /** Milliseconds in flight of the key handed out longest ago; 0 when none is. */
+  longestMs: number;
 }
 
 /** Options of {@link WorkQueue}. */
@@ -44,7 +60,8 @@ export class WorkQueue {
   readonly #bucket: TokenBucket;
   #ready: string[] = [];
   readonly #dirty = new Set<string>();
-  readonly #processing = new Set<string>();
+  /** Keys in flight, with when each was handed out (ms epoch). */
+  readonly #processing = new Map<string, number>();
   readonly #queuedAtMs = new Map<string, number>();
   readonly #delayed = new Map<string, DelayedAdd>();
   readonly #failures = new Map<string, number>();
@@ -64,6 +81,8 @@ export class WorkQueue {
     if (this.#shuttingDown || this.#dirty.has(key)) return;
     this.#dirty.add(key);
     this.#queuedAtMs.set(key, this.#options.clock.now());
+    this.#options.onAdd?.(key);
+    this.#options.onDepth?.(this.#dirty.size);
     if (this.#processing.has(key)) return;
     this.#push(key);
   }
@@ -71,6 +90,7 @@ export class WorkQueue {
   /** Adds `key` after `delayMs` ms; if a timer for `key` is already due sooner, that one wins. */
   addAfter(key: string, delayMs: number): void {
     if (this.#shuttingDown) return;
+    this.#options.onRetry?.(key);
     if (delayMs <= 0) {
       this.add(key);
       return;
@@ -93,7 +113,6 @@ export class WorkQueue {
     this.#failures.set(key, failures + 1);
     const itemDelay = backoffDelayMs(failures, this.#options, this.#options.random);
     const bucketDelay = this.#bucket.reserve(this.#options.clock.now());
-    this.#options.onRetry?.(key);
     this.addAfter(key, Math.max(itemDelay, bucketDelay));
   }
 
@@ -140,6 +159,18 @@ export class WorkQueue {
     return this.#failures.get(key) ?? 0;
   }
 
+  /** The work in flight now, by the queue's clock. */
+  unfinishedWork(): UnfinishedWork {
+    const nowMs = this.#options.clock.now();
+    let totalMs = 0;
+    let longestMs = 0;
+    for (const startedMs of this.#processing.values()) {
+      totalMs += nowMs - startedMs;
+      longestMs = Math.max(longestMs, nowMs - startedMs);
+    }
+    return { totalMs, longestMs };
+  }
+
   /** Waits for the next key and marks it in flight; resolves `undefined` once shut down. */
   get(): Promise<string | undefined> {
     if (this.#shuttingDown) return Promise.resolve(undefined);
@@ -150,7 +181,10 @@ export class WorkQueue {
 
   /** Marks `key` no longer in flight; if it was added meanwhile, it is queued now. */
   done(key: string): void {
-    if (!this.#processing.delete(key)) return;
+    const startedMs = this.#processing.get(key);
+    if (startedMs === undefined) return;
+    this.#processing.delete(key);
+    this.#options.onDone?.(key, this.#options.clock.now() - startedMs);
     if (this.#dirty.has(key) && !this.#shuttingDown) this.#push(key);
     if (this.#processing.size === 0) this.#releaseDrainWaiters();
   }
@@ -184,16 +218,16 @@ export class WorkQueue {
       return;
     }
     this.#ready.push(key);
-    this.#options.onDepth?.(this.#ready.length);
   }
 
   #handOut(key: string): string {
+    const nowMs = this.#options.clock.now();
     this.#dirty.delete(key);
-    this.#processing.add(key);
-    const queuedAt = this.#queuedAtMs.get(key) ?? this.#options.clock.now();
+    this.#processing.set(key, nowMs);
+    const queuedAt = this.#queuedAtMs.get(key) ?? nowMs;
     this.#queuedAtMs.delete(key);
-    this.#options.onDepth?.(this.#ready.length);
-    this.#options.onDequeue?.(key, this.#options.clock.now() - queuedAt);
+    this.#options.onDepth?.(this.#dirty.size);
+    this.#options.onDequeue?.(key, nowMs - queuedAt);
     return key;
   }
 

@@ -67,7 +67,7 @@ describe('HealthServer', () => {
     expect(text).toContain(
       'tributary_reconcile_total{controller="integration",result="success"} 1',
     );
-    expect(text).toContain('tributary_workqueue_depth{name="integration"} 3');
+    expect(text).toContain('workqueue_depth{name="integration",controller="integration"} 3');
     expect(text).toContain(
       'tributary_reconcile_duration_seconds_bucket{le="0.25",controller="integration",result="success"} 1',
     );

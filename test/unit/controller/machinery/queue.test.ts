@@ -49,12 +49,15 @@ describe('WorkQueue add/get/done', () => {
     const { queue, depth } = newQueue();
     queue.add('ns/a');
     const key = await queue.get();
-    queue.add('ns/a');
-    queue.add('ns/a');
     expect(depth()).toBe(0);
-    queue.done(key ?? '');
+    queue.add('ns/a');
+    queue.add('ns/a');
+    // Counted in the depth at once, as client-go does: it waits for the in-flight reconcile.
     expect(depth()).toBe(1);
-    expect(await drain(queue, depth)).toEqual(['ns/a']);
+    const next = queue.get();
+    queue.done(key ?? '');
+    expect(await next).toBe('ns/a');
+    expect(depth()).toBe(0);
   });
 
   it('hands a key to a waiting get() as soon as it is added', async () => {
@@ -78,6 +81,44 @@ describe('WorkQueue add/get/done', () => {
     await queue.get();
     expect(waits).toEqual([['ns/a', 250]]);
     expect(depths).toEqual([1, 2, 1]);
+  });
+
+  it('reports each add that queued a key, and how long each key was in flight', async () => {
+    const adds: string[] = [];
+    const worked: [string, number][] = [];
+    const { clock, queue } = newQueue({
+      onAdd: (k) => adds.push(k),
+      onDone: (k, ms) => worked.push([k, ms]),
+    });
+    queue.add('ns/a');
+    queue.add('ns/a'); // deduped: not an add
+    queue.add('ns/b');
+    const a = (await queue.get()) ?? '';
+    await clock.advance(100);
+    const b = (await queue.get()) ?? '';
+    await clock.advance(400);
+    queue.done(b);
+    queue.done(a);
+    queue.done(a); // not in flight any more: nothing
+    expect(adds).toEqual(['ns/a', 'ns/b']);
+    expect(worked).toEqual([
+      ['ns/b', 400],
+      ['ns/a', 500],
+    ]);
+  });
+
+  it('tells the work in flight: the sum over keys and the longest', async () => {
+    const { clock, queue } = newQueue();
+    expect(queue.unfinishedWork()).toEqual({ totalMs: 0, longestMs: 0 });
+    queue.add('ns/a');
+    queue.add('ns/b');
+    const a = (await queue.get()) ?? '';
+    await clock.advance(2000);
+    await queue.get();
+    await clock.advance(1000);
+    expect(queue.unfinishedWork()).toEqual({ totalMs: 4000, longestMs: 3000 });
+    queue.done(a);
+    expect(queue.unfinishedWork()).toEqual({ totalMs: 1000, longestMs: 1000 });
   });
 });
 
@@ -125,6 +166,18 @@ describe('WorkQueue.addAfter', () => {
     const { queue, depth } = newQueue();
     queue.addAfter('ns/a', 0);
     expect(depth()).toBe(1);
+  });
+
+  it('reports every delayed add as a retry, as client-go counts them', () => {
+    const retries: string[] = [];
+    const { queue } = newQueue({ onRetry: (k) => retries.push(k) });
+    queue.addAfter('ns/a', 1000);
+    queue.addAfter('ns/a', 2000); // a later timer is ignored, but it was asked for
+    queue.addAfter('ns/b', 0);
+    queue.add('ns/c');
+    queue.shutDown();
+    queue.addAfter('ns/d', 10);
+    expect(retries).toEqual(['ns/a', 'ns/a', 'ns/b']);
   });
 });
 
