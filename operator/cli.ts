@@ -9,7 +9,11 @@ import { parseAllDocuments } from 'yaml';
 import { KubeConfig } from '@kubernetes/client-node';
 import { validateIntegration, validateReconcilePolicy } from './api/index.ts';
 import { createLogger } from './lib/log.ts';
-import { runOperator } from './controller/operator.ts';
+import {
+  DEFAULT_KUBE_API_BURST,
+  DEFAULT_KUBE_API_QPS,
+  runOperator,
+} from './controller/operator.ts';
 import { faultSettings } from './controller/integration/faults.ts';
 import { runJobAsync } from './runtime/run.ts';
 import {
@@ -17,6 +21,7 @@ import {
   UsageError,
   integer,
   durationSetting,
+  positiveNumber,
   namespacesSetting,
   oneOf,
   settingsReader,
@@ -58,6 +63,11 @@ Operator options (each also read from the environment variable in brackets):
   --lease-namespace NS    Namespace of the Lease [POD_NAMESPACE]
   --lease-name NAME       Name of the Lease [LEASE_NAME]; default tributary-operator
   --workers N             Concurrent Integration reconciles [WORKERS]; default 4
+  --kube-api-qps N        Requests per second to the API server, sustained (the client
+                          request budget, kube-controller-manager's flag) [KUBE_API_QPS];
+                          default ${DEFAULT_KUBE_API_QPS}
+  --kube-api-burst N      Requests to the API server at once after idling [KUBE_API_BURST];
+                          default ${DEFAULT_KUBE_API_BURST}
   --intake-url URL[,URL]  The webhook intake replicas' health ports [INTAKE_URL]; default
                           the ready intake pods in the lease namespace
   --webhook-grace DURATION  How late a delivery may be before a sync counts its change as
@@ -106,6 +116,8 @@ export interface OperatorSettings {
   leaseNamespace: string | undefined;
   leaseName: string;
   workers: number;
+  kubeApiQps: number;
+  kubeApiBurst: number;
   logLevel: LogLevel;
   intakeURLs: string[];
   webhookGrace: string;
@@ -128,6 +140,12 @@ export function operatorSettings(values: FlagValues, env: NodeJS.ProcessEnv): Op
     leaseNamespace: read('lease-namespace', 'POD_NAMESPACE').raw,
     leaseName: read('lease-name', 'LEASE_NAME').raw ?? 'tributary-operator',
     workers: integer(read('workers', 'WORKERS'), 4, 1024),
+    kubeApiQps: positiveNumber(read('kube-api-qps', 'KUBE_API_QPS'), DEFAULT_KUBE_API_QPS, 100_000),
+    kubeApiBurst: integer(
+      read('kube-api-burst', 'KUBE_API_BURST'),
+      DEFAULT_KUBE_API_BURST,
+      100_000,
+    ),
     logLevel: oneOf(read('log-level', 'LOG_LEVEL'), LOG_LEVELS, 'info'),
     webhookGrace: durationSetting(read('webhook-grace', 'WEBHOOK_GRACE'), '2m'),
     intakeURLs: (read('intake-url', 'INTAKE_URL').raw ?? '')
@@ -159,6 +177,8 @@ async function operator(settings: OperatorSettings): Promise<number> {
         leaseNamespace: settings.leaseNamespace,
         leaseName: settings.leaseName,
         workers: settings.workers,
+        kubeApiQps: settings.kubeApiQps,
+        kubeApiBurst: settings.kubeApiBurst,
         intakeURLs: settings.intakeURLs,
         webhookGrace: settings.webhookGrace,
         kubeConfig,
@@ -200,6 +220,8 @@ const FLAGS = {
   'lease-namespace': { type: 'string' },
   'lease-name': { type: 'string' },
   workers: { type: 'string' },
+  'kube-api-qps': { type: 'string' },
+  'kube-api-burst': { type: 'string' },
   'log-level': { type: 'string' },
   'intake-url': { type: 'string' },
   'webhook-grace': { type: 'string' },

@@ -44,6 +44,19 @@ export function integer(value: Setting, fallback: number, max: number): number {
   return number;
 }
 
+/** A number above 0 and at most `max`, decimals allowed (e.g. a rate of `0.5`), or `fallback` when unset. */
+export function positiveNumber(value: Setting, fallback: number, max: number): number {
+  if (value.raw === undefined) return fallback;
+  const text = value.raw.trim();
+  const number = /^(\d+(\.\d*)?|\.\d+)$/.test(text) ? Number(text) : Number.NaN;
+  if (!(number > 0 && number <= max)) {
+    throw new UsageError(
+      `${value.what} must be a number above 0 and at most ${max}, got ${JSON.stringify(value.raw)}`,
+    );
+  }
+  return number;
+}
+
 /** One of `choices`, or `fallback` when unset. */
 export function oneOf<T extends string>(value: Setting, choices: readonly T[], fallback: T): T {
   if (value.raw === undefined) return fallback;

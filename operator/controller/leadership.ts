@@ -25,7 +25,13 @@ export interface LeadershipSettings {
 
 /** The process-wide parts leadership uses. */
 export interface LeadershipContext {
+  /** The transport of the caches and controllers; a term's writes go through it, fenced. */
   api: ApiTransport;
+  /**
+   * The Lease's own transport (its own request budget, as kube-controller-manager's
+   * leader-election client), so a renewal never waits behind the controllers. Default `api`.
+   */
+  leaseApi?: ApiTransport;
   clock: Clock;
   metrics: ControllerMetrics;
   signal: AbortSignal;
@@ -69,7 +75,7 @@ async function campaign(
   const { api, clock, metrics, signal } = context;
   const elector: LeaderElector = new LeaderElector({
     store: new KubeLeaseStore({
-      api,
+      api: context.leaseApi ?? api,
       namespace: settings.leaseNamespace ?? '',
       name: settings.leaseName ?? 'tributary-operator',
     }),

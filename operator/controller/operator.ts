@@ -9,7 +9,8 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { systemClock, type Clock } from '../lib/clock.ts';
 import type { Log } from '../lib/log.ts';
-import { KubeApi } from '../lib/kube/api.ts';
+import { type ApiTransport, KubeApi } from '../lib/kube/api.ts';
+import { RateLimiter } from '../lib/ratelimit.ts';
 import { HealthServer } from '../lib/health-server.ts';
 import { ControllerMetrics } from './machinery/metrics.ts';
 import type { FaultSettings } from './integration/faults.ts';
@@ -23,6 +24,14 @@ import {
 } from './machinery/reachability.ts';
 import { runTerm, TermQueues } from './term.ts';
 import { type Caches, enqueueOnChange, type Queues, watchCaches } from './watches.ts';
+
+/**
+ * Default sustained requests per second to the API server: Flux's controllers' 50 (kube-controller-manager's
+ * 20 would slow a busy operator that creates a Job, writes status and records Events per run).
+ */
+export const DEFAULT_KUBE_API_QPS = 50;
+/** Default requests to the API server at once after idling: Flux's 300 (a new leader's catch-up). */
+export const DEFAULT_KUBE_API_BURST = 300;
 
 /** Options of {@link runOperator}. */
 export interface OperatorOptions {
@@ -44,6 +53,13 @@ export interface OperatorOptions {
   identity?: string | undefined;
   /** Concurrent Integration reconciles. Default 4. */
   workers?: number;
+  /**
+   * The client request budget: sustained requests per second to the API server, over lists,
+   * reads and writes (a watch is not counted). Default {@link DEFAULT_KUBE_API_QPS}.
+   */
+  kubeApiQps?: number;
+  /** Requests to the API server at once after idling. Default {@link DEFAULT_KUBE_API_BURST}. */
+  kubeApiBurst?: number;
   clock?: Clock;
   /**
    * Base URLs of the webhook intake's replicas (out-of-cluster runs). Default: the ready intake
@@ -65,11 +81,8 @@ export async function runOperator(given: OperatorOptions, signal: AbortSignal): 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'tributary_process_' });
   const metrics = new ControllerMetrics({ registry });
-  // Which replica sent what, in the API server's audit log.
-  const userAgent = `tributary-operator (${options.identity})`;
   const reachability = new Reachability(clock);
-  const kubeApi = new KubeApi({ kubeConfig: options.kubeConfig, userAgent });
-  const api = new ReachabilityApi(kubeApi, reachability);
+  const { api, leaseApi } = apiClients(options, { clock, metrics, reachability });
   const namespaces = options.namespaces ?? [];
   const caches = watchCaches({ api, log, clock, metrics, namespaces });
   const queues = new TermQueues(TermQueues.factory(clock, metrics));
@@ -100,16 +113,66 @@ export async function runOperator(given: OperatorOptions, signal: AbortSignal): 
   const informersDone = Object.values(caches).map((cache) => cache.start(signal));
   const intakePolled = intake.run(signal);
   try {
-    await runLeading(options, { api, clock, metrics, signal }, async (leading, fenced) => {
-      const wiring = { api: fenced, caches, queues: queues.begin(), clock, log, metrics };
-      await runTerm(options, { ...wiring, integrationMetrics, intake }, leading);
-    });
+    await runLeading(
+      options,
+      { api, leaseApi, clock, metrics, signal },
+      async (leading, fenced) => {
+        const wiring = { api: fenced, caches, queues: queues.begin(), clock, log, metrics };
+        await runTerm(options, { ...wiring, integrationMetrics, intake }, leading);
+      },
+    );
   } finally {
     await Promise.all(Object.values(caches).map((cache) => cache.stop()));
     await Promise.allSettled([...informersDone, intakePolled]);
     await server.stop();
     log.info('operator stopped');
   }
+}
+
+/**
+ * The transports to the API server, each under the client request budget: one for the caches and
+ * the controllers, and one of its own for the Lease, as kube-controller-manager gives leader
+ * election its own client, so a renewal never waits behind a burst of the controllers' writes.
+ */
+function apiClients(
+  options: OperatorOptions & { identity: string },
+  wiring: { clock: Clock; metrics: ControllerMetrics; reachability: Reachability },
+): { api: ApiTransport; leaseApi: ApiTransport } {
+  const { clock, metrics, reachability } = wiring;
+  const client = () =>
+    new KubeApi({
+      kubeConfig: options.kubeConfig,
+      // Which replica sent what, in the API server's audit log.
+      userAgent: `tributary-operator (${options.identity})`,
+      rateLimiter: new RateLimiter({
+        qps: options.kubeApiQps ?? DEFAULT_KUBE_API_QPS,
+        burst: options.kubeApiBurst ?? DEFAULT_KUBE_API_BURST,
+        clock,
+      }),
+      onRateLimiterWait: throttledLog(options.log, clock, metrics),
+    });
+  return {
+    api: new ReachabilityApi(client(), reachability),
+    leaseApi: new ReachabilityApi(client(), reachability),
+  };
+}
+
+/**
+ * Records each wait for the request budget, and logs a wait over a second at most every 10 s
+ * (client-go's throttled "Waited before sending request"): the budget, not the API server's
+ * priority and fairness, is what holds the operator back.
+ */
+function throttledLog(log: Log, clock: Clock, metrics: ControllerMetrics) {
+  let loggedAtMs = Number.NEGATIVE_INFINITY;
+  return (verb: string, host: string, seconds: number): void => {
+    metrics.rateLimiterWait(verb, host, seconds);
+    if (seconds <= 1 || clock.now() - loggedAtMs < 10_000) return;
+    loggedAtMs = clock.now();
+    log.info(
+      { verb, seconds, reason: 'client-side throttling, not priority and fairness' },
+      'waited before sending a request to the API server (--kube-api-qps, --kube-api-burst)',
+    );
+  };
 }
 
 /**

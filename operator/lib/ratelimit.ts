@@ -1,7 +1,9 @@
 /**
  * Retry pacing as pure data: per-item exponential backoff with jitter, and an overall token
- * bucket. The {@link WorkQueue} combines both and waits for the longer of the two delays.
+ * bucket. The {@link WorkQueue} combines both and waits for the longer of the two delays; the API
+ * transport waits on the same bucket through {@link RateLimiter} (the client request budget).
  */
+import type { Clock } from './clock.ts';
 
 /** Options of {@link backoffDelayMs}. */
 export interface BackoffOptions {
@@ -43,15 +45,26 @@ export interface TokenBucketOptions {
   burst?: number;
 }
 
+/** A token taken from a {@link TokenBucket}: how long to wait for it, and the instant it is valid. */
+export interface Reservation {
+  /** Milliseconds from the reservation until the token may be used; 0 for at once. */
+  waitMs: number;
+  /** When the token may be used, in ms epoch. */
+  atMs: number;
+}
+
 /**
  * An overall rate limit: each {@link TokenBucket.reserve} takes one token, going into debt when
  * empty, and returns how long the caller must wait for its token (like x/time/rate's Reserve).
+ * The bucket starts full.
  */
 export class TokenBucket {
   readonly #qps: number;
   readonly #burst: number;
   #tokens: number | undefined;
   #lastMs = 0;
+  /** When the latest reservation may act (x/time/rate's lastEvent). */
+  #lastEventMs = Number.NEGATIVE_INFINITY;
 
   /** Defaults: 10 qps, burst 100. */
   constructor(options: TokenBucketOptions = {}) {
@@ -61,11 +74,93 @@ export class TokenBucket {
 
   /** Takes a token at `nowMs` (ms epoch); returns the wait in milliseconds until it is valid. */
   reserve(nowMs: number): number {
-    const elapsedMs = Math.max(0, nowMs - this.#lastMs);
-    const refilled =
-      this.#tokens === undefined ? this.#burst : this.#tokens + (elapsedMs / 1000) * this.#qps;
-    this.#lastMs = nowMs;
-    this.#tokens = Math.min(this.#burst, refilled) - 1;
-    return this.#tokens >= 0 ? 0 : (-this.#tokens / this.#qps) * 1000;
+    return this.take(nowMs).waitMs;
   }
+
+  /** Takes a token at `nowMs` (ms epoch); returns when it is valid. */
+  take(nowMs: number): Reservation {
+    this.#tokens = this.#tokensAt(nowMs) - 1;
+    this.#lastMs = Math.max(this.#lastMs, nowMs);
+    const waitMs = this.#tokens >= 0 ? 0 : (-this.#tokens / this.#qps) * 1000;
+    const atMs = nowMs + waitMs;
+    this.#lastEventMs = Math.max(this.#lastEventMs, atMs);
+    return { waitMs, atMs };
+  }
+
+  /**
+   * Gives back the token of a wait abandoned at `nowMs` (x/time/rate's Reservation.Cancel): only
+   * the part no later reservation counts on, since those keep their place. A token whose time
+   * has come was used: nothing is given back.
+   */
+  cancel(reservation: Reservation, nowMs: number): void {
+    if (reservation.atMs <= nowMs) return;
+    const restore = 1 - ((this.#lastEventMs - reservation.atMs) / 1000) * this.#qps;
+    if (restore <= 1e-9) return;
+    this.#tokens = Math.min(this.#burst, this.#tokensAt(nowMs) + restore);
+    this.#lastMs = Math.max(this.#lastMs, nowMs);
+    if (reservation.atMs === this.#lastEventMs) {
+      const previousMs = reservation.atMs - 1000 / this.#qps;
+      if (previousMs >= nowMs) this.#lastEventMs = previousMs;
+    }
+  }
+
+  /** The tokens at `nowMs`: refilled at qps since the last take, at most the burst. */
+  #tokensAt(nowMs: number): number {
+    if (this.#tokens === undefined) return this.#burst;
+    const elapsedMs = Math.max(0, nowMs - this.#lastMs);
+    return Math.min(this.#burst, this.#tokens + (elapsedMs / 1000) * this.#qps);
+  }
+}
+
+/** Options of {@link RateLimiter}. */
+export interface RateLimiterOptions {
+  /** Sustained rate, in requests per second (may be fractional). Required. */
+  qps: number;
+  /** Requests allowed at once after idling. Required. */
+  burst: number;
+  /** Time source of the waits. Required (`systemClock()` in production). */
+  clock: Clock;
+}
+
+/**
+ * A blocking token bucket, client-go's flowcontrol token bucket rate limiter: QPS refill, burst
+ * capacity, and each {@link RateLimiter.wait} takes a token, waiting (first come, first served)
+ * until it is valid. The caller's signal ends the wait: the call rejects with the signal's
+ * reason and the token goes back as far as no later waiter counts on it.
+ */
+export class RateLimiter {
+  readonly #clock: Clock;
+  readonly #bucket: TokenBucket;
+
+  /** Stores options; the bucket starts full. */
+  constructor(options: RateLimiterOptions) {
+    this.#clock = options.clock;
+    this.#bucket = new TokenBucket({ qps: options.qps, burst: options.burst });
+  }
+
+  /** Waits for a token; resolves to the milliseconds waited; rejects when `signal` aborts. */
+  wait(signal?: AbortSignal): Promise<number> {
+    if (signal?.aborted === true) return Promise.reject(abortReason(signal));
+    const reservation = this.#bucket.take(this.#clock.now());
+    if (reservation.waitMs <= 0) return Promise.resolve(0);
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        cancelTimer();
+        this.#bucket.cancel(reservation, this.#clock.now());
+        reject(abortReason(signal));
+      };
+      const cancelTimer = this.#clock.setTimeout(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve(reservation.waitMs);
+      }, reservation.waitMs);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+}
+
+/** What an aborted signal carries, as an Error. */
+function abortReason(signal: AbortSignal | undefined): Error {
+  const reason: unknown = signal?.reason;
+  if (reason instanceof Error) return reason;
+  return new Error(typeof reason === 'string' ? reason : 'aborted');
 }

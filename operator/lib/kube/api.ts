@@ -2,7 +2,9 @@
  * The one authenticated HTTP transport to the API server: every list, watch and write of the
  * operator goes through {@link KubeApi}. Credentials come from the kubeconfig per request (tokens
  * rotate); each call honours its caller's signal and has a timeout of its own; every failure
- * (HTTP status, refused connection, timeout, abort) leaves here as an {@link ApiError}.
+ * (HTTP status, refused connection, timeout, abort) leaves here as an {@link ApiError}. With a
+ * rate limiter (the client request budget), a call first waits for its token, as client-go's
+ * REST client does: before its timeout starts and before its gate is asked.
  */
 import { type HttpMethod, type KubeConfig, RequestContext } from '@kubernetes/client-node';
 import { Readable } from 'node:stream';
@@ -55,6 +57,12 @@ export interface ApiStatus {
   message?: string;
 }
 
+/** The client request budget's side of {@link KubeApi}: {@link RateLimiter} in production. */
+export interface RequestRateLimiter {
+  /** Waits for a token; resolves to the milliseconds waited; rejects when `signal` aborts. */
+  wait(signal?: AbortSignal): Promise<number>;
+}
+
 /** Options of {@link KubeApi}. */
 export interface KubeApiOptions {
   /** Server and credentials of the current context. Required. */
@@ -66,6 +74,17 @@ export interface KubeApiOptions {
   userAgent?: string;
   /** Timeout of a call that sets none, in ms. Default {@link DEFAULT_API_TIMEOUT_MS}. */
   timeoutMs?: number;
+  /**
+   * The client request budget: every call but a watch waits for a token before it is sent (a
+   * watch is one long request, which client-go does not rate-limit either). Default: no limit.
+   */
+  rateLimiter?: RequestRateLimiter;
+  /**
+   * Called after each wait for a token, however short, with the request's method, the API
+   * server's `host[:port]` and the wait in seconds: client-go's
+   * `rest_client_rate_limiter_duration_seconds`. Default: none.
+   */
+  onRateLimiterWait?(verb: string, host: string, seconds: number): void;
 }
 
 /** An {@link ApiTransport} over undici `fetch` to the kubeconfig's current cluster. */
@@ -104,24 +123,38 @@ export class KubeApi implements ApiTransport {
   #call(request: ApiRequest): { response: Promise<Response>; fail: (error: unknown) => ApiError } {
     const method = request.method ?? 'GET';
     const timeoutMs = request.timeoutMs ?? this.#options.timeoutMs ?? DEFAULT_API_TIMEOUT_MS;
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const signal =
-      request.signal === undefined ? timeout : AbortSignal.any([request.signal, timeout]);
+    let timeout: AbortSignal | undefined;
     const fail = (error: unknown): ApiError => {
       if (error instanceof ApiError) return error;
       const what = `${method} ${request.path}`;
-      const message = timeout.aborted
-        ? `no answer within ${timeoutMs} ms`
-        : error instanceof Error
-          ? error.message
-          : String(error);
+      const message =
+        timeout?.aborted === true
+          ? `no answer within ${timeoutMs} ms`
+          : error instanceof Error
+            ? error.message
+            : String(error);
       return new ApiError(0, `${what}: ${message}`, undefined, { cause: error });
     };
-    const response = this.#fetch(method, request, signal).then(async (answer) => {
+    const response = (async () => {
+      // Throttled before the timeout starts: a throttled call does not time out unsent.
+      await this.#throttle(method, request);
+      timeout = AbortSignal.timeout(timeoutMs);
+      const signal =
+        request.signal === undefined ? timeout : AbortSignal.any([request.signal, timeout]);
+      const answer = await this.#fetch(method, request, signal);
       if (answer.ok) return answer;
       throw statusError(answer.status, await answer.text().catch(() => ''));
-    });
+    })();
     return { response, fail };
+  }
+
+  /** Waits for the request's token of the client request budget (none for a watch). */
+  async #throttle(method: string, request: ApiRequest): Promise<void> {
+    const { rateLimiter } = this.#options;
+    if (rateLimiter === undefined || request.query?.watch === 'true') return;
+    const server = this.#options.kubeConfig.getCurrentCluster()?.server ?? '';
+    const waitedMs = await rateLimiter.wait(request.signal);
+    this.#options.onRateLimiterWait?.(method, hostOf(server), waitedMs / 1000);
   }
 
   async #fetch(method: string, request: ApiRequest, signal: AbortSignal): Promise<Response> {
@@ -165,6 +198,14 @@ export function statusError(status: number, body: string): ApiError {
     parsed.message ?? (body.slice(0, 200) || `HTTP ${status}`),
     parsed.reason,
   );
+}
+
+/**
+ * The `host[:port]` of a server URL as written, as Go's `url.URL.Host` has it (the label of
+ * client-go's REST client metrics): `https://10.96.0.1:443` is `10.96.0.1:443`.
+ */
+export function hostOf(server: string): string {
+  return server.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').split(/[/?#]/)[0] ?? '';
 }
 
 /** A path with every interpolated value URI-encoded, e.g. apiPath`/api/v1/namespaces/${ns}/secrets/${name}`. */

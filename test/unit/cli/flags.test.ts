@@ -22,10 +22,22 @@ describe('operator flags', () => {
       leaseNamespace: undefined,
       leaseName: 'tributary-operator',
       workers: 4,
+      kubeApiQps: 50,
+      kubeApiBurst: 300,
       logLevel: 'info',
       intakeURLs: [],
       webhookGrace: '2m',
     });
+  });
+
+  it('reads the client request budget from flags and KUBE_API_QPS / KUBE_API_BURST', () => {
+    expect(settings(['operator'], { KUBE_API_QPS: '20', KUBE_API_BURST: '30' })).toMatchObject({
+      kubeApiQps: 20,
+      kubeApiBurst: 30,
+    });
+    expect(
+      settings(['operator', '--kube-api-qps', '0.5', '--kube-api-burst=1'], { KUBE_API_QPS: '20' }),
+    ).toMatchObject({ kubeApiQps: 0.5, kubeApiBurst: 1 });
   });
 
   it('reads the intake URLs and the webhook grace, refusing a grace that is no duration', () => {
@@ -86,6 +98,30 @@ describe('operator flags', () => {
       ['operator'],
       { WORKERS: 'four' },
       'WORKERS (--workers) must be a whole number from 1 to 1024, got "four"',
+    ],
+    [
+      'a QPS of 0',
+      ['operator', '--kube-api-qps', '0'],
+      {},
+      '--kube-api-qps must be a number above 0 and at most 100000, got "0"',
+    ],
+    [
+      'a negative QPS',
+      ['operator'],
+      { KUBE_API_QPS: '-1' },
+      'KUBE_API_QPS (--kube-api-qps) must be a number above 0 and at most 100000, got "-1"',
+    ],
+    [
+      'a QPS that is not a number',
+      ['operator', '--kube-api-qps', '1e3'],
+      {},
+      '--kube-api-qps must be a number above 0',
+    ],
+    [
+      'a fractional burst',
+      ['operator', '--kube-api-burst', '2.5'],
+      {},
+      '--kube-api-burst must be a whole number from 1 to 100000, got "2.5"',
     ],
     [
       'a port of 0',

@@ -6,7 +6,9 @@ import {
   apiPath,
   type ApiRequest,
   type ApiTransport,
+  hostOf,
   KubeApi,
+  type RequestRateLimiter,
 } from '../../../../operator/lib/kube/api.ts';
 import { ApiError } from '../../../../operator/lib/kube/errors.ts';
 import { KubeListWatch } from '../../../../operator/controller/machinery/transport.ts';
@@ -211,6 +213,93 @@ describe('KubeApi', () => {
     const closed = configFor('http://127.0.0.1:1');
     const error = await failure(new KubeApi({ kubeConfig: closed }).request({ path: '/ok' }));
     expect(error.status).toBe(0);
+  });
+});
+
+/** A rate limiter that makes every call wait `waitMs` (real time), noting each wait in `order`. */
+function slowLimiter(waitMs: number, order: string[]): RequestRateLimiter & { calls: number } {
+  const limiter = {
+    calls: 0,
+    wait(signal?: AbortSignal): Promise<number> {
+      limiter.calls++;
+      order.push('wait');
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          resolve(waitMs);
+        }, waitMs);
+        signal?.addEventListener('abort', () => {
+          clearTimeout(timer);
+          reject(signal.reason as Error);
+        });
+      });
+    },
+  };
+  return limiter;
+}
+
+describe('KubeApi under a client request budget', () => {
+  it('waits for its token first: before the gate, and before its timeout starts', async () => {
+    const order: string[] = [];
+    const waits: [string, string, number][] = [];
+    const api = new KubeApi({
+      kubeConfig,
+      rateLimiter: slowLimiter(120, order),
+      onRateLimiterWait: (verb, host, seconds) => waits.push([verb, host, seconds]),
+    });
+    const before = seen.length;
+    // A 60 ms timeout that began before the 120 ms wait would fail the call unsent.
+    const body = await api.request<{ answer: number }>({
+      method: 'POST',
+      path: '/ok',
+      body: {},
+      timeoutMs: 60,
+      gate: () => order.push('gate'),
+    });
+    expect(body.answer).toBe(42);
+    expect(order).toEqual(['wait', 'gate']);
+    expect(seen.length - before).toBe(1);
+    const { port } = server.address() as AddressInfo;
+    expect(waits).toEqual([['POST', `127.0.0.1:${port}`, 0.12]]);
+  });
+
+  it("ends the wait on the caller's signal with ApiError status 0, sending nothing", async () => {
+    const order: string[] = [];
+    const api = new KubeApi({ kubeConfig, rateLimiter: slowLimiter(10_000, order) });
+    const abort = new AbortController();
+    const before = seen.length;
+    const call = api.request({ method: 'PUT', path: '/ok', body: {}, signal: abort.signal });
+    setTimeout(() => {
+      abort.abort(new Error('reconcile cancelled'));
+    }, 20);
+    const error = await failure(call);
+    expect(error).toMatchObject({ status: 0, message: 'PUT /ok: reconcile cancelled' });
+    expect(seen.length - before).toBe(0);
+  });
+
+  it('counts a stream but not a watch, which client-go does not rate-limit either', async () => {
+    const limiter = slowLimiter(0, []);
+    const api = new KubeApi({ kubeConfig, rateLimiter: limiter });
+    const drain = async (body: AsyncIterable<Uint8Array>) => {
+      const chunks: Uint8Array[] = [];
+      for await (const chunk of body) chunks.push(chunk);
+      return chunks;
+    };
+    await drain(await api.stream({ path: '/ok', query: { watch: 'true' } }));
+    expect(limiter.calls).toBe(0);
+    await drain(await api.stream({ path: '/ok' }));
+    await api.request({ path: '/ok', query: { watch: 'false' } });
+    expect(limiter.calls).toBe(2);
+  });
+});
+
+describe('hostOf', () => {
+  it.each([
+    ['https://10.96.0.1:443', '10.96.0.1:443'],
+    ['https://kubernetes.default.svc', 'kubernetes.default.svc'],
+    ['http://127.0.0.1:6443/prefix/', '127.0.0.1:6443'],
+    ['https://[::1]:6443', '[::1]:6443'],
+  ])('%s → %s (as Go writes url.Host, the port kept)', (server, host) => {
+    expect(hostOf(server)).toBe(host);
   });
 });
 
