@@ -1,6 +1,6 @@
 /**
  * The cdk8s app that renders `manifests/`: one `kubectl apply`-able install (`install.yaml`:
- * namespace, CRDs, ServiceAccounts, RBAC, the operator Deployment and the webhook intake
+ * namespace, CRDs, ServiceAccounts, RBAC, the operator's FlowSchema, the operator Deployment and the webhook intake
  * StatefulSet with their Services, PodDisruptionBudgets and NetworkPolicies) and the optional
  * monitoring objects under `monitoring/`. The Helm chart renders
  * the same objects from the same values (manifests/src/values.ts).
@@ -16,6 +16,7 @@ import { alertRuleGroups, prometheusRulesYaml } from './alerts.ts';
 import { IntakeRbac } from './intake-rbac.ts';
 import { IntakeWorkload } from './intake.ts';
 import { OperatorWorkload } from './operator.ts';
+import { OperatorFlowSchema } from './flowschema.ts';
 import { OperatorRbac } from './rbac.ts';
 import { defaultValues, parseValues, valuesJsonSchema, type InstallValues } from './values.ts';
 
@@ -91,6 +92,16 @@ export function operatorObjects(
     labels,
     watchNamespaces: values.watchNamespaces,
   });
+  if (values.flowSchema.enabled) {
+    const { priorityLevel, matchingPrecedence } = values.flowSchema;
+    new OperatorFlowSchema(chart, 'flow-schema', {
+      name,
+      namespace,
+      priorityLevel,
+      matchingPrecedence,
+      labels,
+    });
+  }
   new OperatorWorkload(chart, 'operator', { name, namespace, image, labels, selector, values });
   if (values.intake.enabled) intakeConstructs(chart, values, target);
   const objects = chart.toJson() as KubeObject[];

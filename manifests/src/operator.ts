@@ -123,6 +123,8 @@ function podSpec(props: OperatorWorkloadProps, port: number): Record<string, unk
           { name: 'METRICS_PORT', value: String(port) },
           { name: 'LOG_LEVEL', value: values.logLevel },
           { name: 'WORKERS', value: String(values.workers) },
+          { name: 'KUBE_API_QPS', value: String(values.kubeApi.qps) },
+          { name: 'KUBE_API_BURST', value: String(values.kubeApi.burst) },
         ],
         ports: [{ name: 'metrics', containerPort: port, protocol: 'TCP' }],
         livenessProbe: {

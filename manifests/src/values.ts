@@ -193,6 +193,53 @@ export const InstallValues = z
       ),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
     workers: z.int().min(1).max(64).default(4).describe('Concurrent Integration reconciles.'),
+    kubeApi: z
+      .strictObject({
+        qps: z
+          .number()
+          .positive()
+          .max(100_000)
+          .default(50)
+          .describe('Sustained requests per second to the API server (`--kube-api-qps`).'),
+        burst: z
+          .int()
+          .min(1)
+          .max(100_000)
+          .default(300)
+          .describe('Requests to the API server at once after idling (`--kube-api-burst`).'),
+      })
+      .default({ qps: 50, burst: 300 })
+      .describe(
+        "The operator's client request budget toward the API server, as kube-controller-manager's flags.",
+      ),
+    flowSchema: z
+      .strictObject({
+        enabled: z
+          .boolean()
+          .default(true)
+          .describe(
+            "Create a FlowSchema (API Priority and Fairness) for the operator's ServiceAccount.",
+          ),
+        priorityLevel: z
+          .string()
+          .max(253)
+          .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/)
+          .default('workload-high')
+          .describe(
+            "The PriorityLevelConfiguration its requests go to: kube-controller-manager's by default.",
+          ),
+        matchingPrecedence: z
+          .int()
+          .min(1)
+          .max(8999)
+          .default(800)
+          .describe('Lower is matched first; below the built-in service-accounts schema (9000).'),
+      })
+      .default({ enabled: true, priorityLevel: 'workload-high', matchingPrecedence: 800 })
+      .describe(
+        "Send the operator's requests to the priority level of kube-controller-manager instead of " +
+          'the workload-low level every ServiceAccount gets (needs rights to create FlowSchemas).',
+      ),
     resources: z
       .strictObject({ requests: quantities, limits: quantities })
       .default({ requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } })

@@ -133,6 +133,8 @@ const VALUE_SETS: [string, InstallValuesInput][] = [
       watchNamespaces: ['team-a', 'team-b'],
       logLevel: 'debug',
       workers: 8,
+      kubeApi: { qps: 12.5, burst: 40 },
+      flowSchema: { priorityLevel: 'workload-low', matchingPrecedence: 1200 },
       resources: {
         requests: { cpu: '250m', memory: '256Mi' },
         limits: { cpu: '1', memory: '1Gi' },
@@ -157,6 +159,7 @@ const VALUE_SETS: [string, InstallValuesInput][] = [
       grafanaDashboard: { enabled: true },
       networkPolicy: { enabled: false },
       podDisruptionBudget: { enabled: false },
+      flowSchema: { enabled: false },
     },
   ],
   [
