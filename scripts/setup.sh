@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Everything the demo and the tests need besides npm packages, cached outside the repo:
-#   - the control plane (etcd, kube-apiserver, kube-controller-manager, kubectl) from the Go proxy
+#   - the control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl)
+#     and kwok with its stage file, from the Go proxy
 #   - the packaging tools (helm, promtool, the kstatus checker) from the Go proxy
 #   - Debian's lua5.1, the interpreter that runs the Argo CD health checks in the tests
 # A no-op when everything is present. `npm run setup`; `npm run demo` and `npm test` call it.

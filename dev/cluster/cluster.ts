@@ -1,7 +1,8 @@
 /**
  * A real local control plane: etcd, kube-apiserver (RBAC and the default admission plugins,
  * Pod Security included) and kube-controller-manager on 127.0.0.1 with free ports and a temp dir,
- * plus the process node that runs Job pods as local processes.
+ * plus the process node that runs Job pods as local processes; optionally kube-scheduler, kwok's
+ * fake Nodes and a CronJob-only controller manager (components.ts).
  */
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
@@ -12,6 +13,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { findBinaries, type Binaries } from './binaries.ts';
+import {
+  componentTokens,
+  startComponents,
+  tokenFile,
+  type ComponentOptions,
+  type Components,
+} from './components.ts';
 import { Daemon, freePort, waitFor } from './processes.ts';
 import { ProcessNode, type ImageResolver } from './process-node.ts';
 
@@ -67,7 +75,7 @@ export const CONTROLLERS: readonly string[] = [
 ];
 
 /** Options of {@link startCluster}. */
-export interface ClusterOptions {
+export interface ClusterOptions extends ComponentOptions {
   /** Binaries to run. Default: the cache of `npm run cluster:build`. */
   binaries?: Binaries;
   /** Maps images to local commands for the process node. Default: no image can run. */
@@ -85,6 +93,8 @@ export interface ClusterOptions {
    * cluster dir (JSON lines), across restarts. Default: no audit log.
    */
   auditPolicy?: string;
+  /** Run the process node, which binds and runs pods as local processes. Default: true. */
+  processNode?: boolean;
 }
 
 /** The control-plane processes {@link Cluster.restart} can restart. */
@@ -170,9 +180,9 @@ export class ClusterClient {
 }
 
 /** A running local control plane that this process owns. */
-export interface Cluster extends ClusterClient {
-  /** The process node running Job pods. */
-  readonly node: ProcessNode;
+export interface Cluster extends ClusterClient, Components {
+  /** The process node running Job pods; undefined with `processNode: false`. */
+  readonly node: ProcessNode | undefined;
   /** Stops every process and removes the temp dir. Idempotent. */
   stop(): Promise<void>;
   /**
@@ -220,7 +230,8 @@ async function bootstrap(context: BootstrapContext): Promise<Cluster> {
   const audit =
     context.auditPolicy === undefined ? undefined : writeAuditPolicy(dir, context.auditPolicy);
   const adminToken = randomBytes(24).toString('hex');
-  writeFileSync(join(dir, 'tokens.csv'), `${adminToken},admin,admin-uid,"system:masters"\n`);
+  const tokens = componentTokens();
+  writeFileSync(join(dir, 'tokens.csv'), tokenFile(adminToken, tokens));
 
   const port = await freePort();
   const server = `https://127.0.0.1:${port}`;
@@ -268,26 +279,26 @@ async function bootstrap(context: BootstrapContext): Promise<Cluster> {
       '--secure-port=0',
       `--service-account-private-key-file=${pki.serviceAccountKey}`,
       `--root-ca-file=${join(dir, 'pki', 'apiserver.crt')}`,
-      `--controllers=${(context.controllers ?? CONTROLLERS).join(',')}`,
+      `--controllers=${mainControllers(context).join(',')}`,
     ],
     join(dir, 'logs', 'kube-controller-manager.log'),
   );
   daemons.push(controllerManager);
 
-  const node = new ProcessNode({
-    kubeConfig: client.kubeConfig,
-    workDir: info.nodeDir,
-    images: context.images ?? (() => undefined),
-    env: context.podEnv ?? { PATH: process.env.PATH ?? '/usr/bin:/bin' },
-  });
-  await node.start();
+  const node = await startProcessNode(context, client);
+  const components = await startComponents(context, { ...context, tokens }, client).catch(
+    async (error: unknown) => {
+      await node?.stop();
+      throw error;
+    },
+  );
   await waitForDefaultServiceAccount(client.kubeConfig, controllerManager);
 
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
     stopped = true;
-    await node.stop();
+    await node?.stop();
     for (const daemon of [...daemons].reverse()) await daemon.stop();
     process.removeListener('exit', context.killAll);
     if (context.keepDir !== true) rmSync(dir, { recursive: true, force: true });
@@ -309,7 +320,30 @@ async function bootstrap(context: BootstrapContext): Promise<Cluster> {
     await processes[component].restart(options);
     await ready[component]();
   };
-  return Object.assign(client, { node, stop, restart, auditLogPath });
+  return Object.assign(client, { node, stop, restart, auditLogPath, ...components });
+}
+
+async function startProcessNode(
+  options: ClusterOptions,
+  client: ClusterClient,
+): Promise<ProcessNode | undefined> {
+  if (options.processNode === false) return undefined;
+  const node = new ProcessNode({
+    kubeConfig: client.kubeConfig,
+    workDir: client.info.nodeDir,
+    images: options.images ?? (() => undefined),
+    env: options.podEnv ?? { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+  });
+  await node.start();
+  return node;
+}
+
+/** The main controller manager's list: without `cronjob-controller` when a second one runs it. */
+function mainControllers(options: ClusterOptions): readonly string[] {
+  const controllers = options.controllers ?? CONTROLLERS;
+  return options.cronJobController === undefined
+    ? controllers
+    : controllers.filter((name) => name !== 'cronjob-controller');
 }
 
 async function startEtcd({

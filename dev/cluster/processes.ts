@@ -26,27 +26,49 @@ export class Daemon {
   readonly #command: string;
   readonly #args: string[];
   readonly #logFile: string;
+  readonly #env: NodeJS.ProcessEnv | undefined;
   #child: ChildProcess;
   #exited: Promise<number | null>;
 
-  private constructor(name: string, command: string, args: string[], logFile: string) {
+  private constructor(
+    name: string,
+    command: string,
+    args: string[],
+    logFile: string,
+    env: NodeJS.ProcessEnv | undefined,
+  ) {
     this.#name = name;
     this.#command = command;
     this.#args = args;
     this.#logFile = logFile;
-    this.#child = Daemon.#spawn(command, args, logFile);
+    this.#env = env;
+    this.#child = Daemon.#spawn(command, args, logFile, env);
     this.#exited = Daemon.#exitOf(this.#child);
   }
 
-  /** Starts `command` with `args`; stdout and stderr are appended to `logFile`. */
-  static start(name: string, command: string, args: string[], logFile: string): Daemon {
-    return new Daemon(name, command, args, logFile);
+  /**
+   * Starts `command` with `args` (and `env`, default this process's); stdout and stderr are
+   * appended to `logFile`.
+   */
+  static start(
+    name: string,
+    command: string,
+    args: string[],
+    logFile: string,
+    env?: NodeJS.ProcessEnv,
+  ): Daemon {
+    return new Daemon(name, command, args, logFile, env);
   }
 
-  static #spawn(command: string, args: string[], logFile: string): ChildProcess {
+  static #spawn(
+    command: string,
+    args: string[],
+    logFile: string,
+    env: NodeJS.ProcessEnv | undefined,
+  ): ChildProcess {
     const fd = openSync(logFile, 'a');
     try {
-      return spawn(command, args, { stdio: ['ignore', fd, fd] });
+      return spawn(command, args, { stdio: ['ignore', fd, fd], env });
     } finally {
       closeSync(fd);
     }
@@ -68,7 +90,7 @@ export class Daemon {
       await this.stop();
     }
     if ((options.downMs ?? 0) > 0) await sleep(options.downMs ?? 0);
-    this.#child = Daemon.#spawn(this.#command, this.#args, this.#logFile);
+    this.#child = Daemon.#spawn(this.#command, this.#args, this.#logFile, this.#env);
     this.#exited = Daemon.#exitOf(this.#child);
   }
 

@@ -1,5 +1,5 @@
 // Wrapper module that builds the Kubernetes control plane (kube-apiserver,
-// kube-controller-manager, kubectl) from the Go module proxy. See ../README.md.
+// kube-controller-manager, kube-scheduler, kubectl) from the Go module proxy. See ../README.md.
 // The replace block maps every staging module that k8s.io/kubernetes requires at
 // v0.0.0 (replaced with ./staging/src/... in its own go.mod, which only applies
 // there) to its published v0.34.x tag. Derived from k8s.io/kubernetes@v1.34.4 go.mod.
@@ -12,6 +12,7 @@ godebug default=go1.24
 tool (
 	k8s.io/kubernetes/cmd/kube-apiserver
 	k8s.io/kubernetes/cmd/kube-controller-manager
+	k8s.io/kubernetes/cmd/kube-scheduler
 	k8s.io/kubernetes/cmd/kubectl
 )
 
