@@ -9,6 +9,7 @@ import type { Clock } from '../lib/clock.ts';
 import { joinKey, objectKey } from '../lib/key.ts';
 import type { Log } from '../lib/log.ts';
 import type { ApiTransport } from '../lib/kube/api.ts';
+import { stripServerFields, trimRunJob, trimRunPod } from './machinery/cache-transform.ts';
 import { Informer, type InformerHandlers } from './machinery/informer.ts';
 import { type Cache, InformerSet } from './machinery/informer-set.ts';
 import type { ControllerMetrics } from './machinery/metrics.ts';
@@ -57,13 +58,16 @@ const MANAGED = `${JobLabel.ManagedBy}=tributary`;
 
 /** Makes the four caches, indexed; nothing is listed until they start. */
 export function watchCaches(options: WatchOptions): Caches {
-  const cache = <T extends KubernetesObject>(path: string, labelSelector?: string) =>
-    namespacedCache<T>(options, path, labelSelector);
+  const cache = <T extends KubernetesObject>(
+    path: string,
+    transform: (object: T) => T,
+    labelSelector?: string,
+  ) => namespacedCache<T>(options, { path, transform, labelSelector });
   const caches: Caches = {
-    integrations: cache(`/apis/${GROUP}/${VERSION}/integrations`),
-    policies: cache(`/apis/${GROUP}/${VERSION}/reconcilepolicies`),
-    jobs: cache<V1Job>('/apis/batch/v1/jobs', MANAGED),
-    pods: cache<V1Pod>('/api/v1/pods', MANAGED),
+    integrations: cache(`/apis/${GROUP}/${VERSION}/integrations`, stripServerFields),
+    policies: cache(`/apis/${GROUP}/${VERSION}/reconcilepolicies`, stripServerFields),
+    jobs: cache<V1Job>('/apis/batch/v1/jobs', trimRunJob, MANAGED),
+    pods: cache<V1Pod>('/api/v1/pods', trimRunPod, MANAGED),
   };
   addIndexes(caches);
   return caches;
@@ -72,9 +76,9 @@ export function watchCaches(options: WatchOptions): Caches {
 /** One informer, or one per namespace behind an {@link InformerSet}. */
 function namespacedCache<T extends KubernetesObject>(
   options: WatchOptions,
-  path: string,
-  labelSelector: string | undefined,
+  what: { path: string; transform: (object: T) => T; labelSelector: string | undefined },
 ): Cache<T> {
+  const { path, transform, labelSelector } = what;
   const namespaces = [...new Set(options.namespaces ?? [])];
   const watching = (namespace?: string) =>
     new Informer<T>({
@@ -85,6 +89,7 @@ function namespacedCache<T extends KubernetesObject>(
         ...(namespace ? { namespace } : {}),
       }),
       clock: options.clock,
+      transform,
       ...(options.metrics ? { metrics: options.metrics } : {}),
       ...(namespace ? { namespace } : {}),
       ...(labelSelector ? { labelSelector } : {}),

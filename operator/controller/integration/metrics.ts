@@ -7,15 +7,14 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { joinKey } from '../../lib/key.ts';
 import {
-  ConditionType,
   type Condition,
   type Reason,
   type RunRecord,
   type SchemaChanges,
 } from '../../api/index.ts';
+import { ConditionGauge } from './condition-gauge.ts';
 import type { Plan } from './plan.ts';
 
-const CONDITION_STATUSES = ['True', 'False', 'Unknown'] as const;
 const DRIFT_TYPES = ['missing', 'unexpected', 'mismatched'] as const;
 /** What the refusals counter counts, by reason. */
 type Refusals = [typeof Reason.JobRejected, typeof Reason.SecretLookupFailed];
@@ -40,7 +39,7 @@ export class IntegrationMetrics {
   readonly #lastSuccess: Gauge<'namespace' | 'name'>;
   readonly #skew: Histogram<'kind'>;
   readonly #missed: Counter<'namespace' | 'name'>;
-  readonly #condition: Gauge<'namespace' | 'name' | 'type' | 'status'>;
+  readonly #condition = new ConditionGauge();
   readonly #drift: Gauge<'namespace' | 'name' | 'type'>;
   readonly #sunset: Gauge<'namespace' | 'name'>;
   readonly #refusals = refusalsCounter();
@@ -52,6 +51,7 @@ export class IntegrationMetrics {
     registry.registerMetric(this.#refusals);
     registry.registerMetric(this.#schemaChanges);
     registry.registerMetric(this.#runDuration);
+    registry.registerMetric(this.#condition.asMetric());
     this.#runs = new Counter({
       name: 'tributary_runs_total',
       help: 'Finished runs of each Integration by kind (sync, drift-check) and outcome (Succeeded, PartiallySucceeded, Failed).',
@@ -89,12 +89,6 @@ export class IntegrationMetrics {
       labelNames: ['namespace', 'name', 'type'],
       registers,
     });
-    this.#condition = new Gauge({
-      name: 'tributary_integration_condition',
-      help: 'Conditions of each Integration: 1 for the current status of each type, 0 otherwise.',
-      labelNames: ['namespace', 'name', 'type', 'status'],
-      registers,
-    });
     this.#sunset = new Gauge({
       name: 'tributary_integration_sunset_timestamp_seconds',
       help: 'Unix time of the sunset the provider announced for what each Integration calls (status.deprecation.sunset); no series when none is announced.',
@@ -127,17 +121,7 @@ export class IntegrationMetrics {
 
   /** Sets the condition gauges; also for an Integration whose spec cannot be planned. */
   observeConditions(namespace: string, name: string, conditions: readonly Condition[] = []): void {
-    const track = this.#tracker(namespace, name);
-    const types = new Set<string>([
-      ...Object.values(ConditionType),
-      ...conditions.map((c) => c.type),
-    ]);
-    for (const type of types) {
-      const current = conditions.find((c) => c.type === type)?.status;
-      for (const status of CONDITION_STATUSES) {
-        this.#condition.set(track(this.#condition, { type, status }), current === status ? 1 : 0);
-      }
-    }
+    this.#condition.set(namespace, name, conditions);
   }
 
   /** Sets the schema change gauges: how many fields the last sync saw added and removed. */
@@ -195,6 +179,7 @@ export class IntegrationMetrics {
     const key = joinKey(namespace, name);
     for (const { metric, labels } of this.#series.get(key)?.values() ?? []) metric.remove(labels);
     this.#series.delete(key);
+    this.#condition.remove(namespace, name);
   }
 }
 

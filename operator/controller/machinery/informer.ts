@@ -71,6 +71,8 @@ export interface InformerOptions<T> extends WatchRetryOptions {
   unhealthyAfterMs?: number;
   /** Randomness in [0, 1) for jitter and timeouts. Default `Math.random`. */
   random?: () => number;
+  /** Trims each object before it is cached (the default list-watch applies it). Default: none. */
+  transform?: (object: T) => T;
 }
 
 /** A generic list-watch cache of objects of one resource. */
@@ -176,6 +178,7 @@ export class Informer<T extends KubernetesObject> {
     this.#options.transport = new KubeListWatch<T>({
       api: this.#options.api,
       path: namespacedPath(this.#options.path, this.#options.namespace),
+      ...(this.#options.transform ? { transform: this.#options.transform } : {}),
     });
     return this.#options.transport;
   }

@@ -59,7 +59,7 @@ export interface ListWatchTransport<T> {
 }
 
 /** Options of {@link KubeListWatch}. */
-export interface KubeListWatchOptions {
+export interface KubeListWatchOptions<T> {
   /** The authenticated transport. Required. */
   api: ApiTransport;
   /** Collection path, e.g. `/api/v1/namespaces/x/secrets`. Required. */
@@ -68,14 +68,16 @@ export interface KubeListWatchOptions {
   listTimeoutMs?: number;
   /** Client-side timeout of a watch beyond its server-side `timeoutSeconds`, in ms. Default 30_000. */
   watchMarginMs?: number;
+  /** Applied to every listed and watched object before it is returned (cache-transform.ts). Default: none. */
+  transform?: (object: T) => T;
 }
 
 /** A {@link ListWatchTransport} over the API transport. */
 export class KubeListWatch<T extends KubernetesObject> implements ListWatchTransport<T> {
-  readonly #options: KubeListWatchOptions;
+  readonly #options: KubeListWatchOptions<T>;
 
   /** Stores options; nothing is sent until a call. */
-  constructor(options: KubeListWatchOptions) {
+  constructor(options: KubeListWatchOptions<T>) {
     this.#options = options;
   }
 
@@ -99,11 +101,10 @@ export class KubeListWatch<T extends KubernetesObject> implements ListWatchTrans
     });
     const kind = body.kind?.replace(/List$/, '');
     // List items omit apiVersion and kind; restore them so cached objects are self-describing.
-    const items = (body.items ?? []).map((item) => ({
-      apiVersion: body.apiVersion,
-      kind,
-      ...item,
-    }));
+    const transform = this.#options.transform ?? ((object: T) => object);
+    const items = (body.items ?? []).map((item) =>
+      transform({ apiVersion: body.apiVersion, kind, ...item }),
+    );
     const continueToken = body.metadata?.continue;
     return {
       items,
@@ -127,7 +128,13 @@ export class KubeListWatch<T extends KubernetesObject> implements ListWatchTrans
       timeoutMs: params.timeoutSeconds * 1000 + (this.#options.watchMarginMs ?? 30_000),
       signal,
     });
-    for await (const line of ndjsonLines(body)) yield JSON.parse(line) as WatchEvent<T>;
+    const transform = this.#options.transform;
+    for await (const line of ndjsonLines(body)) {
+      const event = JSON.parse(line) as WatchEvent<T>;
+      if (transform !== undefined && event.type !== 'BOOKMARK' && event.type !== 'ERROR')
+        event.object = transform(event.object);
+      yield event;
+    }
   }
 }
 

@@ -9,6 +9,7 @@
 import { type HttpMethod, type KubeConfig, RequestContext } from '@kubernetes/client-node';
 import { Readable } from 'node:stream';
 import { fetch as undiciFetch, type Response } from 'undici';
+import { ConnectionPools } from './connections.ts';
 import { ApiError } from './errors.ts';
 
 /** Default per-call timeout of reads and writes, in ms: a hung API server fails the call. */
@@ -90,6 +91,7 @@ export interface KubeApiOptions {
 /** An {@link ApiTransport} over undici `fetch` to the kubeconfig's current cluster. */
 export class KubeApi implements ApiTransport {
   readonly #options: KubeApiOptions;
+  readonly #pools = new ConnectionPools<NonNullable<ReturnType<RequestContext['getDispatcher']>>>();
 
   /** Stores options; credentials are read per request. */
   constructor(options: KubeApiOptions) {
@@ -166,7 +168,7 @@ export class KubeApi implements ApiTransport {
       if (value !== undefined) url.searchParams.set(name, value);
     const context = new RequestContext(url.toString(), method as HttpMethod);
     await kubeConfig.applySecurityAuthentication(context);
-    const dispatcher = context.getDispatcher();
+    const dispatcher = this.#pools.pick(kubeConfig, context.getDispatcher());
     const headers: Record<string, string> = {
       ...context.getHeaders(),
       Accept: request.accept ?? 'application/json',
