@@ -29,6 +29,7 @@ export class ConditionGauge {
   readonly help =
     'Conditions of each Integration: 1 for the current status of each type, 0 otherwise.';
   readonly type = 'gauge';
+  readonly labelNames = ['namespace', 'name', 'type', 'status'] as const;
   readonly aggregator = 'sum';
   /** Every type ever seen, the built-in ones first: the columns of each row. */
   readonly #types: string[] = Object.values(ConditionType);
