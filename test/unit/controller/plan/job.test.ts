@@ -152,7 +152,9 @@ describe.each(examples)('buildJob for the example %s', (name) => {
       'app.kubernetes.io/name': 'tributary-connector',
     };
     expect(job.metadata?.labels).toEqual(labels);
-    expect(job.spec?.template.metadata?.labels).toEqual(labels);
+    // The pod also carries the policy's run.podLabels (the nightly policy sets one).
+    const podLabels = input(name).policy.run?.podLabels;
+    expect(job.spec?.template.metadata?.labels).toEqual({ ...podLabels, ...labels });
     expect(job.metadata?.annotations).toEqual({
       [JobAnnotation.DueTime]: '2026-01-05T10:00:00Z',
       [JobAnnotation.Attempt]: '2',
