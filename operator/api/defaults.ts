@@ -6,6 +6,7 @@ import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
 import { formatDuration, parseDuration } from './formats.ts';
 import type { ReconcilePolicySpec } from './policy.ts';
+import { RUN_DEFAULTS, RunPolicy, resolveRun } from './run.ts';
 
 const HOUR = 3_600_000;
 
@@ -118,6 +119,10 @@ export const EffectivePolicy = z.strictObject({
       failedRuns: z.int().describe('Finished failed Jobs kept.'),
     })
     .describe('How many finished run Jobs are kept.'),
+  run: RunPolicy.optional().describe(
+    'Settings of every run pod (resources always resolved); absent in status written before ' +
+      'run settings existed.',
+  ),
 });
 /** The policy in force for one Integration, every field resolved. */
 export type EffectivePolicy = z.infer<typeof EffectivePolicy>;
@@ -139,6 +144,7 @@ export const BUILT_IN_DEFAULTS = {
   volume: { mode: 'Enforce', minRatio: 0.1, maxRatio: 10, window: 5 },
   rateLimit: { requestsPerSecond: 10, burst: 20 },
   history: { successfulRuns: 3, failedRuns: 5 },
+  run: RUN_DEFAULTS,
 } as const satisfies ReconcilePolicySpec;
 
 type Layer = ReconcilePolicySpec | undefined;
@@ -230,6 +236,7 @@ export function resolvePolicy(policy: Layer, overrides: Layer): EffectivePolicy 
     volume: mergeSection(section('volume')),
     rateLimit: mergeSection(section('rateLimit')),
     history: mergeSection(section('history')),
+    run: resolveRun(section('run')),
   });
 }
 

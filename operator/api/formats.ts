@@ -196,3 +196,65 @@ export const jsonPath = () =>
     .regex(/^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/, {
       error: 'must be a dot-separated path such as data or result.items',
     });
+
+/**
+ * A Kubernetes resource quantity as run pods use them: a non-negative decimal with an optional
+ * decimal (`k`, `M`, `G`, `T`, `P`, `E`, `m`), binary (`Ki` … `Ei`) or exponent suffix, e.g.
+ * `100m`, `0.5`, `128Mi`, `1G`, `1e3`.
+ */
+export const QUANTITY_PATTERN =
+  '^([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([KMGTPE]i|[mkMGTPE]|[eE][+-]?[0-9]+)?$';
+
+const QUANTITY_SUFFIX: Readonly<Record<string, number>> = {
+  '': 1,
+  m: 1e-3,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  E: 1e18,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  Pi: 2 ** 50,
+  Ei: 2 ** 60,
+};
+
+/** The value of a {@link QUANTITY_PATTERN} quantity as a number (`128Mi` → 134217728). */
+export function parseQuantity(text: string): number | undefined {
+  const match = new RegExp(QUANTITY_PATTERN).exec(text);
+  if (match === null) return undefined;
+  const suffix = match[3] ?? '';
+  const number = Number(match[1]);
+  if (/^[eE]/.test(suffix)) return number * 10 ** Number(suffix.slice(1));
+  return number * (QUANTITY_SUFFIX[suffix] ?? Number.NaN);
+}
+
+/** A resource quantity such as `100m`, `128Mi` or `1`. */
+export const quantity = () =>
+  z.string().max(64).regex(new RegExp(QUANTITY_PATTERN), {
+    error: 'must be a Kubernetes quantity such as 100m, 0.5, 128Mi or 2Gi',
+  });
+
+/** A label or annotation key: an optional DNS-subdomain prefix and `/`, then a name of ≤63. */
+export const QUALIFIED_NAME_PATTERN =
+  '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?' +
+  '[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$';
+
+/** Whether `key` is a valid label or annotation key (prefix at most 253 characters). */
+export function isQualifiedName(key: string): boolean {
+  const slash = key.indexOf('/');
+  return (slash < 0 || slash <= 253) && new RegExp(QUALIFIED_NAME_PATTERN).test(key);
+}
+
+/** A label value: empty, or at most 63 alphanumerics, `-`, `_` and `.`, alphanumeric at ends. */
+export const labelValue = () =>
+  z
+    .string()
+    .max(63)
+    .regex(/^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/, {
+      error:
+        'must be a label value: at most 63 of a-z, A-Z, 0-9, "-", "_", ".", alphanumeric at both ends',
+    });

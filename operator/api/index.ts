@@ -5,6 +5,7 @@ export * from './defaults.ts';
 export * from './formats.ts';
 export * from './integration.ts';
 export * from './policy.ts';
+export * from './run.ts';
 export * from './validate.ts';
 export * from './result.ts';
 export * from './run-input.ts';

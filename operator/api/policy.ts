@@ -1,11 +1,12 @@
 /**
  * ReconcilePolicy: how integrations are run (schedule, retries, timeouts, drift checks,
- * freshness, quarantine, volume, rate limit, history). Every field is optional; built-in defaults
+ * freshness, quarantine, volume, rate limit, history, run pods). Every field is optional; built-in defaults
  * ({@link ./defaults.ts}) fill what neither the policy nor the Integration's overrides set.
  */
 import { z } from 'zod';
 import { Conditions, resourceObject, withRules, type CrossFieldRule } from './common.ts';
 import { cron, duration, percent, timeZone } from './formats.ts';
+import { RunPolicy } from './run.ts';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -259,6 +260,7 @@ export const ReconcilePolicySpec = z
     volume: VolumePolicy.optional(),
     rateLimit: RateLimitPolicy.optional(),
     history: HistoryPolicy.optional(),
+    run: RunPolicy.optional(),
   })
   .describe('How integrations are run. Every field is optional; built-in defaults apply.');
 /** The spec of a ReconcilePolicy. */

@@ -7,6 +7,7 @@ import type {
   V1Container,
   V1EnvVar,
   V1Job,
+  V1ObjectMeta,
   V1OwnerReference,
   V1PodSpec,
   V1ResourceRequirements,
@@ -15,10 +16,12 @@ import type {
 import {
   API_VERSION,
   BUILT_IN_DEFAULTS,
+  RUN_DEFAULTS,
   parseDuration,
   type EffectivePolicy,
   type Integration,
   type RunKind,
+  type RunPolicy,
   type SecretKeyRef,
 } from '../../api/index.ts';
 import { integrationLabelValue, jobName } from './job-name.ts';
@@ -59,11 +62,8 @@ export const CONNECTOR_CONTAINER = 'connector';
 /** The non-root user and group the run container runs as (distroless `nonroot`). */
 export const RUN_AS_USER = 65532;
 
-/** Requests and limits of a run container unless the caller sets them. */
-export const DEFAULT_RESOURCES: V1ResourceRequirements = {
-  requests: { cpu: '100m', memory: '128Mi' },
-  limits: { memory: '512Mi' },
-};
+/** Requests and limits of a run container when the policy has no run settings (old status). */
+export const DEFAULT_RESOURCES: V1ResourceRequirements = structuredClone(RUN_DEFAULTS.resources);
 
 /** The parts of an Integration a Job is built from; namespace and uid are set on stored objects. */
 export interface RunIntegration {
@@ -95,10 +95,6 @@ export interface BuildJobInput {
   credentials?: string | undefined;
   /** With spec.webhook: the intake stores a sync asks, and the grace of late deliveries. */
   gaps?: { intake: readonly string[]; grace: string } | undefined;
-  /** ServiceAccount of the pod; its token is never mounted. Default: the namespace's default. */
-  serviceAccountName?: string | undefined;
-  /** Requests and limits of the run container. Default: {@link DEFAULT_RESOURCES}. */
-  resources?: V1ResourceRequirements | undefined;
 }
 
 /** Builds the Job of one attempt of a run. Deterministic: the same input gives the same Job. */
@@ -123,7 +119,7 @@ export function buildJob(input: BuildJobInput): V1Job {
     spec: {
       backoffLimit: 0,
       activeDeadlineSeconds: runDeadlineSeconds(input.policy),
-      template: { metadata: { labels: { ...labels } }, spec: podSpec(input) },
+      template: { metadata: podMetadata(input.policy.run, labels), spec: podSpec(input) },
     },
   };
 }
@@ -179,8 +175,40 @@ function podSpec(input: BuildJobInput): V1PodSpec {
     containers: [container(input)],
     volumes: [{ name: 'tmp', emptyDir: {} }],
   };
-  if (input.serviceAccountName !== undefined) spec.serviceAccountName = input.serviceAccountName;
-  return spec;
+  return Object.assign(spec, podSettings(input.policy.run));
+}
+
+/** The pod's labels (the operator's over the policy's) and annotations (run.podAnnotations). */
+function podMetadata(run: RunPolicy | undefined, labels: Record<string, string>): V1ObjectMeta {
+  const metadata: V1ObjectMeta = { labels: { ...run?.podLabels, ...labels } };
+  if (run?.podAnnotations !== undefined) metadata.annotations = { ...run.podAnnotations };
+  return metadata;
+}
+
+/** The pod spec fields set by `policy.run`, only those it sets. */
+function podSettings(run: RunPolicy | undefined): Partial<V1PodSpec> {
+  const settings: Partial<V1PodSpec> = {};
+  if (run === undefined) return settings;
+  if (run.serviceAccountName !== undefined) settings.serviceAccountName = run.serviceAccountName;
+  if (run.imagePullSecrets !== undefined)
+    settings.imagePullSecrets = run.imagePullSecrets.map(({ name }) => ({ name }));
+  if (run.nodeSelector !== undefined) settings.nodeSelector = { ...run.nodeSelector };
+  if (run.tolerations !== undefined) settings.tolerations = structuredClone(run.tolerations);
+  if (run.affinity !== undefined) settings.affinity = structuredClone(run.affinity);
+  if (run.priorityClassName !== undefined) settings.priorityClassName = run.priorityClassName;
+  return settings;
+}
+
+/** Requests and limits of the run container: `policy.run.resources` as resolved. */
+function resources(run: RunPolicy | undefined): V1ResourceRequirements {
+  const resolved = run?.resources;
+  if (resolved === undefined) return structuredClone(DEFAULT_RESOURCES);
+  const result: V1ResourceRequirements = {};
+  if (resolved.requests !== undefined && Object.keys(resolved.requests).length > 0)
+    result.requests = { ...resolved.requests };
+  if (resolved.limits !== undefined && Object.keys(resolved.limits).length > 0)
+    result.limits = { ...resolved.limits };
+  return result;
 }
 
 /** The run container: the built-in connector, or the custom connector image with its command. */
@@ -190,7 +218,7 @@ function container(input: BuildJobInput): V1Container {
     name: CONNECTOR_CONTAINER,
     image: custom?.image ?? input.operatorImage,
     env: runEnv(input),
-    resources: input.resources ?? structuredClone(DEFAULT_RESOURCES),
+    resources: resources(input.policy.run),
     securityContext: {
       allowPrivilegeEscalation: false,
       readOnlyRootFilesystem: true,

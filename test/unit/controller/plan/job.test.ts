@@ -5,6 +5,8 @@ import {
   ReconcilePolicy,
   resolvePolicy,
   type EffectivePolicy,
+  type RunKind,
+  type RunPolicy,
 } from '../../../../operator/api/index.ts';
 import {
   buildJob,
@@ -150,7 +152,9 @@ describe.each(examples)('buildJob for the example %s', (name) => {
       'app.kubernetes.io/name': 'tributary-connector',
     };
     expect(job.metadata?.labels).toEqual(labels);
-    expect(job.spec?.template.metadata?.labels).toEqual(labels);
+    // The pod also carries the policy's run.podLabels (the nightly policy sets one).
+    const podLabels = input(name).policy.run?.podLabels;
+    expect(job.spec?.template.metadata?.labels).toEqual({ ...podLabels, ...labels });
     expect(job.metadata?.annotations).toEqual({
       [JobAnnotation.DueTime]: '2026-01-05T10:00:00Z',
       [JobAnnotation.Attempt]: '2',
@@ -228,16 +232,62 @@ describe('buildJob containers', () => {
     expect(c.args).toBeUndefined();
   });
 
-  it('uses default resources unless given, and the service account without its token', () => {
-    expect(connector(buildJob(input('stripe-customers'))).resources).toEqual({
+  it('uses the default resources and the namespace default account without its token', () => {
+    const job = buildJob(input('stripe-customers'));
+    expect(connector(job).resources).toEqual({
       requests: { cpu: '100m', memory: '128Mi' },
       limits: { memory: '512Mi' },
     });
-    const resources = { requests: { cpu: '1' }, limits: { memory: '2Gi' } };
-    const job = buildJob(input('stripe-customers', { resources, serviceAccountName: 'sync' }));
-    expect(connector(job).resources).toEqual(resources);
-    expect(pod(job).serviceAccountName).toBe('sync');
+    expect(pod(job).serviceAccountName).toBeUndefined();
     expect(pod(job).automountServiceAccountToken).toBe(false);
+  });
+});
+
+describe('buildJob with run settings', () => {
+  const run: RunPolicy = {
+    resources: {
+      requests: { cpu: '250m', memory: '256Mi', 'ephemeral-storage': '1Gi' },
+      limits: { cpu: '1', memory: '1Gi', 'ephemeral-storage': '2Gi' },
+    },
+    serviceAccountName: 'integrations',
+    imagePullSecrets: [{ name: 'registry' }],
+    nodeSelector: { pool: 'integrations' },
+    tolerations: [
+      { key: 'dedicated', operator: 'Equal', value: 'integrations', effect: 'NoSchedule' },
+    ],
+    affinity: {
+      nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [] } },
+    },
+    priorityClassName: 'batch-low',
+    podLabels: { team: 'payments' },
+    podAnnotations: { 'example.com/cost-center': '42' },
+  };
+  const withRun = (kind: RunKind) => {
+    const base = input('stripe-customers', { kind });
+    return buildJob({ ...base, policy: resolvePolicy({ run }, undefined) });
+  };
+
+  it.each<[string, (job: V1Job) => unknown, unknown]>([
+    ['resources', (job) => connector(job).resources, run.resources],
+    ['serviceAccountName', (job) => pod(job).serviceAccountName, 'integrations'],
+    ['imagePullSecrets', (job) => pod(job).imagePullSecrets, [{ name: 'registry' }]],
+    ['nodeSelector', (job) => pod(job).nodeSelector, run.nodeSelector],
+    ['tolerations', (job) => pod(job).tolerations, run.tolerations],
+    ['affinity', (job) => pod(job).affinity, run.affinity],
+    ['priorityClassName', (job) => pod(job).priorityClassName, 'batch-low'],
+    ['podLabels', (job) => job.spec?.template.metadata?.labels?.team, 'payments'],
+    ['podAnnotations', (job) => job.spec?.template.metadata?.annotations, run.podAnnotations],
+  ])('puts %s in the pod of sync and drift-check Jobs', (_, read, expected) => {
+    expect(read(withRun('sync'))).toEqual(expected);
+    expect(read(withRun('drift-check'))).toEqual(expected);
+  });
+
+  it('keeps the operator labels, the token unmounted and the pod restricted', () => {
+    const job = withRun('drift-check');
+    expect(job.spec?.template.metadata?.labels).toMatchObject(job.metadata?.labels ?? {});
+    expect(job.metadata?.labels?.team).toBeUndefined();
+    expect(pod(job).automountServiceAccountToken).toBe(false);
+    expect(restrictedViolations(pod(job))).toEqual([]);
   });
 });
 
