@@ -11,6 +11,7 @@ import {
   isQualifiedName,
   labelValue,
   parseQuantity,
+  QUANTITY_PATTERN,
   quantity,
 } from './formats.ts';
 
@@ -59,6 +60,9 @@ function requestWithinLimit(name: ResourceName): CrossFieldRule<RunResources> {
     rule:
       `!has(self.requests) || !has(self.limits) || !has(self.requests.${f}) || ` +
       `!has(self.limits.${f}) || ` +
+      // The pattern first (CEL's || stops at true): quantity() on a huge exponent takes minutes.
+      `!self.requests.${f}.matches('${QUANTITY_PATTERN}') || ` +
+      `!self.limits.${f}.matches('${QUANTITY_PATTERN}') || ` +
       `quantity(self.requests.${f}).compareTo(quantity(self.limits.${f})) <= 0`,
     message: `requests.${name} must not exceed limits.${name}`,
     field: name === 'ephemeral-storage' ? `requests['${name}']` : `requests.${name}`,

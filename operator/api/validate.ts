@@ -3,7 +3,7 @@
  * the field path (`spec.source.credentialsRef: ...`) the way the API server does: the one
  * formatter of zod issues, for API objects, the run input and the run result alike.
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 import { Integration } from './integration.ts';
 import { ReconcilePolicy } from './policy.ts';
 
@@ -68,3 +68,9 @@ export const validateIntegration = (input: unknown) => validate(Integration, inp
 
 /** Validates a ReconcilePolicy object. */
 export const validateReconcilePolicy = (input: unknown) => validate(ReconcilePolicy, input);
+
+/** What went wrong resolving admitted input: a zod error's issues by field, else its message. */
+export function resolutionError(error: unknown): string {
+  if (error instanceof z.ZodError) return describeIssues(error.issues).join('; ');
+  return error instanceof Error ? error.message : String(error);
+}

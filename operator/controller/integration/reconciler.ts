@@ -13,6 +13,7 @@ import {
   resolvePolicy,
   validate,
   type IntegrationStatus,
+  resolutionError,
 } from '../../api/index.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { ReconcileContext, ReconcileResult, Reconciler } from '../machinery/controller.ts';
@@ -120,7 +121,10 @@ export class IntegrationReconciler implements Reconciler {
   #policy(integration: StoredIntegration): PlanInput['policy'] {
     const ref = integration.spec.policyRef?.name;
     if (ref === undefined) {
-      return { ok: true, value: resolvePolicy(undefined, integration.spec.overrides) };
+      return resolved(undefined, integration.spec.overrides, (errors) => ({
+        kind: 'InvalidObject',
+        errors,
+      }));
     }
     const { namespace } = integration.metadata;
     const raw = this.#o.reads.policy(namespace, ref);
@@ -131,7 +135,11 @@ export class IntegrationReconciler implements Reconciler {
     if (!policy.ok) {
       return { ok: false, cause: { kind: 'InvalidPolicy', name: ref, errors: policy.errors } };
     }
-    return { ok: true, value: resolvePolicy(policy.value.spec, integration.spec.overrides) };
+    return resolved(policy.value.spec, integration.spec.overrides, (errors) => ({
+      kind: 'InvalidPolicy',
+      name: ref,
+      errors,
+    }));
   }
 
   #runs(integration: StoredIntegration, now: Date): ObservedRun[] {
@@ -310,4 +318,20 @@ type InvalidObject = Parameters<typeof planInvalid>[0] & { metadata: ObjectRef }
 function objectRef(object: { metadata: ObjectRef }): ObjectRef {
   const { namespace, name, uid, resourceVersion } = object.metadata;
   return { namespace, name, uid, resourceVersion };
+}
+
+/**
+ * The effective policy, or the cause that stalls the Integration when admitted layers still do
+ * not resolve (a check admission could not make): never a thrown error retried for ever.
+ */
+function resolved(
+  spec: Parameters<typeof resolvePolicy>[0],
+  overrides: Parameters<typeof resolvePolicy>[1],
+  cause: (errors: string[]) => StallCause,
+): PlanInput['policy'] {
+  try {
+    return { ok: true, value: resolvePolicy(spec, overrides) };
+  } catch (error) {
+    return { ok: false, cause: cause([resolutionError(error)]) };
+  }
 }

@@ -9,6 +9,7 @@ import {
   resolvePolicy,
   validate,
   type ReconcilePolicyStatus,
+  resolutionError,
 } from '../../api/index.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { ReconcileContext, ReconcileResult, Reconciler } from '../machinery/controller.ts';
@@ -89,7 +90,12 @@ export class PolicyReconciler implements Reconciler {
 function policyProblem(raw: unknown): string | undefined {
   const parsed = validate(ReconcilePolicy, raw);
   if (!parsed.ok) return `the policy is invalid: ${parsed.errors.join('; ')}`;
-  const policy = resolvePolicy(parsed.value.spec, undefined);
+  let policy: ReturnType<typeof resolvePolicy>;
+  try {
+    policy = resolvePolicy(parsed.value.spec, undefined);
+  } catch (error) {
+    return `the policy does not resolve: ${resolutionError(error)}`;
+  }
   const schedule = planSchedule({
     trigger: policy.sync,
     uid: '',

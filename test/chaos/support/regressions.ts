@@ -51,4 +51,46 @@ export const REGRESSIONS: readonly Regression[] = [
       }),
     },
   },
+  {
+    // The API server's quantity() in the request-within-limit CEL rule spent over a minute on
+    // a 125-million-digit exponent: the create timed out with a 504. Exponents now have at most
+    // two digits, and the rule checks the pattern before quantity().
+    name: 'a run resource quantity with a huge exponent',
+    foundBy: 'CHAOS_SEED=538115213 (short form, batch 7)',
+    expect: 'rejected',
+    item: {
+      kind: 'Integration',
+      mutation: 'valid-looking quantity 3563.22304972E-125786375',
+      zodValid: false,
+      body: integration('huge-exponent', {
+        overrides: {
+          run: {
+            resources: {
+              requests: { cpu: '3563.22304972E-125786375' },
+              limits: { cpu: '.0Gi' },
+            },
+          },
+        },
+      }),
+    },
+  },
+  {
+    // parseQuantity read `Ei` (exbibytes) as an exponent: NaN, so resolving the admitted policy
+    // threw a ZodError on every reconcile and the policy never got a condition. Now read as
+    // 2^60, and a policy that does not resolve is reported, not retried.
+    name: 'a policy with a run limit in exbibytes',
+    foundBy: 'CHAOS_SEED=538115213 (short form, after the huge-exponent fix)',
+    expect: 'admitted',
+    item: {
+      kind: 'ReconcilePolicy',
+      mutation: 'valid',
+      zodValid: true,
+      body: {
+        apiVersion: 'tributary.dev/v1alpha1',
+        kind: 'ReconcilePolicy',
+        metadata: { name: 'exbibytes' },
+        spec: { run: { resources: { limits: { memory: '16803Ei' } } } },
+      },
+    },
+  },
 ];

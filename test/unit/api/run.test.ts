@@ -87,6 +87,11 @@ describe('ReconcilePolicy.spec.run validation', () => {
       'run.resources.limits.memory',
     ],
     [
+      'a quantity with a three-digit exponent',
+      { resources: { requests: { cpu: '1e-125' } } },
+      'run.resources.requests.cpu',
+    ],
+    [
       'a request above its limit',
       { resources: { requests: { cpu: '2' }, limits: { cpu: '500m' } } },
       'run.resources.requests.cpu',
@@ -130,7 +135,26 @@ describe('ReconcilePolicy.spec.run validation', () => {
     ['1e3', 1000],
     ['1 GB', undefined],
     ['-1', undefined],
+    ['1e18', 1e18],
+    // Exbibytes, not an exponent (read as NaN, it made resolvePolicy throw on an admitted policy).
+    ['16803Ei', 16803 * 2 ** 60],
+    ['2E', 2e18],
+    // The API server's parser spends minutes on such an exponent (a 504 on create).
+    ['3563.22304972E-125786375', undefined],
+    ['1e100', undefined],
   ])('reads the quantity %s', (text, value) => {
     expect(parseQuantity(text)).toBe(value);
+  });
+});
+
+describe('resolutionError', () => {
+  it('names the fields of a zod error, and passes other messages through', async () => {
+    const { resolutionError } = await import('../../../operator/api/index.ts');
+    const { z } = await import('zod');
+    const parsed = z.object({ a: z.number() }).safeParse({ a: 'x' });
+    expect(parsed.success).toBe(false);
+    expect(resolutionError(parsed.error)).toMatch(/^a: /);
+    expect(resolutionError(new Error('boom'))).toBe('boom');
+    expect(resolutionError('plain')).toBe('plain');
   });
 });
