@@ -32,6 +32,7 @@ import {
   type Round,
 } from './lib/scale-phases.ts';
 import { ScaleReport } from './lib/scale-report.ts';
+import { capacity } from './lib/scale-capacity.ts';
 
 /** One line for `npm run bench -- --help`. */
 export const summary =
@@ -44,6 +45,8 @@ const USAGE = `usage: npm run bench -- scale [options]
   --phases LIST           of ${PHASES.join(',')}; default all
   --quiet-seconds 60      length of the quiet phase (--full: 600)
   --settle-seconds 10     wait before each memory reading (--full: 30)
+  --capacity-rates 5,10,20  spec changes per second per side, one step each (--full: 10,25,50,100,200)
+  --capacity-seconds 15   length of each capacity step (--full: 60)
   --full                  the real durations
   --out FILE              the JSON file (default: a new file in the temp dir)`;
 
@@ -53,6 +56,8 @@ interface Options {
   phases: Set<Phase>;
   quietMs: number;
   settleMs: number;
+  capacityRates: number[];
+  capacityStepMs: number;
   out: string;
 }
 
@@ -66,6 +71,8 @@ function parse(args: string[]): Options | undefined {
       phases: { type: 'string', default: PHASES.join(',') },
       'quiet-seconds': { type: 'string' },
       'settle-seconds': { type: 'string' },
+      'capacity-rates': { type: 'string' },
+      'capacity-seconds': { type: 'string' },
       full: { type: 'boolean', default: false },
       out: { type: 'string', default: join(tmpdir(), `tributary-scale-${Date.now()}.json`) },
       help: { type: 'boolean', short: 'h', default: false },
@@ -96,6 +103,10 @@ function parse(args: string[]): Options | undefined {
     phases: new Set(phases),
     quietMs: seconds(values['quiet-seconds'], 60, 600, 'quiet-seconds'),
     settleMs: seconds(values['settle-seconds'], 10, 30, 'settle-seconds'),
+    capacityRates: (values['capacity-rates'] ?? (values.full ? '10,25,50,100,200' : '5,10,20'))
+      .split(',')
+      .map((rate) => positive(rate, 'capacity-rates')),
+    capacityStepMs: seconds(values['capacity-seconds'], 15, 60, 'capacity-seconds'),
     out: values.out,
   };
 }
@@ -120,11 +131,10 @@ async function loadedPhases(round: Round, zero: MemoryReading | undefined): Prom
     if (round.phases.has('cold-start')) await coldStart(round, operator, doneMs);
     if (zero !== undefined) reportMemory(round, zero, await readMemory(round, operator));
     if (round.phases.has('quiet')) await quiet(round);
+    if (round.phases.has('capacity')) await capacity(round, operator);
   } finally {
     await stopOperator(operator);
   }
-  if (round.phases.has('capacity'))
-    round.report.skip({ phase: 'capacity', n: round.n, budget: round.budget }, 'not written yet');
   skipRunPhases(round);
 }
 
@@ -142,6 +152,8 @@ async function runRound(options: Options, report: ScaleReport, n: number, budget
       phases: options.phases,
       quietMs: options.quietMs,
       settleMs: options.settleMs,
+      capacityRates: options.capacityRates,
+      capacityStepMs: options.capacityStepMs,
     };
     const zero = await idleMemory(round);
     await createNamespaces(cluster);

@@ -31,6 +31,10 @@ export interface Round {
   quietMs: number;
   /** How long to let both sides settle before a memory reading, ms. */
   settleMs: number;
+  /** Spec changes per second per side, one step each, in the capacity phase. */
+  capacityRates: readonly number[];
+  /** How long each capacity step lasts, ms. */
+  capacityStepMs: number;
 }
 
 /** A memory reading of both sides. */

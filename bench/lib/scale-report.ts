@@ -76,8 +76,8 @@ function finite(value: number | undefined): number | null {
   return value === undefined || !Number.isFinite(value) ? null : value;
 }
 
-/** A value with at most 3 decimals (and none for integers); `n/a` when missing. */
+/** A value with 4 significant digits (integers whole); `n/a` when missing. */
 function show(value: number | null): string {
   if (value === null) return 'n/a';
-  return Number.isInteger(value) ? String(value) : String(Number(value.toFixed(3)));
+  return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(4)));
 }
