@@ -33,6 +33,7 @@ import {
 } from './lib/scale-phases.ts';
 import { ScaleReport } from './lib/scale-report.ts';
 import { capacity } from './lib/scale-capacity.ts';
+import { informerBinary } from './lib/informer-go.ts';
 
 /** One line for `npm run bench -- --help`. */
 export const summary =
@@ -139,7 +140,13 @@ async function loadedPhases(round: Round, zero: MemoryReading | undefined): Prom
 }
 
 /** One cluster: N objects per side with `budget`; the cluster is stopped even on failure. */
-async function runRound(options: Options, report: ScaleReport, n: number, budget: Budget) {
+async function runRound(
+  options: Options,
+  report: ScaleReport,
+  n: number,
+  budget: Budget,
+  informer: Round['informer'],
+) {
   console.log(`# N=${n} budget qps=${budget.qps} burst=${budget.burst} workers=${budget.workers}`);
   const cluster: Cluster = await startScaleCluster(budget);
   try {
@@ -154,6 +161,7 @@ async function runRound(options: Options, report: ScaleReport, n: number, budget
       settleMs: options.settleMs,
       capacityRates: options.capacityRates,
       capacityStepMs: options.capacityStepMs,
+      informer,
     };
     const zero = await idleMemory(round);
     await createNamespaces(cluster);
@@ -168,6 +176,16 @@ async function runRound(options: Options, report: ScaleReport, n: number, budget
   }
 }
 
+/** The client-go informer program, built once; a failed build is reported, not fatal. */
+async function buildInformer(): Promise<Round['informer']> {
+  try {
+    return { binary: await informerBinary() };
+  } catch (error) {
+    const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    return { unavailable: `building bench/children/informer-go failed: ${message}` };
+  }
+}
+
 /** Runs every (N, budget) round in turn and writes the JSON. */
 export async function run(args: string[]): Promise<void> {
   const options = parse(args);
@@ -177,9 +195,10 @@ export async function run(args: string[]): Promise<void> {
   }
   console.log(`scale: ${machine()}`);
   const report = new ScaleReport();
+  const informer = options.phases.has('memory') ? await buildInformer() : { unavailable: 'unused' };
   try {
     for (const n of options.counts)
-      for (const budget of options.budgets) await runRound(options, report, n, budget);
+      for (const budget of options.budgets) await runRound(options, report, n, budget, informer);
   } finally {
     report.write(options.out, {
       machine: machine(),

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import type { Cluster } from '../../dev/cluster/cluster.ts';
 import { waitFor } from '../../dev/cluster/processes.ts';
+import { readInformer, type InformerReading } from './informer-go.ts';
 import { tally, type AuditLog, type Side } from './scale-audit.ts';
 import { operatorMemory, rssBytes, type Budget, type MeasuredOperator } from './scale-cluster.ts';
 import { SCALE_NAMESPACES } from './scale-objects.ts';
@@ -35,6 +36,8 @@ export interface Round {
   capacityRates: readonly number[];
   /** How long each capacity step lasts, ms. */
   capacityStepMs: number;
+  /** The client-go informer program, or why there is none. */
+  informer: { binary: string } | { unavailable: string };
 }
 
 /** A memory reading of both sides. */
@@ -43,6 +46,8 @@ export interface MemoryReading {
   tributaryRss: number;
   cronjobHeap: number;
   cronjobRss: number;
+  /** The client-go informer's reading, when it runs. */
+  informer?: InformerReading;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -58,12 +63,44 @@ async function cronjobHeapBytes(cluster: Cluster): Promise<number> {
 export async function readMemory(round: Round, operator: MeasuredOperator): Promise<MemoryReading> {
   await sleep(round.settleMs);
   const tributary = await operatorMemory(operator);
-  return {
+  const reading: MemoryReading = {
     tributaryHeap: tributary.usedBytes,
     tributaryRss: tributary.rssBytes,
     cronjobHeap: await cronjobHeapBytes(round.cluster),
     cronjobRss: rssBytes(round.cluster.cronJobController?.pid),
   };
+  if ('binary' in round.informer) {
+    const { kubeconfigPath } = round.cluster.info;
+    const namespace = SCALE_NAMESPACES.tributary;
+    reading.informer = await readInformer(round.informer.binary, kubeconfigPath, namespace, 2000);
+  }
+  return reading;
+}
+
+/** The memory figures against the client-go informer program (or why there are none). */
+function reportInformer(round: Round, zero: MemoryReading, full: MemoryReading): void {
+  const base = { phase: 'memory', n: round.n, budget: round.budget };
+  if (zero.informer === undefined || full.informer === undefined) {
+    const reason = 'unavailable' in round.informer ? round.informer.unavailable : 'no reading';
+    round.report.skip({ ...base, phase: 'memory-informer-go' }, reason);
+    return;
+  }
+  const kbPerObject = (at0: number, atN: number) => (atN - at0) / round.n / 1024;
+  const note = `informer-go: Go HeapAlloc after runtime.GC(), ${full.informer.objects} objects cached`;
+  round.report.addAgainst(base, 'heap-kb-per-object', 'informer-go', {
+    tributary: kbPerObject(zero.tributaryHeap, full.tributaryHeap),
+    baseline: kbPerObject(zero.informer.heapAllocBytes, full.informer.heapAllocBytes),
+    note,
+  });
+  round.report.addAgainst(base, 'rss-kb-per-object', 'informer-go', {
+    tributary: kbPerObject(zero.tributaryRss, full.tributaryRss),
+    baseline: kbPerObject(zero.informer.rssBytes, full.informer.rssBytes),
+  });
+  round.report.addAgainst(base, 'heap-mib-at-n', 'informer-go', {
+    tributary: full.tributaryHeap / 2 ** 20,
+    baseline: full.informer.heapAllocBytes / 2 ** 20,
+    note,
+  });
 }
 
 /** Reports the memory phase: absolute figures at N and the slope per object from 0. */
@@ -99,10 +136,7 @@ export function reportMemory(round: Round, zero: MemoryReading, full: MemoryRead
     tributary: kbPerObject(zero.tributaryRss, full.tributaryRss),
     cronjob: kbPerObject(zero.cronjobRss, full.cronjobRss),
   });
-  round.report.skip(
-    { ...base, phase: 'memory-informer-go' },
-    'the client-go informer program (bench/children/informer-go) is not written yet',
-  );
+  reportInformer(round, zero, full);
 }
 
 /** How many Integrations have a status for their current generation. */

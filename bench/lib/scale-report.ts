@@ -1,22 +1,29 @@
 /**
  * The scale benchmark's figures: one line per figure,
- * `scale <phase> N=<n> <metric> tributary=<v> cronjob=<v> ratio=<r>` (ratio tributary / cronjob),
+ * `scale <phase> N=<n> <metric> tributary=<v> cronjob=<v> ratio=<r>` (ratio tributary / cronjob;
+ * the memory phase's client-go baseline prints `informer-go=<v>` in the place of `cronjob=`),
  * and the same records in the JSON file. A value that could not be measured is `n/a`, and a
  * phase that did not run prints `scale <phase> N=<n> skipped: <reason>`.
  */
 import { writeFileSync } from 'node:fs';
 import type { Budget } from './scale-cluster.ts';
 
+/** What Tributary is compared with: the CronJob controller, or (memory) a client-go informer. */
+export type Baseline = 'cronjob' | 'informer-go';
+
 /** One figure of both sides. */
 export interface Figure {
   phase: string;
   n: number;
   metric: string;
-  tributary: number | null;
-  cronjob: number | null;
-  /** tributary / cronjob; null when either is missing or cronjob is 0. */
-  ratio: number | null;
   budget: Budget;
+  /** The other side; the line names it (`cronjob=`, `informer-go=`). */
+  against: Baseline;
+  tributary: number | null;
+  /** The other side's value. */
+  baseline: number | null;
+  /** tributary / baseline; null when either is missing or the baseline is 0. */
+  ratio: number | null;
   /** How it was measured, where the line alone would mislead. */
   note?: string;
 }
@@ -35,22 +42,37 @@ export class ScaleReport {
   readonly skipped: Skipped[] = [];
   readonly #startedAt = new Date().toISOString();
 
-  /** Records and prints one figure. */
+  /** Records and prints one figure against the CronJob controller. */
   add(
     base: { phase: string; n: number; budget: Budget },
     metric: string,
     values: { tributary: number | undefined; cronjob: number | undefined; note?: string },
   ): void {
+    const { tributary, cronjob, note } = values;
+    this.addAgainst(base, metric, 'cronjob', { tributary, baseline: cronjob, note });
+  }
+
+  /** Records and prints one figure against `against`. */
+  addAgainst(
+    base: { phase: string; n: number; budget: Budget },
+    metric: string,
+    against: Baseline,
+    values: {
+      tributary: number | undefined;
+      baseline: number | undefined;
+      note?: string | undefined;
+    },
+  ): void {
     const tributary = finite(values.tributary);
-    const cronjob = finite(values.cronjob);
+    const baseline = finite(values.baseline);
     const ratio =
-      tributary === null || cronjob === null || cronjob === 0 ? null : tributary / cronjob;
-    const figure: Figure = { ...base, metric, tributary, cronjob, ratio };
+      tributary === null || baseline === null || baseline === 0 ? null : tributary / baseline;
+    const figure: Figure = { ...base, metric, against, tributary, baseline, ratio };
     if (values.note !== undefined) figure.note = values.note;
     this.figures.push(figure);
     console.log(
       `scale ${base.phase} N=${base.n} ${metric} tributary=${show(tributary)} ` +
-        `cronjob=${show(cronjob)} ratio=${show(ratio)}`,
+        `${against}=${show(baseline)} ratio=${show(ratio)}`,
     );
   }
 
