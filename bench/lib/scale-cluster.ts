@@ -41,12 +41,38 @@ export async function startScaleCluster(budget: Budget): Promise<Cluster> {
   return cluster;
 }
 
+/** The highest RSS of a process, sampled from `/proc` every `intervalMs` until stopped. */
+export class PeakRss {
+  #peak = 0;
+  readonly #timer: NodeJS.Timeout;
+
+  constructor(pid: () => number | undefined, intervalMs = 200) {
+    const sample = () => {
+      try {
+        this.#peak = Math.max(this.#peak, rssBytes(pid()));
+      } catch {
+        // The process is gone (stopped or restarting): nothing to sample.
+      }
+    };
+    sample();
+    this.#timer = setInterval(sample, intervalMs);
+  }
+
+  /** The highest RSS seen so far, bytes, and stops sampling. */
+  stop(): number {
+    clearInterval(this.#timer);
+    return this.#peak;
+  }
+}
+
 /** An operator process with its inspector, for heap readings. */
 export interface MeasuredOperator {
   process: OperatorProcess;
   inspector: Inspector;
   /** When it was spawned, ms epoch. */
   startedAtMs: number;
+  /** Its RSS peak since it was spawned (the initial lists included). */
+  peak: PeakRss;
 }
 
 /** Starts the operator with `budget`, inspectable, and waits for its `/readyz`. */
@@ -63,14 +89,16 @@ export async function startOperator(cluster: Cluster, budget: Budget): Promise<M
       WORKERS: String(budget.workers),
     },
   });
+  const peak = new PeakRss(() => operator.pid);
   try {
     await waitFor(
       'the operator to be ready',
       async () => ((await operator.get('/readyz'))?.status === 200 ? true : undefined),
       { timeoutMs: 120_000, intervalMs: 250 },
     );
-    return { process: operator, inspector: await Inspector.connect(port), startedAtMs };
+    return { process: operator, inspector: await Inspector.connect(port), startedAtMs, peak };
   } catch (error) {
+    peak.stop();
     await operator.kill();
     throw error;
   }
@@ -79,6 +107,7 @@ export async function startOperator(cluster: Cluster, budget: Budget): Promise<M
 /** Closes the inspector and stops the operator (SIGTERM, then SIGKILL after 15 s). */
 export async function stopOperator(operator: MeasuredOperator | undefined): Promise<void> {
   if (operator === undefined) return;
+  operator.peak.stop();
   operator.inspector.close();
   const stopped = operator.process.stop();
   const timeout = new Promise((resolve) => setTimeout(resolve, 15_000, 'timeout'));
@@ -90,7 +119,7 @@ export function rssBytes(pid: number | undefined): number {
   if (pid === undefined) return Number.NaN;
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kib = /^VmRSS:\s+(\d+) kB/m.exec(status)?.[1];
-  return kib === undefined ? Number.NaN : Number(kib) * 1024;
+  return kib === undefined ? 0 : Number(kib) * 1024;
 }
 
 /** The operator's heap after GC and its RSS (from /proc, as for the CronJob controller). */

@@ -11,7 +11,13 @@ import type { Cluster } from '../../dev/cluster/cluster.ts';
 import { waitFor } from '../../dev/cluster/processes.ts';
 import { readInformer, type InformerReading } from './informer-go.ts';
 import { tally, type AuditLog, type Side } from './scale-audit.ts';
-import { operatorMemory, rssBytes, type Budget, type MeasuredOperator } from './scale-cluster.ts';
+import {
+  operatorMemory,
+  PeakRss,
+  rssBytes,
+  type Budget,
+  type MeasuredOperator,
+} from './scale-cluster.ts';
 import { SCALE_NAMESPACES } from './scale-objects.ts';
 import type { ScaleReport } from './scale-report.ts';
 
@@ -227,10 +233,15 @@ export async function coldStart(
   const from = operator.startedAtMs;
   const tributaryMs = doneMs - from;
   const tributaryList = await firstListOrWatch(round, 'tributary', 'integrations', from);
+  const tributaryPeak = operator.peak.stop();
   const restartedMs = Date.now();
-  await round.cluster.cronJobController?.restart();
+  const controller = round.cluster.cronJobController;
+  const restarted = controller?.restart();
+  const cronjobPeak = new PeakRss(() => controller?.pid, 100);
+  await restarted;
   const cronjobList = await firstListOrWatch(round, 'cronjob', 'cronjobs', restartedMs);
   const cronjobSynced = await cronjobCachesSynced(round, restartedMs);
+  const cronjobPeakBytes = cronjobPeak.stop();
   const windowMs = Math.max(tributaryMs, 10_000);
   await sleep(Math.max(0, restartedMs + windowMs + 2000 - Date.now()));
   const tributary = tally(round.audit.between('tributary', from, doneMs));
@@ -251,6 +262,11 @@ export async function coldStart(
     tributary: tributary.mutating + tributary.reads,
     cronjob: cronjob.mutating + cronjob.reads,
     note: `${window}; ${byVerb}`,
+  });
+  round.report.add(base, 'peak-rss-mib', {
+    tributary: tributaryPeak / 2 ** 20,
+    cronjob: cronjobPeakBytes / 2 ** 20,
+    note: 'sampled from /proc every 200 ms (cronjob: 100 ms) from spawn to all reconciled / caches synced',
   });
   round.report.add(base, 'mutating', {
     tributary: tributary.mutating,
