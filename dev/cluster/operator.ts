@@ -216,6 +216,11 @@ export class OperatorProcess {
     return operator;
   }
 
+  /** The process id (for `/proc/<pid>/status`); undefined if it could not be spawned. */
+  get pid(): number | undefined {
+    return this.#child.pid;
+  }
+
   /** Whether the process still runs. */
   get running(): boolean {
     return this.#child.exitCode === null && this.#child.signalCode === null;
