@@ -6,7 +6,7 @@
  *   node bench/lib/heap-retainers.ts FILE.heapsnapshot [MIN_MB=1] [LINES=40]
  *
  * Used to find where the operator's memory per Integration goes (docs/performance.md); a
- * snapshot comes from the inspector (test/chaos/support/inspector.ts `snapshot()`).
+ * snapshot comes from the inspector (dev/cluster/inspector.ts `snapshot()`).
  */
 import { readFileSync } from 'node:fs';
 

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { startCluster, type Cluster } from '../../dev/cluster/cluster.ts';
 import { installOperator, OperatorProcess } from '../../dev/cluster/operator.ts';
 import { freePort, waitFor } from '../../dev/cluster/processes.ts';
-import { Inspector, type HeapSample } from './inspector.ts';
+import { Inspector, type HeapSample } from '../../dev/cluster/inspector.ts';
 import { SCALE_AUDIT_POLICY } from './scale-audit.ts';
 
 /** The client budget both sides get. */

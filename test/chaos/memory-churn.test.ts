@@ -14,7 +14,7 @@ import { freePort, waitFor } from '../../dev/cluster/processes.ts';
 import { Integrations, type StoredIntegration } from '../support/integrations.ts';
 import { startChaosCluster } from './support/cluster.ts';
 import { count, report } from './support/figures.ts';
-import { Inspector, type HeapSample } from './support/inspector.ts';
+import { Inspector, type HeapSample } from '../../dev/cluster/inspector.ts';
 import { loadSpec } from './support/load.ts';
 import { sentinelLeaks, sentinelSecret } from './support/sentinels.ts';
 

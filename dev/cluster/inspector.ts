@@ -1,10 +1,10 @@
 /**
  * The heap of a process started with `--inspect=127.0.0.1:<port>`, read through the inspector
  * protocol (Chrome DevTools Protocol over Node 24's global WebSocket): a forced full GC, then
- * V8's used heap. The bench's copy of test/chaos/support/inspector.ts (bench/ may not import
- * test/), without heap snapshots.
+ * V8's used heap. Nothing in the product is there for measuring.
  */
-import { waitFor } from '../../dev/cluster/processes.ts';
+import { writeFileSync } from 'node:fs';
+import { waitFor } from './processes.ts';
 
 /** One heap measurement, bytes. */
 export interface HeapSample {
@@ -19,6 +19,7 @@ export interface HeapSample {
 interface Reply {
   id?: number;
   method?: string;
+  params?: { chunk?: string };
   result?: Record<string, unknown>;
   error?: { message: string };
 }
@@ -30,6 +31,7 @@ export class Inspector {
     number,
     { resolve: (r: Reply) => void; reject: (e: Error) => void }
   >();
+  readonly #chunks: string[] = [];
   #nextId = 1;
 
   private constructor(socket: WebSocket) {
@@ -107,6 +109,15 @@ export class Inspector {
     return { usedBytes: usage.usedSize, totalBytes: usage.totalSize, rssBytes: rss.result.value };
   }
 
+  /** Writes a heap snapshot to `path` (for finding a leak; loads in Chrome DevTools). */
+  async snapshot(path: string): Promise<void> {
+    this.#chunks.length = 0;
+    await this.send('HeapProfiler.enable');
+    await this.send('HeapProfiler.takeHeapSnapshot', { reportProgress: false });
+    writeFileSync(path, this.#chunks.join(''));
+    this.#chunks.length = 0;
+  }
+
   /** Closes the session. */
   close(): void {
     this.#socket.close();
@@ -114,6 +125,10 @@ export class Inspector {
 
   #received(data: string): void {
     const reply = JSON.parse(data) as Reply;
+    if (reply.method === 'HeapProfiler.addHeapSnapshotChunk') {
+      this.#chunks.push(reply.params?.chunk ?? '');
+      return;
+    }
     if (reply.id === undefined) return;
     this.#pending.get(reply.id)?.resolve(reply);
     this.#pending.delete(reply.id);
