@@ -25,7 +25,6 @@ import {
   quiet,
   readMemory,
   reportMemory,
-  skipRunPhases,
   waitForAllReconciled,
   type MemoryReading,
   type Phase,
@@ -33,11 +32,12 @@ import {
 } from './lib/scale-phases.ts';
 import { ScaleReport } from './lib/scale-report.ts';
 import { capacity } from './lib/scale-capacity.ts';
+import { burst, skew } from './lib/scale-timing.ts';
 import { informerBinary } from './lib/informer-go.ts';
 
 /** One line for `npm run bench -- --help`. */
 export const summary =
-  'Tributary vs the CronJob controller at N objects: quiet requests, cold start, memory (--n 1000,3000,6000)';
+  'Tributary vs the CronJob controller at N objects: skew, burst, quiet, capacity, memory, cold start (--n 1000,3000,6000)';
 
 const USAGE = `usage: npm run bench -- scale [options]
   --n 200                 objects per side, comma-separated (one cluster each); full: 1000,3000,6000
@@ -48,6 +48,7 @@ const USAGE = `usage: npm run bench -- scale [options]
   --settle-seconds 10     wait before each memory reading (--full: 30)
   --capacity-rates 5,10,20  spec changes per second per side, one step each (--full: 10,25,50,100,200)
   --capacity-seconds 15   length of each capacity step (--full: 60)
+  --skew-seconds 180      length of the skew phase, whole minutes (--full: 900)
   --full                  the real durations
   --out FILE              the JSON file (default: a new file in the temp dir)`;
 
@@ -59,6 +60,7 @@ interface Options {
   settleMs: number;
   capacityRates: number[];
   capacityStepMs: number;
+  skewMs: number;
   out: string;
 }
 
@@ -74,6 +76,7 @@ function parse(args: string[]): Options | undefined {
       'settle-seconds': { type: 'string' },
       'capacity-rates': { type: 'string' },
       'capacity-seconds': { type: 'string' },
+      'skew-seconds': { type: 'string' },
       full: { type: 'boolean', default: false },
       out: { type: 'string', default: join(tmpdir(), `tributary-scale-${Date.now()}.json`) },
       help: { type: 'boolean', short: 'h', default: false },
@@ -108,6 +111,7 @@ function parse(args: string[]): Options | undefined {
       .split(',')
       .map((rate) => positive(rate, 'capacity-rates')),
     capacityStepMs: seconds(values['capacity-seconds'], 15, 60, 'capacity-seconds'),
+    skewMs: seconds(values['skew-seconds'], 180, 900, 'skew-seconds'),
     out: values.out,
   };
 }
@@ -133,10 +137,11 @@ async function loadedPhases(round: Round, zero: MemoryReading | undefined): Prom
     if (zero !== undefined) reportMemory(round, zero, await readMemory(round, operator));
     if (round.phases.has('quiet')) await quiet(round);
     if (round.phases.has('capacity')) await capacity(round, operator);
+    if (round.phases.has('skew')) await skew(round);
+    if (round.phases.has('burst')) await burst(round);
   } finally {
     await stopOperator(operator);
   }
-  skipRunPhases(round);
 }
 
 /** One cluster: N objects per side with `budget`; the cluster is stopped even on failure. */
@@ -161,6 +166,7 @@ async function runRound(
       settleMs: options.settleMs,
       capacityRates: options.capacityRates,
       capacityStepMs: options.capacityStepMs,
+      skewMs: options.skewMs,
       informer,
     };
     const zero = await idleMemory(round);

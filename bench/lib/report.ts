@@ -1,6 +1,8 @@
 /** Statistics and plain-text output shared by the benchmarks. */
 import { cpus, platform, arch, totalmem } from 'node:os';
 
+export { percentile } from '../../dev/stats.ts';
+
 /** The median of `values` (the mean of the middle two for an even count). */
 export function median(values: readonly number[]): number {
   if (values.length === 0) throw new Error('median of nothing');

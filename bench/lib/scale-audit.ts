@@ -34,6 +34,8 @@ export interface AuditRequest {
   side: Side;
   verb: string;
   resource: string;
+  /** The object's name, when the request names one (a create too: the API server fills it in). */
+  name?: string;
   /** When the API server received it, ms epoch. */
   atMs: number;
   /** When it answered (a watch: when it started streaming), ms epoch. */
@@ -50,7 +52,7 @@ export function isMutating(verb: string): boolean {
 interface AuditEvent {
   stage?: string;
   verb?: string;
-  objectRef?: { resource?: string; subresource?: string };
+  objectRef?: { resource?: string; subresource?: string; name?: string };
   user?: { username?: string; uid?: string };
   requestReceivedTimestamp?: string;
   stageTimestamp?: string;
@@ -77,6 +79,7 @@ function requestOf(event: AuditEvent): AuditRequest | undefined {
     side,
     verb: event.verb,
     resource,
+    ...(event.objectRef?.name ? { name: event.objectRef.name } : {}),
     atMs: Date.parse(event.requestReceivedTimestamp ?? event.stageTimestamp ?? ''),
     doneMs: Date.parse(event.stageTimestamp ?? ''),
   };

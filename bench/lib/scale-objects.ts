@@ -8,7 +8,7 @@
  */
 import { BatchV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import type { ClusterClient } from '../../dev/cluster/cluster.ts';
-import { kwokPodTemplate } from '../../dev/cluster/kwok.ts';
+import { KWOK_PLACEMENT, kwokPodTemplate, podCompleteWithMessage } from '../../dev/cluster/kwok.ts';
 
 /** The namespace of each side's objects. */
 export const SCALE_NAMESPACES = { tributary: 'scale-tributary', cronjob: 'scale-cronjob' } as const;
@@ -46,7 +46,17 @@ export function objectName(i: number): string {
   return `scale-${String(i).padStart(5, '0')}`;
 }
 
-/** An Integration that syncs on `schedule`, jitter off, drift checks off. */
+/** How late a due run may still start, on both sides: an hour, so a burst never skips one. */
+export const STARTING_DEADLINE_SECONDS = 3600;
+
+/** What a run pod on kwok ends with: the result a connector that synced nothing writes. */
+const RUN_RESULT = '{"version":"tributary.dev/result/v1","outcome":"Succeeded"}';
+
+/**
+ * An Integration that syncs on `schedule`, jitter off, drift checks off, whose run pods go to
+ * kwok with the CronJobs' placement and delay, and end with {@link RUN_RESULT} as their
+ * termination message (dev/cluster/kwok-stages.ts), as a real connector's container would.
+ */
 export function integration(name: string, schedule: string): Record<string, unknown> {
   return {
     apiVersion: 'tributary.dev/v1alpha1',
@@ -61,12 +71,19 @@ export function integration(name: string, schedule: string): Record<string, unkn
       },
       destination: { url: 'http://127.0.0.1:9/records/{id}' },
       overrides: {
-        sync: { schedule, timeZone: 'Etc/UTC', jitter: '0%', concurrencyPolicy: 'Forbid' },
+        sync: {
+          schedule,
+          timeZone: 'Etc/UTC',
+          jitter: '0%',
+          concurrencyPolicy: 'Forbid',
+          startingDeadline: `${STARTING_DEADLINE_SECONDS}s`,
+        },
         drift: { mode: 'Off' },
-        // TODO(issue 15, spec.overrides.run): once it lands, give every run pod the CronJobs'
-        // placement and delay: run: { nodeSelector: KWOK_PLACEMENT.nodeSelector, tolerations:
-        // KWOK_PLACEMENT.tolerations, podAnnotations: podCompleteAnnotations(RUN_POD_MS) }.
-        // Until then the skew and burst phases are skipped (no run pod can go to kwok).
+        run: {
+          nodeSelector: KWOK_PLACEMENT.nodeSelector,
+          tolerations: KWOK_PLACEMENT.tolerations,
+          podAnnotations: podCompleteWithMessage(RUN_POD_MS, RUN_RESULT),
+        },
       },
     },
   };
@@ -91,6 +108,7 @@ export function cronJob(name: string, schedule: string): Record<string, unknown>
       schedule,
       timeZone: 'Etc/UTC',
       concurrencyPolicy: 'Forbid',
+      startingDeadlineSeconds: STARTING_DEADLINE_SECONDS,
       jobTemplate: { spec: { backoffLimit: 0, template } },
     },
   };

@@ -42,6 +42,8 @@ export interface Round {
   capacityRates: readonly number[];
   /** How long each capacity step lasts, ms. */
   capacityStepMs: number;
+  /** How long the skew phase measures, ms. */
+  skewMs: number;
   /** The client-go informer program, or why there is none. */
   informer: { binary: string } | { unavailable: string };
 }
@@ -300,15 +302,4 @@ export async function quiet(round: Round): Promise<void> {
     tributary: tributary.reads / minutes,
     cronjob: cronjob.reads / minutes,
   });
-}
-
-/** The phases that need Tributary's run pods on kwok, which needs `spec.overrides.run`. */
-export function skipRunPhases(round: Round): void {
-  for (const phase of ['skew', 'burst'] as const) {
-    if (!round.phases.has(phase)) continue;
-    round.report.skip(
-      { phase, n: round.n, budget: round.budget },
-      "needs spec.overrides.run (Tributary's run pods cannot be placed on kwok yet)",
-    );
-  }
 }

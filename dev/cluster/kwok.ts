@@ -9,6 +9,15 @@
  * {@link KWOK_TAINT}, so only pods that tolerate it land there ({@link kwokPodTemplate}).
  */
 import { mkdirSync } from 'node:fs';
+import { podCompleteAnnotations, writeResultStage } from './kwok-stages.ts';
+
+export {
+  POD_COMPLETE_DELAY_ANNOTATION,
+  POD_COMPLETE_JITTER_ANNOTATION,
+  podCompleteAnnotations,
+  podCompleteWithMessage,
+  TERMINATION_MESSAGE_ANNOTATION,
+} from './kwok-stages.ts';
 import { join } from 'node:path';
 import {
   CoreV1Api,
@@ -55,21 +64,6 @@ export const KWOK_TAINT: V1Taint = {
  * Written in the API server's canonical form, so they read back as written.
  */
 export const KWOK_NODE_RESOURCES = { cpu: '1k', memory: '4Ti', pods: '10k' } as const;
-
-/** The pod annotation that sets how long after Running a Job's pod Succeeds (kwok's stage). */
-export const POD_COMPLETE_DELAY_ANNOTATION = 'pod-complete.stage.kwok.x-k8s.io/delay';
-/** The pod annotation that bounds that delay's random jitter (see {@link podCompleteAnnotations}). */
-export const POD_COMPLETE_JITTER_ANNOTATION = 'pod-complete.stage.kwok.x-k8s.io/jitter-delay';
-
-/**
- * Annotations that make a Job's pod on a kwok Node Succeed `afterMs` after it is Running. Both
- * are set: kwok draws the delay between `delay` and `jitter-delay`, the latter defaulting to 5 s,
- * and takes the jitter alone when it is the smaller — a `delay` above 5 s alone would give 5 s.
- */
-export function podCompleteAnnotations(afterMs: number): Record<string, string> {
-  const value = `${Math.max(0, Math.round(afterMs))}ms`;
-  return { [POD_COMPLETE_DELAY_ANNOTATION]: value, [POD_COMPLETE_JITTER_ANNOTATION]: value };
-}
 
 /** What puts a pod on a kwok Node: its node selector and the toleration of {@link KWOK_TAINT}. */
 export const KWOK_PLACEMENT: { nodeSelector: Record<string, string>; tolerations: V1Toleration[] } =
@@ -139,6 +133,7 @@ export async function startKwok(start: KwokStart, kubeConfig: KubeConfig): Promi
     [
       `--kubeconfig=${start.kubeconfigPath}`,
       `--config=${start.stages}`,
+      `--config=${writeResultStage(home)}`,
       `--manage-nodes-with-label-selector=${labelSelector()}`,
       // No node Leases: nothing here reads them (no node lifecycle controller), and each renewal
       // would be an API write every 10 s per Node.

@@ -15,7 +15,13 @@ import {
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../../dev/cluster/cluster.ts';
-import { KWOK_NODE_RESOURCES, KWOK_TAINT, kwokPodTemplate } from '../../dev/cluster/kwok.ts';
+import {
+  KWOK_NODE_RESOURCES,
+  KWOK_TAINT,
+  KWOK_PLACEMENT,
+  kwokPodTemplate,
+  podCompleteWithMessage,
+} from '../../dev/cluster/kwok.ts';
 import { waitFor } from '../../dev/cluster/processes.ts';
 
 let cluster: Cluster;
@@ -98,6 +104,38 @@ describe('a Job on kwok', () => {
       const complete = read.status?.conditions?.find((c) => c.type === 'Complete');
       return complete?.status === 'True' ? true : undefined;
     });
+  });
+});
+
+describe('a Job on kwok with a termination message', () => {
+  it("Succeeds with the annotation's message as its container's, after the delay", async () => {
+    const name = 'kwok-message';
+    const message = '{"version":"tributary.dev/result/v1","outcome":"Succeeded"}';
+    const body: V1Job = {
+      metadata: { name },
+      spec: {
+        backoffLimit: 0,
+        template: {
+          metadata: { annotations: podCompleteWithMessage(3000, message) },
+          spec: {
+            ...KWOK_PLACEMENT,
+            restartPolicy: 'Never',
+            containers: [{ name: 'main', image: 'kwok.invalid/run:0' }],
+          },
+        },
+      },
+    };
+    await batch.createNamespacedJob({ namespace, body });
+    const pod = await waitFor(
+      `the pod of Job ${name} to succeed`,
+      async () => {
+        const [found] = await podsOf(name);
+        return found?.status?.phase === 'Succeeded' ? found : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 250 },
+    );
+    expect(pod.status?.containerStatuses?.[0]?.state?.terminated?.message).toBe(message);
+    expect(runSeconds(pod)).toBeGreaterThanOrEqual(2);
   });
 });
 
