@@ -90,6 +90,9 @@ export class PodWorker {
   #killTimer: NodeJS.Timeout | undefined;
   #killAt = Number.POSITIVE_INFINITY;
   #deadlineTimer: NodeJS.Timeout | undefined;
+  /** A status write that failed on the way (an API server outage), to be sent again. */
+  #statusRetryTimer: NodeJS.Timeout | undefined;
+  #statusFailures = 0;
   #queue: Promise<void> = Promise.resolve();
   #syncQueued = false;
   readonly #podIP: string;
@@ -148,6 +151,7 @@ export class PodWorker {
     this.#offline = true;
     clearTimeout(this.#deadlineTimer);
     clearTimeout(this.#pullBackOffTimer);
+    clearTimeout(this.#statusRetryTimer);
     this.#stopRestarting();
     const exits = [...this.#processes.values()].map((p) => p.exited);
     this.#terminate(killAfterMs / 1000);
@@ -593,7 +597,33 @@ export class PodWorker {
   }
 
   /** Writes `pods/status` from the current view, re-reading the pod on 409 Conflict. */
+  /**
+   * Writes the pod's status; when that fails (the API server is down or restarting), writes it
+   * again later, with back-off from 0.5 s to 10 s, until it lands — as the kubelet's status
+   * manager does. A status lost in an outage would leave a finished pod Running for ever, and
+   * its Job active until its deadline.
+   */
   async #writeStatus(): Promise<void> {
+    try {
+      await this.#writeStatusOnce();
+      this.#statusFailures = 0;
+    } catch (error) {
+      this.#retryStatus();
+      throw error;
+    }
+  }
+
+  #retryStatus(): void {
+    if (this.#offline || this.#statusRetryTimer !== undefined) return;
+    const delayMs = Math.min(10_000, 500 * 2 ** this.#statusFailures++);
+    this.#statusRetryTimer = setTimeout(() => {
+      this.#statusRetryTimer = undefined;
+      this.#enqueue('status retry', () => this.#writeStatus());
+    }, delayMs);
+    this.#statusRetryTimer.unref();
+  }
+
+  async #writeStatusOnce(): Promise<void> {
     if (this.#offline) return;
     const view: PodView = {
       containers: this.#containers,
