@@ -170,23 +170,31 @@ export function burstSizes(n: number): number[] {
   return [...new Set([100, 1000, n].filter((k) => k <= n))];
 }
 
-/** Burst: for each size, each side alone, then both at once. */
+/** One burst on `sides`, each side's figures with the due time. */
+async function measured(round: Round, k: number, sides: readonly Side[]) {
+  const { dueMs, figures } = await burstOf(round, k, sides);
+  const out: Partial<Record<Side, BurstFigures & { dueMs: number }>> = {};
+  for (const side of sides) {
+    const mine = figures[side];
+    if (mine !== undefined) out[side] = { ...mine, dueMs };
+  }
+  return out;
+}
+
+/** Burst: for each size, each side alone, then both at once; a size that fails is skipped. */
 export async function burst(round: Round): Promise<void> {
   for (const k of burstSizes(round.n)) {
-    const apart: Partial<Record<Side, BurstFigures & { dueMs: number }>> = {};
-    for (const side of SIDES) {
-      const { dueMs, figures } = await burstOf(round, k, [side]);
-      const mine = figures[side];
-      if (mine !== undefined) apart[side] = { ...mine, dueMs };
+    try {
+      const apart = {
+        ...(await measured(round, k, ['tributary'])),
+        ...(await measured(round, k, ['cronjob'])),
+      };
+      reportBurst(round, 'apart', k, apart);
+      reportBurst(round, 'together', k, await measured(round, k, SIDES));
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      round.report.skip({ phase: 'burst', n: round.n, budget: round.budget }, `K=${k}: ${reason}`);
     }
-    reportBurst(round, 'apart', k, apart);
-    const together = await burstOf(round, k, SIDES);
-    const both: Partial<Record<Side, BurstFigures & { dueMs: number }>> = {};
-    for (const side of SIDES) {
-      const mine = together.figures[side];
-      if (mine !== undefined) both[side] = { ...mine, dueMs: together.dueMs };
-    }
-    reportBurst(round, 'together', k, both);
   }
   await restore(round, range(Math.max(...burstSizes(round.n))));
 }

@@ -173,14 +173,39 @@ function resolveTrigger(sections: readonly (Trigger | undefined)[]): Trigger {
   return {};
 }
 
+/**
+ * Longest gaps already computed, by time zone and schedule, oldest first. Every reconcile
+ * resolves the policy, and fifty fires of a yearly schedule took cron-parser about a second of
+ * stepping through days: at 1,000 yearly Integrations that was 88 % of the operator's CPU (the
+ * scale benchmark's capacity phase, docs/performance.md). Bounded; the oldest goes first.
+ */
+const cronGaps = new Map<string, number | undefined>();
+const CRON_GAPS_KEPT = 10_000;
+/** Fires looked at: up to 50, and no more once two or more span over a leap year. */
+const CRON_FIRES = 50;
+const CRON_SPAN_MS = 367 * 24 * 60 * 60 * 1000;
+
 /** The longest gap between the first fire times of a cron schedule, or undefined if invalid. */
 function longestCronGap(schedule: string, timeZone: string): number | undefined {
+  const key = `${timeZone} ${schedule}`;
+  if (cronGaps.has(key)) return cronGaps.get(key);
+  const gap = computeCronGap(schedule, timeZone);
+  if (cronGaps.size >= CRON_GAPS_KEPT) cronGaps.delete(cronGaps.keys().next().value ?? '');
+  cronGaps.set(key, gap);
+  return gap;
+}
+
+function computeCronGap(schedule: string, timeZone: string): number | undefined {
   try {
     const expression = CronExpressionParser.parse(schedule, {
       tz: timeZone,
       currentDate: new Date('2026-01-01T00:00:00Z'),
     });
-    const fires = expression.take(50).map((date) => date.getTime());
+    const fires: number[] = [];
+    while (fires.length < CRON_FIRES && expression.hasNext()) {
+      fires.push(expression.next().getTime());
+      if (fires.length >= 2 && (fires.at(-1) ?? 0) - (fires[0] ?? 0) > CRON_SPAN_MS) break;
+    }
     let longest = 0;
     for (let i = 1; i < fires.length; i++) {
       longest = Math.max(longest, (fires[i] ?? 0) - (fires[i - 1] ?? 0));

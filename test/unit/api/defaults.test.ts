@@ -99,6 +99,10 @@ describe('defaultMaxAge', () => {
     ['at least an hour', { interval: '1m' }, '1h'],
     ['three of the longest cron gap', { schedule: '0 9 * * 1-5' }, '216h'],
     ['an hour for an invalid cron', { schedule: '61 * * * *' }, '1h'],
+    // Three years: 2026-03-05 to 2027 to 2028, the leap year's 366 days the longest gap.
+    ['three of a yearly gap, the leap year included', { schedule: '0 0 5 3 *' }, '26352h'],
+    // Fires only on 29 February: four years apart (2028, 2032).
+    ['three of a leap-day gap', { schedule: '0 0 29 2 *' }, '105192h'],
   ])('%s', (_, trigger, expected) => {
     expect(defaultMaxAge({ ...sync, ...trigger })).toBe(expected);
   });
