@@ -142,7 +142,9 @@ function runCheck(url: string): Promise<{ code: number | null; output: string }>
     child.stdout.on('data', (chunk: Buffer) => {
       output += chunk.toString();
     });
-    child.on('exit', (code) => resolve({ code, output }));
+    child.on('exit', (code) => {
+      resolve({ code, output });
+    });
   });
 }
 
