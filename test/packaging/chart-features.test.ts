@@ -13,6 +13,7 @@ import { parse, stringify } from 'yaml';
 import { CHART_DIR, chartAppVersion } from '../../manifests/src/app.ts';
 import { renderCustomResourceDefinitions } from '../../operator/api/render.ts';
 import { ROOT } from '../fixtures/manifests.ts';
+import { renderChartReadme } from '../../scripts/chart-readme.ts';
 import { runTool } from '../tools/tools.ts';
 import { helmTemplate, parseObjects, type KubeObject } from './helm.ts';
 
@@ -249,3 +250,18 @@ function crdNames(): string[] {
     ([, text]) => (parse(text) as KubeObject).metadata.name,
   );
 }
+
+describe('charts/tributary/README.md', () => {
+  test('is committed as generated from values.yaml (run `npm run generate`)', () => {
+    expect(readFileSync(join(CHART_DIR, 'README.md'), 'utf8')).toBe(renderChartReadme());
+  });
+
+  test('describes every value with its default', () => {
+    const readme = renderChartReadme();
+    for (const key of ['affinity', 'extraEnv', 'crds.templated', 'serviceAccount.name']) {
+      expect(readme).toMatch(
+        new RegExp(`^\\| \`${key.replace('.', '\\.')}\` \\| \`[^|]+\` \\| \\S`, 'm'),
+      );
+    }
+  });
+});
