@@ -39,6 +39,9 @@ export const CORE_CONTROLLERS = [
   'cronjob-controller',
   // Quota admission needs each ResourceQuota's status, which only this controller computes.
   'resourcequota-controller',
+  // Fills the built-in admin/edit/view ClusterRoles from the roles labelled to aggregate into
+  // them (the install's tributary-edit and tributary-view).
+  'clusterrole-aggregation-controller',
 ] as const;
 
 /**

@@ -18,6 +18,7 @@ import { IntakeWorkload } from './intake.ts';
 import { OperatorWorkload } from './operator.ts';
 import { OperatorFlowSchema } from './flowschema.ts';
 import { OperatorRbac } from './rbac.ts';
+import { TenantRoles } from './tenant-roles.ts';
 import { defaultValues, parseValues, valuesJsonSchema, type InstallValues } from './values.ts';
 
 /** Namespace the shipped manifests install the operator into. */
@@ -59,7 +60,9 @@ export function identity(values: InstallValues, target: InstallTarget = {}) {
     ...values.commonLabels,
   };
   const image = `${values.image.repository}:${values.image.tag || appVersion}`;
-  return { name, namespace: target.namespace ?? OPERATOR_NAMESPACE, labels, selector, image };
+  const serviceAccount = values.serviceAccount.name || name;
+  const namespace = target.namespace ?? OPERATOR_NAMESPACE;
+  return { name, namespace, labels, selector, image, serviceAccount };
 }
 
 /**
@@ -82,7 +85,7 @@ export function operatorObjects(
   values: InstallValues = defaultValues(),
   target: InstallTarget = {},
 ): KubeObject[] {
-  const { name, namespace, labels, selector, image } = identity(values, target);
+  const { name, namespace, labels, selector, image, serviceAccount } = identity(values, target);
   const app = new App();
   const chart = new Chart(app, 'tributary', { disableResourceNameHashes: true });
   new OperatorRbac(chart, 'rbac', {
@@ -91,12 +94,17 @@ export function operatorObjects(
     leaseName: name,
     labels,
     watchNamespaces: values.watchNamespaces,
+    serviceAccountName: serviceAccount,
+    createServiceAccount: values.serviceAccount.create,
+    serviceAccountAnnotations: values.serviceAccount.annotations,
   });
+  if (values.aggregatedClusterRoles.enabled) new TenantRoles(chart, 'tenant-roles', { labels });
   if (values.flowSchema.enabled) {
     const { priorityLevel, matchingPrecedence } = values.flowSchema;
     new OperatorFlowSchema(chart, 'flow-schema', {
       name,
       namespace,
+      serviceAccountName: serviceAccount,
       priorityLevel,
       matchingPrecedence,
       labels,
@@ -115,6 +123,7 @@ function intakeConstructs(chart: Chart, values: InstallValues, target: InstallTa
     namespace,
     name,
     operatorName: intake.operatorName,
+    operatorServiceAccount: intake.operator.serviceAccount,
     labels,
     watchNamespaces: values.watchNamespaces,
   });

@@ -10,8 +10,10 @@ import { Construct } from 'constructs';
 
 /** Props of {@link OperatorFlowSchema}. */
 export interface OperatorFlowSchemaProps {
-  /** Name of the FlowSchema, and of the ServiceAccount it matches. Required. */
+  /** Name of the FlowSchema. Required. */
   name: string;
+  /** The operator's ServiceAccount, which it matches. Default: `name`. */
+  serviceAccountName?: string;
   /** Namespace of the ServiceAccount. Required. */
   namespace: string;
   /** The PriorityLevelConfiguration to send to, e.g. `workload-high`. Required. */
@@ -38,7 +40,12 @@ export class OperatorFlowSchema extends Construct {
         distinguisherMethod: { type: 'ByUser' },
         rules: [
           {
-            subjects: [{ kind: 'ServiceAccount', serviceAccount: { name, namespace } }],
+            subjects: [
+              {
+                kind: 'ServiceAccount',
+                serviceAccount: { name: props.serviceAccountName ?? name, namespace },
+              },
+            ],
             resourceRules: [
               {
                 verbs: ['*'],

@@ -29,8 +29,10 @@ export interface IntakeRbacProps {
   namespace: string;
   /** Name of the intake's ServiceAccount, ClusterRole and bindings. */
   name: string;
-  /** The operator's ServiceAccount (and name prefix of its Roles). */
+  /** Name prefix of the operator's Roles. */
   operatorName: string;
+  /** The operator's ServiceAccount. Default: `operatorName`. */
+  operatorServiceAccount?: string;
   labels: Record<string, string>;
   /** Empty: a ClusterRole bound cluster-wide. Otherwise a Role and RoleBinding in each. */
   watchNamespaces: readonly string[];
@@ -61,7 +63,8 @@ export class IntakeRbac extends Construct {
     }
     if (props.watchNamespaces.length > 0) {
       const metadata = { name: `${operatorName}-intake-discovery`, namespace, labels };
-      const operator = { kind: 'ServiceAccount', name: operatorName, namespace };
+      const account = props.operatorServiceAccount ?? operatorName;
+      const operator = { kind: 'ServiceAccount', name: account, namespace };
       this.#grant('discovery', '', metadata, INTAKE_DISCOVERY_RULES, operator);
     }
   }

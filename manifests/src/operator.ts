@@ -41,7 +41,7 @@ export class OperatorWorkload extends Construct {
         strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
         template: {
           metadata: {
-            labels,
+            labels: { ...labels, ...values.podLabels },
             ...(nonEmpty(values.podAnnotations) ? { annotations: values.podAnnotations } : {}),
           },
           spec: podSpec(props, port),
@@ -60,7 +60,8 @@ export class OperatorWorkload extends Construct {
       },
     });
 
-    if (values.podDisruptionBudget.enabled) {
+    // With one replica, minAvailable: 1 would block every node drain.
+    if (values.podDisruptionBudget.enabled && values.replicas > 1) {
       new ApiObject(this, 'pdb', {
         apiVersion: 'policy/v1',
         kind: 'PodDisruptionBudget',
@@ -96,16 +97,10 @@ function podSpec(props: OperatorWorkloadProps, port: number): Record<string, unk
   // Absent rather than empty when every namespace is watched (an empty value is not stored).
   const watch = values.watchNamespaces.join(',');
   return {
-    serviceAccountName: name,
+    serviceAccountName: values.serviceAccount.name || name,
     ...(values.imagePullSecrets.length > 0 ? { imagePullSecrets: values.imagePullSecrets } : {}),
     ...(values.priorityClassName ? { priorityClassName: values.priorityClassName } : {}),
-    securityContext: {
-      runAsNonRoot: true,
-      runAsUser: 65532,
-      runAsGroup: 65532,
-      fsGroup: 65532,
-      seccompProfile: { type: 'RuntimeDefault' },
-    },
+    securityContext: values.podSecurityContext,
     // The Lease is released on SIGTERM; a graceful stop takes well under this.
     terminationGracePeriodSeconds: 30,
     containers: [
@@ -125,6 +120,7 @@ function podSpec(props: OperatorWorkloadProps, port: number): Record<string, unk
           { name: 'WORKERS', value: String(values.workers) },
           { name: 'KUBE_API_QPS', value: String(values.kubeApi.qps) },
           { name: 'KUBE_API_BURST', value: String(values.kubeApi.burst) },
+          ...values.extraEnv,
         ],
         ports: [{ name: 'metrics', containerPort: port, protocol: 'TCP' }],
         livenessProbe: {
@@ -140,12 +136,7 @@ function podSpec(props: OperatorWorkloadProps, port: number): Record<string, unk
           failureThreshold: 3,
         },
         resources: values.resources,
-        securityContext: {
-          allowPrivilegeEscalation: false,
-          readOnlyRootFilesystem: true,
-          runAsNonRoot: true,
-          capabilities: { drop: ['ALL'] },
-        },
+        securityContext: values.securityContext,
         volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
       },
     ],
@@ -160,9 +151,10 @@ function podSpec(props: OperatorWorkloadProps, port: number): Record<string, unk
     ],
     ...(nonEmpty(values.nodeSelector) ? { nodeSelector: values.nodeSelector } : {}),
     ...(values.tolerations.length > 0 ? { tolerations: values.tolerations } : {}),
+    ...(nonEmpty(values.affinity) ? { affinity: values.affinity } : {}),
   };
 }
 
-function nonEmpty(map: Record<string, string>): boolean {
+function nonEmpty(map: Record<string, unknown>): boolean {
   return Object.keys(map).length > 0;
 }

@@ -23,6 +23,12 @@ export interface OperatorRbacProps {
   leaseName?: string;
   /** Labels on every object. */
   labels?: Record<string, string>;
+  /** Name of the ServiceAccount the rules are bound to. Default: `name`. */
+  serviceAccountName?: string;
+  /** Create the ServiceAccount (false: it exists already). Default true. */
+  createServiceAccount?: boolean;
+  /** Annotations of the ServiceAccount, e.g. a cloud workload identity. Default none. */
+  serviceAccountAnnotations?: Record<string, string>;
   /**
    * The namespaces the operator watches. Empty (default): a ClusterRole bound cluster-wide.
    * Otherwise a Role and RoleBinding in each, and nothing cluster-wide.
@@ -83,14 +89,23 @@ export class OperatorRbac extends Construct {
     const name = props.name ?? 'tributary-operator';
     const { namespace } = props;
     const labels = props.labels ?? {};
-    this.serviceAccountName = name;
-    const subject = { kind: 'ServiceAccount', name, namespace };
+    const account = props.serviceAccountName ?? name;
+    this.serviceAccountName = account;
+    const subject = { kind: 'ServiceAccount', name: account, namespace };
 
-    new ApiObject(this, 'service-account', {
-      apiVersion: 'v1',
-      kind: 'ServiceAccount',
-      metadata: { name, namespace, labels },
-    });
+    if (props.createServiceAccount ?? true) {
+      const annotations = props.serviceAccountAnnotations ?? {};
+      new ApiObject(this, 'service-account', {
+        apiVersion: 'v1',
+        kind: 'ServiceAccount',
+        metadata: {
+          name: account,
+          namespace,
+          labels,
+          ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
+        },
+      });
+    }
     const watched = props.watchNamespaces ?? [];
     if (watched.length === 0) {
       new ApiObject(this, 'cluster-role', {

@@ -5,18 +5,17 @@
  */
 import { z } from 'zod';
 import { DNS_LABEL } from '../../operator/api/formats.ts';
+import {
+  AffinityValues,
+  ExtraEnvValues,
+  GlobalValues,
+  PodSecurityContextValues,
+  SecurityContextValues,
+  ServiceAccountValues,
+} from './pod-values.ts';
+import { IntakeValues, labelMap, quantities } from './intake-values.ts';
 
-const QUANTITY = /^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$/;
-
-const labelMap = (what: string) =>
-  z.record(z.string().max(317), z.string().max(63)).default({}).describe(what);
-
-const quantities = z
-  .strictObject({
-    cpu: z.string().regex(QUANTITY).optional().describe('CPU, e.g. `100m`.'),
-    memory: z.string().regex(QUANTITY).optional().describe('Memory, e.g. `128Mi`.'),
-  })
-  .default({});
+export type { IntakeValues } from './intake-values.ts';
 
 const Toleration = z.strictObject({
   key: z.string().max(317).optional(),
@@ -25,118 +24,6 @@ const Toleration = z.strictObject({
   effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']).optional(),
   tolerationSeconds: z.int().optional(),
 });
-
-const LabelSelector = z.strictObject({
-  matchLabels: z.record(z.string().max(317), z.string().max(63)).optional(),
-  matchExpressions: z
-    .array(
-      z.strictObject({
-        key: z.string().max(317),
-        operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']),
-        values: z.array(z.string().max(63)).optional(),
-      }),
-    )
-    .optional(),
-});
-
-/** A NetworkPolicy peer, as `networking.k8s.io/v1` spells it. */
-const NetworkPolicyPeer = z.strictObject({
-  ipBlock: z
-    .strictObject({ cidr: z.string().max(64), except: z.array(z.string().max(64)).optional() })
-    .optional(),
-  namespaceSelector: LabelSelector.optional(),
-  podSelector: LabelSelector.optional(),
-});
-
-const port = (fallback: number, what: string) =>
-  z.int().min(1024).max(65535).default(fallback).describe(what);
-
-const IntakeValues = z.strictObject({
-  enabled: z.boolean().default(true).describe('Run the webhook intake (`tributary intake`).'),
-  replicas: z
-    .int()
-    .min(1)
-    .max(20)
-    .default(2)
-    .describe('Intake replicas; each takes deliveries (no leader). 1 gets no PodDisruptionBudget.'),
-  store: z
-    .enum(['sqlite', 'jetstream'])
-    .default('sqlite')
-    .describe(
-      'Where deliveries are stored before the 2xx: `sqlite` (a PersistentVolumeClaim per ' +
-        'replica) or `jetstream` (a NATS JetStream stream; no volume).',
-    ),
-  port: port(8090, 'Port of POST /hooks/{namespace}/{name} (plain HTTP; TLS ends at the Ingress).'),
-  metricsPort: port(8081, 'Port of /healthz, /readyz, /metrics and GET /stats.'),
-  service: z
-    .strictObject({
-      port: z.int().min(1).max(65535).default(80).describe('Port of the hooks Service.'),
-    })
-    .default({ port: 80 }),
-  workers: z.int().min(1).max(64).default(4).describe('Deliveries applied at once, per replica.'),
-  maxBodyBytes: z
-    .int()
-    .min(1024)
-    .max(64 * 1024 * 1024)
-    .default(1024 * 1024)
-    .describe('Largest request body accepted (413 above).'),
-  sqlite: z
-    .strictObject({
-      size: z.string().regex(QUANTITY).default('1Gi').describe('Size of each replica volume.'),
-      storageClassName: z
-        .string()
-        .max(253)
-        .default('')
-        .describe("StorageClass of the volumes. Default: the cluster's default class."),
-    })
-    .default({ size: '1Gi', storageClassName: '' }),
-  jetstream: z
-    .strictObject({
-      url: z
-        .string()
-        .max(2048)
-        .default('')
-        .describe(
-          'NATS servers, `nats://host:4222[,nats://...]`; required with `store: jetstream`.',
-        ),
-      stream: z.string().max(255).default('TRIBUTARY_WEBHOOKS').describe('JetStream stream.'),
-    })
-    .default({ url: '', stream: 'TRIBUTARY_WEBHOOKS' }),
-  resources: z
-    .strictObject({ requests: quantities, limits: quantities })
-    .default({ requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } })
-    .describe('Resources of the intake container.'),
-  terminationGracePeriodSeconds: z
-    .int()
-    .min(5)
-    .max(600)
-    .default(30)
-    .describe('Time to finish in-flight requests and claimed deliveries after SIGTERM.'),
-  networkPolicy: z
-    .strictObject({
-      hooksFrom: z
-        .array(NetworkPolicyPeer)
-        .default([])
-        .describe('Who may reach the hooks port. Default (empty): anyone (the senders).'),
-      metricsFrom: z
-        .array(NetworkPolicyPeer)
-        .default([
-          { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } },
-        ])
-        .describe(
-          'Who else may reach the metrics port, besides the operator and run pods: Prometheus.',
-        ),
-    })
-    .default({
-      hooksFrom: [],
-      metricsFrom: [
-        { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } },
-      ],
-    }),
-});
-
-/** Settings of the webhook intake (`intake.*`). */
-export type IntakeValues = z.output<typeof IntakeValues>;
 
 /** Settings of a Tributary install: the Helm chart's values. */
 export const InstallValues = z
@@ -291,18 +178,54 @@ export const InstallValues = z
     podDisruptionBudget: z
       .strictObject({ enabled: z.boolean().default(true) })
       .default({ enabled: true })
-      .describe('Keep at least one replica through voluntary disruptions (needs replicas ≥ 2).'),
+      .describe(
+        'Keep at least one replica through voluntary disruptions; rendered only with replicas > 1 ' +
+          '(with one replica it would block every node drain).',
+      ),
     commonLabels: labelMap('Extra labels on every object.'),
     podAnnotations: z
       .record(z.string().max(317), z.string().max(4096))
       .default({})
       .describe('Extra annotations on the operator and intake pods.'),
+    podLabels: labelMap('Extra labels on the operator pods (not on their selector).'),
+    serviceAccount: ServiceAccountValues,
+    podSecurityContext: PodSecurityContextValues,
+    securityContext: SecurityContextValues,
+    affinity: AffinityValues,
+    extraEnv: ExtraEnvValues,
     nodeSelector: z.record(z.string().max(317), z.string().max(63)).default({}),
     tolerations: z
       .array(Toleration)
       .default([])
       .describe('Tolerations of the operator and intake pods.'),
     priorityClassName: z.string().max(253).default(''),
+    crds: z
+      .strictObject({
+        templated: z
+          .boolean()
+          .default(false)
+          .describe(
+            'Render the CRDs from templates/ (upgraded with the chart, kept on uninstall by ' +
+              '`helm.sh/resource-policy: keep`) instead of crds/; install with `--skip-crds`.',
+          ),
+      })
+      .default({ templated: false })
+      .describe('How the chart ships the CustomResourceDefinitions.'),
+    aggregatedClusterRoles: z
+      .strictObject({
+        enabled: z
+          .boolean()
+          .default(true)
+          .describe(
+            'Create the `tributary-edit` and `tributary-view` ClusterRoles, which aggregate into ' +
+              'the built-in admin, edit and view roles (off in a second release in the cluster).',
+          ),
+      })
+      .default({ enabled: true })
+      .describe(
+        'Let namespace admins, editors and viewers use Integrations and ReconcilePolicies.',
+      ),
+    global: GlobalValues,
     intake: IntakeValues.default(() => IntakeValues.parse({})).describe(
       'The webhook intake: a StatefulSet taking provider webhooks, its Services, RBAC, ' +
         'PodDisruptionBudget and NetworkPolicy.',

@@ -235,8 +235,9 @@ describe('the Helm chart', () => {
       '--namespace',
       namespace,
       '--create-namespace',
+      // A second release in the cluster: the first owns the aggregated tenant ClusterRoles.
       '--set',
-      'replicas=1,podDisruptionBudget.enabled=false',
+      'replicas=1,aggregatedClusterRoles.enabled=false',
     ]);
     try {
       const deployment = await apps.readNamespacedDeployment({
@@ -277,7 +278,7 @@ describe('a Helm release watching some namespaces', () => {
       '--namespace',
       namespace,
       '--set',
-      `watchNamespaces={${teamA.namespace},${teamB.namespace}},replicas=1,podDisruptionBudget.enabled=false`,
+      `watchNamespaces={${teamA.namespace},${teamB.namespace}},replicas=1,aggregatedClusterRoles.enabled=false`,
     ]);
     try {
       const as = `system:serviceaccount:${namespace}:${account.name}`;

@@ -1,6 +1,8 @@
 import { CoreV1Api, type V1Pod, type V1PodSpec } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { CHART_DIR } from '../../manifests/src/app.ts';
 import { TEST_NODE_IMAGE } from '../../dev/cluster/images.ts';
+import { runTool } from '../tools/tools.ts';
 import { cluster, createNamespace } from '../support/cluster.ts';
 
 const client = cluster();
@@ -65,5 +67,24 @@ describe('Pod Security admission (restricted)', () => {
     });
     const created = await core.createNamespacedPod({ namespace, body: compliant });
     expect(created.metadata?.name).toBe('compliant');
+  });
+
+  it("admits the chart's `helm test` pod (templates/tests/readyz.yaml)", async () => {
+    const rendered = runTool('helm', [
+      'template',
+      'tributary',
+      CHART_DIR,
+      '--namespace',
+      namespace,
+      '--show-only',
+      'templates/tests/readyz.yaml',
+    ]);
+    expect(rendered.code, rendered.stderr).toBe(0);
+    const created = await client.kubectl(['create', '--dry-run=server', '-f', '-'], {
+      input: rendered.stdout,
+    });
+    expect(created.stderr).not.toContain('violates PodSecurity');
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.stdout).toContain('pod/tributary-operator-test-readyz created (server dry run)');
   });
 });

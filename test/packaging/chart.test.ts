@@ -4,79 +4,15 @@
  * same values (manifests/src/values.ts is the one definition of both). values.schema.json
  * rejects bad values with a message naming the key.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, test } from 'vitest';
-import { parse, parseAllDocuments, stringify } from 'yaml';
+import { describe, expect, test } from 'vitest';
+import { parse } from 'yaml';
 import { CHART_DIR, installObjects, OPERATOR_NAMESPACE, RELEASE } from '../../manifests/src/app.ts';
 import { defaultValues, parseValues, type InstallValuesInput } from '../../manifests/src/values.ts';
 import { ROOT } from '../fixtures/manifests.ts';
 import { runTool } from '../tools/tools.ts';
-
-type KubeObject = Record<string, unknown> & {
-  kind: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
-};
-
-/** Labels only Helm sets (release bookkeeping); everything else must match. */
-const HELM_ONLY_LABELS = ['helm.sh/chart', 'app.kubernetes.io/managed-by'];
-
-const dir = mkdtempSync(join(tmpdir(), 'tributary-chart-'));
-afterAll(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
-
-/** `helm template` with `values`; the parsed objects. */
-function helmTemplate(values: InstallValuesInput | undefined, release: string, namespace: string) {
-  const args = ['template', release, CHART_DIR, '--namespace', namespace, '--include-crds'];
-  if (values !== undefined) {
-    const file = join(dir, `${release}-values.yaml`);
-    writeFileSync(file, stringify(values));
-    args.push('--values', file);
-  }
-  const result = runTool('helm', args);
-  if (result.code !== 0) throw new Error(`helm ${args.join(' ')}:\n${result.stderr}`);
-  return parseObjects(result.stdout).map(withoutHelmLabels);
-}
-
-function parseObjects(text: string): KubeObject[] {
-  return parseAllDocuments(text)
-    .map((doc) => doc.toJS() as KubeObject | null)
-    .filter((object): object is KubeObject => object !== null);
-}
-
-function withoutHelmLabels(object: KubeObject): KubeObject {
-  // crds/ is installed verbatim, untemplated: no release labels there.
-  if (object.kind === 'CustomResourceDefinition') return object;
-  const strip = (labels: Record<string, string> | undefined) => {
-    for (const label of HELM_ONLY_LABELS) {
-      expect(labels, `${object.kind}/${object.metadata.name}`).toHaveProperty([label]);
-    }
-    return Object.fromEntries(
-      Object.entries(labels ?? {}).filter(([key]) => !HELM_ONLY_LABELS.includes(key)),
-    );
-  };
-  object.metadata.labels = strip(object.metadata.labels);
-  if (object.kind === 'Deployment' || object.kind === 'StatefulSet') {
-    const { spec } = object as unknown as {
-      spec: { template: { metadata: { labels: Record<string, string> } } };
-    };
-    spec.template.metadata.labels = strip(spec.template.metadata.labels);
-  }
-  return object;
-}
-
-/** Objects keyed `Kind namespace/name`, JSON round-tripped (drops undefined). */
-function byKey(objects: KubeObject[]): Map<string, unknown> {
-  const entries = objects.map((o): [string, unknown] => [
-    `${o.kind} ${o.metadata.namespace ?? ''}/${o.metadata.name}`,
-    JSON.parse(JSON.stringify(o)),
-  ]);
-  const map = new Map(entries.sort(([a], [b]) => a.localeCompare(b)));
-  expect(map.size, 'duplicate objects').toBe(entries.length);
-  return map;
-}
+import { byKey, helmTemplate, parseObjects, type KubeObject } from './helm.ts';
 
 /** What the chart cannot create: the namespace (`helm install --create-namespace`). */
 const notNamespace = (object: KubeObject) => object.kind !== 'Namespace';
@@ -192,6 +128,41 @@ const VALUE_SETS: [string, InstallValuesInput][] = [
   [
     'the intake off',
     { intake: { enabled: false }, metrics: { serviceMonitor: { enabled: true } } },
+  ],
+  [
+    'one replica, the pod settings turned, an existing ServiceAccount',
+    {
+      replicas: 1,
+      podLabels: { 'example.com/cost-center': 'platform' },
+      serviceAccount: { create: false, name: 'platform-operator' },
+      podSecurityContext: { runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001 },
+      securityContext: { capabilities: { drop: ['ALL', 'NET_RAW'] } },
+      affinity: {
+        nodeAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: {
+            nodeSelectorTerms: [
+              { matchExpressions: [{ key: 'pool', operator: 'In', values: ['system'] }] },
+            ],
+          },
+        },
+      },
+      extraEnv: [
+        { name: 'HTTPS_PROXY', value: 'http://proxy.example.com:3128' },
+        { name: 'TEAM', valueFrom: { configMapKeyRef: { name: 'team', key: 'name' } } },
+      ],
+      aggregatedClusterRoles: { enabled: false },
+      watchNamespaces: ['team-a'],
+    },
+  ],
+  [
+    'a created ServiceAccount with a name and annotations, global values',
+    {
+      serviceAccount: {
+        name: 'tributary',
+        annotations: { 'eks.amazonaws.com/role-arn': 'arn:aws:iam::1:role/tributary' },
+      },
+      global: { imageRegistry: 'registry.example.com' },
+    },
   ],
 ];
 

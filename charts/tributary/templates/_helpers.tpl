@@ -8,6 +8,11 @@ chart's default render with manifests/install.yaml.
 {{- .Values.fullnameOverride | default (printf "%s-operator" .Release.Name) -}}
 {{- end }}
 
+{{/* The operator's ServiceAccount: serviceAccount.name, or the operator objects' name. */}}
+{{- define "tributary.serviceAccountName" -}}
+{{- .Values.serviceAccount.name | default (include "tributary.fullname" .) -}}
+{{- end }}
+
 {{/* Labels that select the operator pods; never change across upgrades. */}}
 {{- define "tributary.selectorLabels" -}}
 app.kubernetes.io/name: tributary

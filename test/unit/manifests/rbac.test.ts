@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { operatorObjects, renderChartFiles, renderManifests } from '../../../manifests/src/app.ts';
+import { TENANT_EDIT_ROLE, TENANT_VIEW_ROLE } from '../../../manifests/src/tenant-roles.ts';
 import { parseValues } from '../../../manifests/src/values.ts';
 import { ROOT } from '../../fixtures/manifests.ts';
 
@@ -13,10 +14,21 @@ interface Rule {
   resourceNames?: string[];
 }
 
-/** The shipped install, as committed (the chart renders the same objects: test/packaging). */
-const objects = parseAllDocuments(readFileSync(join(ROOT, 'manifests', 'install.yaml'), 'utf8'))
-  .map((doc) => doc.toJS() as { kind: string; metadata: { name: string }; rules?: Rule[] })
+interface Role {
+  kind: string;
+  metadata: { name: string; labels?: Record<string, string> };
+  rules?: Rule[];
+}
+
+/** The tenants' roles: bound to no one by the install, aggregated into admin, edit and view. */
+const TENANT_ROLES = [TENANT_EDIT_ROLE, TENANT_VIEW_ROLE];
+
+/** The shipped install's roles, as committed (the chart renders the same: test/packaging). */
+const allRoles = parseAllDocuments(readFileSync(join(ROOT, 'manifests', 'install.yaml'), 'utf8'))
+  .map((doc) => doc.toJS() as Role)
   .filter((o) => ['ClusterRole', 'Role'].includes(o.kind));
+/** The roles the operator and the intake are bound to. */
+const objects = allRoles.filter((o) => !TENANT_ROLES.includes(o.metadata.name));
 const rules = objects.flatMap((object) => object.rules ?? []);
 const clusterRules = objects.filter((o) => o.kind === 'ClusterRole').flatMap((o) => o.rules ?? []);
 
@@ -93,8 +105,12 @@ describe('the RBAC of an operator watching some namespaces', () => {
     (o) => (o.kind === 'Role' || o.kind === 'ClusterRole') && o.metadata.name.endsWith('-operator'),
   );
 
-  it('grants nothing cluster-wide', () => {
-    expect(scoped.filter((o) => o.kind.startsWith('Cluster'))).toEqual([]);
+  it('grants nothing cluster-wide (the only ClusterRoles are the unbound tenant roles)', () => {
+    const clusterWide = scoped.filter((o) => o.kind.startsWith('Cluster'));
+    expect(clusterWide.map((o) => `${o.kind} ${o.metadata.name}`).sort()).toEqual([
+      'ClusterRole tributary-edit',
+      'ClusterRole tributary-view',
+    ]);
   });
 
   it("has the cluster install's rules as a Role in each watched namespace", () => {
@@ -117,5 +133,41 @@ describe('the RBAC of an operator watching some namespaces', () => {
         [{ apiGroups: [''], resources: ['pods'], verbs: ['list'] }],
       ],
     ]);
+  });
+});
+
+describe('the tenant roles', () => {
+  const role = (name: string) => allRoles.find((o) => o.metadata.name === name);
+  const aggregation = (name: string) =>
+    Object.entries(role(name)?.metadata.labels ?? {})
+      .filter(([key]) => key.startsWith('rbac.authorization.k8s.io/aggregate-to-'))
+      .map(([key, value]) => `${key.split('/')[1] ?? ''}=${value}`)
+      .sort();
+
+  it('aggregate tributary-edit into admin and edit, tributary-view into view', () => {
+    expect(aggregation(TENANT_EDIT_ROLE)).toEqual([
+      'aggregate-to-admin=true',
+      'aggregate-to-edit=true',
+    ]);
+    expect(aggregation(TENANT_VIEW_ROLE)).toEqual(['aggregate-to-view=true']);
+  });
+
+  it('let editors write the Tributary kinds but not their status, viewers only read', () => {
+    const writes = (name: string) =>
+      (role(name)?.rules ?? [])
+        .filter((rule) => rule.verbs.some((verb) => ['create', 'update', 'patch'].includes(verb)))
+        .flatMap((rule) => rule.resources)
+        .sort();
+    expect(writes(TENANT_EDIT_ROLE)).toEqual(['integrations', 'reconcilepolicies']);
+    expect(writes(TENANT_VIEW_ROLE)).toEqual([]);
+  });
+
+  it('are bound to no one by the install', () => {
+    const bindings = parseAllDocuments(
+      readFileSync(join(ROOT, 'manifests', 'install.yaml'), 'utf8'),
+    )
+      .map((doc) => doc.toJS() as { kind: string; roleRef?: { name: string } })
+      .filter((o) => o.kind.endsWith('Binding'));
+    for (const binding of bindings) expect(TENANT_ROLES).not.toContain(binding.roleRef?.name);
   });
 });
