@@ -168,6 +168,22 @@ describe('Events of condition transitions', () => {
 });
 
 describe('/metrics', () => {
+  it('exports the default process and Node.js metrics unprefixed, and tributary_build_info', async () => {
+    const body = (await operator.get('/metrics'))?.body ?? '';
+    const names = new Set(body.split('\n').map((line) => /^[a-z_:]+/.exec(line)?.[0]));
+    expect(names).toContain('process_cpu_seconds_total');
+    expect(names).toContain('process_resident_memory_bytes');
+    expect(names).toContain('nodejs_heap_size_used_bytes');
+    expect([...names].filter((name) => name?.startsWith('tributary_process_'))).toEqual([]);
+    const version = process.version.slice(1);
+    expect(body).toMatch(
+      new RegExp(
+        `^tributary_build_info\\{version="0\\.\\d+\\.\\d+[^"]*",revision="[^"]+",nodejs_version="${version.replaceAll('.', '\\.')}"\\} 1$`,
+        'm',
+      ),
+    );
+  });
+
   it("exports an Integration's run, duration and condition series after a real run, and drops them when it is deleted", async () => {
     const integrations = new Integrations(client, await createNamespace(client, 'metrics'));
     const { namespace } = integrations;
