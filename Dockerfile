@@ -27,6 +27,9 @@ RUN ./node_modules/.bin/tsc -p tsconfig.build.json
 FROM ${RUNTIME_IMAGE}
 WORKDIR /app
 ENV NODE_ENV=production
+# The source revision in tributary_build_info (`docker build --build-arg REVISION=$(git rev-parse HEAD)`).
+ARG REVISION=unknown
+ENV TRIBUTARY_REVISION=${REVISION}
 # package.json says "type": "module" for dist/; node_modules holds production dependencies only.
 COPY --from=deps /app/package.json ./package.json
 COPY --from=deps /app/node_modules ./node_modules

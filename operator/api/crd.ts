@@ -128,6 +128,12 @@ const KINDS: readonly KindDefinition[] = [
         jsonPath: '.status.drift.total',
         description: 'Differences found by the last drift check.',
       },
+      {
+        name: 'Suspended',
+        type: 'boolean',
+        jsonPath: '.spec.suspend',
+        description: 'Whether runs are suspended (spec.suspend); empty means false.',
+      },
       AGE,
       {
         name: 'Next Sync',

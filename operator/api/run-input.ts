@@ -19,6 +19,8 @@ export const RunEnv = {
   Run: 'TRIBUTARY_RUN',
   /** `sync` or `drift-check`, also inside TRIBUTARY_RUN; lets a custom connector branch early. */
   RunKind: 'TRIBUTARY_RUN_KIND',
+  /** The run's Job name (downward API: the pod's `batch.kubernetes.io/job-name` label), for logs. */
+  JobName: 'TRIBUTARY_JOB_NAME',
   /** Where the run writes its result document: the container's termination message file. */
   ResultPath: 'TRIBUTARY_RESULT_PATH',
   /** The value of `spec.source.credentialsRef`, when set (from the Secret, via secretKeyRef). */

@@ -7,6 +7,7 @@
 import { hostname } from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import { registerBuildInfo } from '../lib/build-info.ts';
 import { systemClock, type Clock } from '../lib/clock.ts';
 import type { Log } from '../lib/log.ts';
 import { type ApiTransport, KubeApi } from '../lib/kube/api.ts';
@@ -79,7 +80,8 @@ export async function runOperator(given: OperatorOptions, signal: AbortSignal): 
   const { log } = options;
   const clock = options.clock ?? systemClock();
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'tributary_process_' });
+  collectDefaultMetrics({ register: registry });
+  registerBuildInfo(registry);
   const metrics = new ControllerMetrics({ registry });
   const reachability = new Reachability(clock);
   const { api, leaseApi } = apiClients(options, { clock, metrics, reachability });

@@ -8,6 +8,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import { Registry, collectDefaultMetrics } from 'prom-client';
+import { registerBuildInfo } from '../lib/build-info.ts';
 import {
   WEBHOOK_REDRIVE_ANNOTATION,
   type Inbox,
@@ -59,6 +60,7 @@ export async function startIntake(options: IntakeOptions): Promise<Intake> {
   const directory = new KubeDirectory({ api: options.api, clock });
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  registerBuildInfo(registry);
   const metrics = new IntakeMetrics(
     registry,
     () => inbox.stats(clock.now()),

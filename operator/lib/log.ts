@@ -1,8 +1,11 @@
 /**
  * Logging: pino JSON to stdout, with credentials redacted, and cheap child loggers carrying the
- * context of one reconcile.
+ * context of one reconcile. Keys as controller-runtime's zap logger writes them: `level` a string
+ * (`info`), `time` ISO 8601 UTC, `logger` the component (`tributary`, `tributary-sync`), so
+ * `name` is only ever the object's name.
  */
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { pino, type DestinationStream, type Logger, type LevelWithSilent } from 'pino';
 import { splitKey } from './key.ts';
 
@@ -29,7 +32,7 @@ export function redactionPaths(): string[] {
 export interface LoggerOptions {
   /** Minimum level written. Default `info`. */
   level?: LevelWithSilent;
-  /** Value of the `name` field on every line. Default `tributary`. */
+  /** Value of the `logger` field on every line. Default `tributary`. */
   name?: string;
   /** Where lines go. Default stdout (fd 1); tests pass a stream to capture lines. */
   destination?: DestinationStream;
@@ -40,7 +43,9 @@ export function createLogger(options: LoggerOptions = {}): Log {
   return pino(
     {
       level: options.level ?? 'info',
-      name: options.name ?? 'tributary',
+      base: { logger: options.name ?? 'tributary', pid: process.pid, hostname: hostname() },
+      formatters: { level: (label) => ({ level: label }) },
+      timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: redactionPaths(), remove: true },
     },
     options.destination ?? pino.destination({ dest: 1, sync: false }),
@@ -61,4 +66,32 @@ export function reconcileLogger(
 ): Log {
   const { namespace, name } = splitKey(key);
   return log.child({ controller, namespace, name, reconcileID });
+}
+
+/** What identifies one run (an attempt of a sync or drift check) in operator and run-pod lines. */
+export interface RunLogKeys {
+  integration: string;
+  uid: string;
+  job: string;
+  kind: string;
+  attempt: number;
+  /** The due time of the run, RFC 3339. */
+  dueTime: string;
+}
+
+/**
+ * The correlation keys of one run, the same on the operator's lines about it and on its pod's
+ * lines (with `namespace`, which reconcile loggers already carry): one query joins them.
+ */
+export function runLogKeys(run: {
+  integration: string;
+  uid: string;
+  job: string;
+  kind: string;
+  attempt: number;
+  dueTime: Date | string;
+}): RunLogKeys {
+  // One spelling on both sides (whole seconds, as Job names and the due-time annotation have it).
+  const dueTime = new Date(run.dueTime).toISOString().replace(/\.000Z$/, 'Z');
+  return { ...run, dueTime };
 }

@@ -4,8 +4,7 @@
  * system; `sync` runs the engine ({@link runSync}); `drift-check` compares the two systems
  * ({@link runDriftCheck}).
  */
-import type { Log } from '../lib/log.ts';
-import { createLogger } from '../lib/log.ts';
+import { createLogger, runLogKeys, type Log } from '../lib/log.ts';
 import { RESULT_PATH, RunEnv, parseRunInput, type RunInput } from '../api/run-input.ts';
 import { runDriftCheck, type DriftOptions } from './drift/check.ts';
 import { zeroStats } from './report.ts';
@@ -98,10 +97,17 @@ async function sync(
   options: RunOptions,
 ): Promise<number> {
   const log = options.log ?? createLogger({ name: `tributary-${options.kind}` });
-  const { integration, attempt } = decided.input;
+  const { integration, attempt, kind, dueTime } = decided.input;
   const runLog = log.child({
-    integration: `${integration.namespace}/${integration.name}`,
-    attempt,
+    namespace: integration.namespace,
+    ...runLogKeys({
+      integration: integration.name,
+      uid: integration.uid,
+      job: options.env[RunEnv.JobName] ?? '',
+      kind,
+      attempt,
+      dueTime,
+    }),
   });
   const termination = options.signal ? undefined : terminationSignal(runLog);
   try {

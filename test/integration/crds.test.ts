@@ -85,7 +85,7 @@ describe('CRDs on a real API server', () => {
     expect(policy.stdout.replace(/\s+/g, ' ')).toContain('("full jitter")');
   });
 
-  it('print READY, REASON, LAST SYNC, DRIFT and AGE in kubectl get', async () => {
+  it('print READY, REASON, LAST SYNC, DRIFT, SUSPENDED and AGE in kubectl get', async () => {
     const stripe = exampleDocuments().find((d) => d.name === 'stripe-customers');
     const created = await client.kubectl(['apply', '-n', namespace, '-f', '-'], {
       input: stringify(stripe?.object),
@@ -93,17 +93,67 @@ describe('CRDs on a real API server', () => {
     expect(created.code, created.stderr).toBe(0);
     const result = await client.kubectl(['get', 'integ', '-n', namespace]);
     expect(result.code, result.stderr).toBe(0);
-    const header = result.stdout.split('\n')[0] ?? '';
-    expect(header.split(/\s{2,}/).map((h) => h.trim())).toEqual([
+    expect(columns(result.stdout)[0]).toEqual([
       'NAME',
       'READY',
       'REASON',
       'LAST SYNC',
       'DRIFT',
+      'SUSPENDED',
       'AGE',
     ]);
     expect(result.stdout).toContain('stripe-customers');
     const byCategory = await client.kubectl(['get', 'tributary', '-n', namespace]);
     expect(byCategory.stdout).toContain('integration.tributary.dev/stripe-customers');
   });
+
+  it('show spec.suspend in SUSPENDED and keep NEXT SYNC and MESSAGE under -o wide', async () => {
+    const stripe = exampleDocuments().find((d) => d.name === 'stripe-customers')?.object as {
+      metadata: { name: string };
+      spec: Record<string, unknown>;
+    };
+    const suspended = {
+      ...stripe,
+      metadata: { ...stripe.metadata, name: 'suspended-stripe' },
+      spec: { ...stripe.spec, suspend: true },
+    };
+    const created = await client.kubectl(['apply', '-n', namespace, '-f', '-'], {
+      input: stringify(suspended),
+    });
+    expect(created.code, created.stderr).toBe(0);
+    const wide = await client.kubectl([
+      'get',
+      'integ',
+      'suspended-stripe',
+      '-n',
+      namespace,
+      '-o',
+      'wide',
+    ]);
+    expect(wide.code, wide.stderr).toBe(0);
+    const [header = [], row = []] = columns(wide.stdout);
+    expect(header).toEqual([
+      'NAME',
+      'READY',
+      'REASON',
+      'LAST SYNC',
+      'DRIFT',
+      'SUSPENDED',
+      'AGE',
+      'NEXT SYNC',
+      'MESSAGE',
+    ]);
+    const start = wide.stdout.split('\n')[0]?.indexOf('SUSPENDED') ?? -1;
+    const line = wide.stdout.split('\n')[1] ?? '';
+    expect(line.slice(start).split(/\s+/)[0]).toBe('true');
+    expect(row[0]).toBe('suspended-stripe');
+  });
 });
+
+/** The cells of kubectl's table output, split on runs of two or more spaces. */
+function columns(stdout: string): string[][] {
+  return stdout
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => line.split(/\s{2,}/).map((cell) => cell.trim()));
+}

@@ -4,6 +4,7 @@
  * are one object with a count, and /metrics carries an Integration's run, duration and
  * condition series after a real run and none of them once it is deleted.
  */
+import { readFileSync } from 'node:fs';
 import { CoreV1Api, type CoreV1Event } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
@@ -168,6 +169,22 @@ describe('Events of condition transitions', () => {
 });
 
 describe('/metrics', () => {
+  it('exports the default process and Node.js metrics unprefixed, and tributary_build_info', async () => {
+    const body = (await operator.get('/metrics'))?.body ?? '';
+    const names = new Set(body.split('\n').map((line) => /^[a-z_:]+/.exec(line)?.[0]));
+    expect(names).toContain('process_cpu_seconds_total');
+    expect(names).toContain('process_resident_memory_bytes');
+    expect(names).toContain('nodejs_heap_size_used_bytes');
+    expect([...names].filter((name) => name?.startsWith('tributary_process_'))).toEqual([]);
+    const version = process.version.slice(1);
+    expect(body).toMatch(
+      new RegExp(
+        `^tributary_build_info\\{version="0\\.\\d+\\.\\d+[^"]*",revision="[^"]+",nodejs_version="${version.replaceAll('.', '\\.')}"\\} 1$`,
+        'm',
+      ),
+    );
+  });
+
   it("exports an Integration's run, duration and condition series after a real run, and drops them when it is deleted", async () => {
     const integrations = new Integrations(client, await createNamespace(client, 'metrics'));
     const { namespace } = integrations;
@@ -199,6 +216,8 @@ describe('/metrics', () => {
       `tributary_records_total{namespace="${namespace}",name="measured",result="read"} 4`,
     );
 
+    expectRunLogged(namespace, 'measured');
+
     await client.kubectl(['delete', 'integration', '-n', namespace, 'measured', '--wait=true']);
     const left = await waitFor(
       'the series to be dropped',
@@ -211,3 +230,30 @@ describe('/metrics', () => {
     expect(left).toEqual([]);
   });
 });
+
+/**
+ * The operator's real log lines: string levels, ISO times, one `name` key (the object's; the
+ * component is `logger`), and the run keys on "run started" of Integration `name`.
+ */
+function expectRunLogged(namespace: string, name: string): void {
+  const raw = readFileSync(operator.logPath, 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('{'));
+  expect(raw.length).toBeGreaterThan(0);
+  for (const text of raw) {
+    const line = JSON.parse(text) as Record<string, unknown>;
+    expect(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).toContain(line.level);
+    expect(line.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(line.logger).toBe('tributary');
+    // Top-level keys precede any nested error object in pino's output.
+    const head = text.split('"err":')[0] ?? text;
+    expect(head.match(/"name":/g)?.length ?? 0).toBeLessThanOrEqual(1);
+  }
+  const started = raw
+    .map((text) => JSON.parse(text) as Record<string, unknown>)
+    .find((l) => l.msg === 'run started' && l.namespace === namespace && l.name === name);
+  expect(started).toMatchObject({ integration: name, kind: 'sync', attempt: 1 });
+  expect(started?.uid).toMatch(/^[0-9a-f-]{36}$/);
+  expect(started?.job).toMatch(new RegExp(`^${name}-`));
+  expect(started?.dueTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+}

@@ -8,14 +8,15 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { IntegrationMetrics } from '../../operator/controller/integration/metrics.ts';
 import { ControllerMetrics } from '../../operator/controller/machinery/metrics.ts';
 import { IntakeMetrics } from '../../operator/intake/metrics.ts';
+import { registerBuildInfo } from '../../operator/lib/build-info.ts';
 import { ROOT } from '../fixtures/manifests.ts';
 
-/** The prefix of the default process metrics, as operator.ts registers them. */
+/** The prefix of the default process metrics, as operator.ts registers them ('' for none). */
 function defaultMetricsPrefix(): string {
   const source = readFileSync(join(ROOT, 'operator', 'controller', 'operator.ts'), 'utf8');
-  const prefix = /collectDefaultMetrics\(\{[^}]*prefix: '([^']+)'/.exec(source)?.[1];
-  if (prefix === undefined) throw new Error('operator.ts no longer calls collectDefaultMetrics');
-  return prefix;
+  const call = /collectDefaultMetrics\(\{([^}]*)\}/.exec(source)?.[1];
+  if (call === undefined) throw new Error('operator.ts no longer calls collectDefaultMetrics');
+  return /prefix: '([^']+)'/.exec(call)?.[1] ?? '';
 }
 
 /**
@@ -25,6 +26,7 @@ function defaultMetricsPrefix(): string {
 export async function registeredMetricNames(): Promise<Set<string>> {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: defaultMetricsPrefix() });
+  registerBuildInfo(registry);
   new ControllerMetrics({ registry });
   new IntegrationMetrics(registry);
   new IntakeMetrics(registry, () => Promise.resolve([]), Date.now);

@@ -18,7 +18,7 @@ import {
 import type { Clock } from '../../lib/clock.ts';
 import type { ReconcileContext, ReconcileResult, Reconciler } from '../machinery/controller.ts';
 import { ApiError } from '../../lib/kube/errors.ts';
-import type { Log } from '../../lib/log.ts';
+import { runLogKeys, type Log } from '../../lib/log.ts';
 import { splitKey } from '../../lib/key.ts';
 import { buildJob, JobAnnotation, JobLabel } from '../plan/job.ts';
 import { statusChanged } from '../plan/status.ts';
@@ -238,12 +238,12 @@ export class IntegrationReconciler implements Reconciler {
           detail,
         };
       }
-      ctx.log.info({ job: start.jobName }, 'adopted existing run Job');
+      ctx.log.info(runKeys(integration, start), 'adopted existing run Job');
       return undefined;
     }
     const due = Date.parse(job.metadata?.annotations?.[JobAnnotation.DueTime] ?? '');
     this.#o.metrics?.jobCreated(start.kind, now.getTime() - due);
-    ctx.log.info({ job: start.jobName, attempt: start.attempt, kind: start.kind }, 'run started');
+    ctx.log.info(runKeys(integration, start), 'run started');
     return undefined;
   }
 
@@ -255,7 +255,10 @@ export class IntegrationReconciler implements Reconciler {
     ctx: ReconcileContext,
   ): StallCause {
     const { namespace, name } = integration.metadata;
-    ctx.log.warn({ job: start.jobName, status: error.status, err: error }, 'run Job refused');
+    ctx.log.warn(
+      { ...runKeys(integration, start), status: error.status, err: error },
+      'run Job refused',
+    );
     this.#o.metrics?.refused({ namespace, name }, Reason.JobRejected);
     return {
       kind: 'RunNotCreated',
@@ -334,4 +337,11 @@ function resolved(
   } catch (error) {
     return { ok: false, cause: cause([resolutionError(error)]) };
   }
+}
+
+/** The correlation keys of the run `start` of `integration` (runtime/run.ts logs the same). */
+function runKeys(integration: StoredIntegration, start: RunStart) {
+  const { name, uid } = integration.metadata;
+  const { jobName, kind, attempt, dueTime } = start;
+  return runLogKeys({ integration: name, uid, job: jobName, kind, attempt, dueTime });
 }

@@ -140,6 +140,7 @@ export class Controller {
       action = decideAction({ result: await reconciler.reconcile(key, ctx) });
     } catch (error) {
       action = decideAction({ error });
+      if (isConflict(error)) metrics?.statusConflict(name);
       logFailure(log, action.outcome, error, queue.numRequeues(key));
     }
     if (action.forget) queue.forget(key);
@@ -166,6 +167,12 @@ function logFailure(log: Log, outcome: ReconcileOutcome, error: unknown, requeue
         log.info({ err: err.message }, 'write not sent: no longer the leader');
         return;
       }
+      if (isConflict(err)) {
+        // A write on a stale cache (status PUT with an old resourceVersion): the retry reads the
+        // newer object. Ordinary under concurrent writers; tributary_status_conflicts_total.
+        log.debug({ err: err.message, requeues }, 'object modified since read; retrying');
+        return;
+      }
       log.error({ err, requeues }, 'reconcile failed; retrying with backoff');
       return;
     case 'requeue':
@@ -173,4 +180,9 @@ function logFailure(log: Log, outcome: ReconcileOutcome, error: unknown, requeue
       // Only a returned result requeues or succeeds: nothing failed.
       return;
   }
+}
+
+/** An optimistic-concurrency conflict: 409 Conflict ("the object has been modified"). */
+function isConflict(error: unknown): boolean {
+  return error instanceof ApiError && error.status === 409 && error.reason === 'Conflict';
 }

@@ -32,6 +32,7 @@ export class ControllerMetrics {
   readonly #leaderLost: Counter;
   readonly #apiOutages: Counter;
   readonly #eventWriteFailures: Counter<'reason'>;
+  readonly #statusConflicts: Counter<'controller'>;
 
   /** Registers the metric families (declarations only; no I/O). */
   constructor(options: ControllerMetricsOptions) {
@@ -73,6 +74,12 @@ export class ControllerMetrics {
       name: 'tributary_event_write_failures_total',
       help: 'Events the API server did not take (create or patch failed), by the Event reason; the reconcile goes on.',
       labelNames: ['reason'],
+      registers,
+    });
+    this.#statusConflicts = new Counter({
+      name: 'tributary_status_conflicts_total',
+      help: 'Reconciles whose write met a newer object (409 Conflict) and were retried, by controller.',
+      labelNames: ['controller'],
       registers,
     });
   }
@@ -130,6 +137,11 @@ export class ControllerMetrics {
   /** Counts an API server outage (calls unanswered past the readiness threshold). */
   apiServerOutage(): void {
     this.#apiOutages.inc();
+  }
+
+  /** Records a reconcile of `controller` retried after a 409 Conflict on a write. */
+  statusConflict(controller: string): void {
+    this.#statusConflicts.inc({ controller });
   }
 
   /** Sets the leader gauge. */

@@ -242,6 +242,10 @@ function runEnv(input: BuildJobInput): V1EnvVar[] {
   const env: V1EnvVar[] = [
     { name: RunEnv.RunKind, value: input.kind },
     { name: RunEnv.ResultPath, value: RESULT_PATH },
+    {
+      name: RunEnv.JobName,
+      valueFrom: { fieldRef: { fieldPath: "metadata.labels['batch.kubernetes.io/job-name']" } },
+    },
     { name: RunEnv.Run, value: JSON.stringify(buildRunInput(input)) },
   ];
   if (source?.credentialsRef !== undefined) {

@@ -31,7 +31,7 @@ export function logTime(
 ): number | undefined {
   return operator
     .logLines()
-    .map((line) => ({ msg: line.msg, time: Number(line.time) }))
+    .map((line) => ({ msg: line.msg, time: Date.parse(String(line.time)) }))
     .find((line) => line.msg === msg && line.time >= fromMs)?.time;
 }
 

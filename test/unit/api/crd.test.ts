@@ -88,13 +88,14 @@ describe('Integration CRD', () => {
     };
   };
 
-  it('prints READY, REASON, LAST SYNC, DRIFT and AGE by default', () => {
+  it('prints READY, REASON, LAST SYNC, DRIFT, SUSPENDED and AGE by default', () => {
     const columns = crd.spec.versions[0]?.additionalPrinterColumns ?? [];
     expect(columns.filter((c) => c.priority === undefined).map((c) => c.name)).toEqual([
       'Ready',
       'Reason',
       'Last Sync',
       'Drift',
+      'Suspended',
       'Age',
     ]);
   });

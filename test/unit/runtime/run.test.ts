@@ -12,6 +12,7 @@ import { RunEnv } from '../../../operator/api/run-input.ts';
 import { replaceResultFile } from '../../../operator/runtime/result.ts';
 import { runJobAsync } from '../../../operator/runtime/run.ts';
 import { runInput, sendJSON, silentLog, startServer, type TestServer } from './support.ts';
+import { captureLogger } from '../controller/machinery/support.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -61,6 +62,38 @@ async function environment(n: number, onWrite: () => void = () => undefined) {
 }
 
 describe('runJobAsync', () => {
+  it('logs with the run keys the operator logs: namespace, integration, uid, job, kind, attempt, dueTime', async () => {
+    const { path, env } = await environment(2);
+    const input = JSON.parse(env[RunEnv.Run]) as {
+      integration: { namespace: string; name: string; uid: string };
+      attempt: number;
+      dueTime: string;
+    };
+    const { log, lines } = captureLogger();
+    const job = 'stripe-customers-s-1767607200-1';
+    const code = await runJobAsync({
+      kind: 'sync',
+      dry: false,
+      env: { ...env, [RunEnv.JobName]: job },
+      log,
+    });
+    expect(code).toBe(0);
+    expect(readResult(path).outcome).toBe('Succeeded');
+    expect(lines().length).toBeGreaterThan(0);
+    for (const line of lines()) {
+      expect(line).toMatchObject({
+        namespace: input.integration.namespace,
+        integration: input.integration.name,
+        uid: input.integration.uid,
+        job,
+        kind: 'sync',
+        attempt: input.attempt,
+        dueTime: new Date(input.dueTime).toISOString().replace(/\.000Z$/, 'Z'),
+      });
+      expect(typeof line.level).toBe('string');
+    }
+  });
+
   it('runs a sync from the environment and exits 0', async () => {
     const { dst, path, env } = await environment(3);
     const code = await runJobAsync({ kind: 'sync', dry: false, env, log: silentLog() });

@@ -5,7 +5,7 @@ import {
   Controller,
   type ReconcileResult,
 } from '../../../../operator/controller/machinery/controller.ts';
-import { TerminalError } from '../../../../operator/lib/kube/errors.ts';
+import { ApiError, TerminalError } from '../../../../operator/lib/kube/errors.ts';
 import { ControllerMetrics } from '../../../../operator/controller/machinery/metrics.ts';
 import { WorkQueue } from '../../../../operator/controller/machinery/queue.ts';
 import { captureLogger, deferred, silentLogger } from './support.ts';
@@ -128,7 +128,7 @@ describe('Controller result contract', () => {
     void controller.start();
     queue.add('team-a/orders');
     await clock.advance(0);
-    const errors = lines().filter((l) => l.level === 50);
+    const errors = lines().filter((l) => l.level === 'error');
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatchObject({
       controller: 'integration',
@@ -137,6 +137,45 @@ describe('Controller result contract', () => {
       err: { message: 'boom' },
     });
     expect(errors[0]?.reconcileID).toMatch(/^[0-9a-f]{8}$/);
+    await controller.stop();
+  });
+});
+
+describe('Controller on an optimistic-concurrency conflict', () => {
+  it('logs a 409 Conflict at debug, counts it and retries', async () => {
+    const conflict = new ApiError(
+      409,
+      'Operation cannot be fulfilled on integrations.tributary.dev "orders": the object has been modified; please apply your changes to the latest version and try again',
+      'Conflict',
+    );
+    const { clock, queue, lines, controller, registry, calls } = setup(() =>
+      Promise.reject(conflict),
+    );
+    void controller.start();
+    queue.add('team-a/orders');
+    await clock.advance(0);
+    await clock.advance(1000);
+    expect(calls.map((c) => c.key)).toEqual(['team-a/orders', 'team-a/orders']);
+    expect(lines().filter((l) => l.level === 'error' || l.level === 'warn')).toEqual([]);
+    expect(
+      lines().filter(
+        (l) => l.level === 'debug' && l.msg === 'object modified since read; retrying',
+      ),
+    ).toHaveLength(1);
+    const counter = await registry.getSingleMetric('tributary_status_conflicts_total')?.get();
+    expect(counter?.values).toEqual([{ labels: { controller: 'integration' }, value: 1 }]);
+    await controller.stop();
+  });
+
+  it('still logs any other 409 at error', async () => {
+    const exists = new ApiError(409, 'jobs.batch "x" already exists', 'AlreadyExists');
+    const { clock, queue, lines, controller, registry } = setup(() => Promise.reject(exists));
+    void controller.start();
+    queue.add('team-a/orders');
+    await clock.advance(0);
+    expect(lines().filter((l) => l.level === 'error')).toHaveLength(1);
+    const counter = await registry.getSingleMetric('tributary_status_conflicts_total')?.get();
+    expect(counter?.values).toEqual([]);
     await controller.stop();
   });
 });

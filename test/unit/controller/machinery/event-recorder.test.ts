@@ -111,7 +111,11 @@ describe('EventRecorder', () => {
     expect(await recorder.record(object, warning, ctx)).toBe(false);
     expect(failures).toEqual(['SyncFailed']);
     expect(lines()).toContainEqual(
-      expect.objectContaining({ level: 40, reason: 'SyncFailed', msg: 'could not record Event' }),
+      expect.objectContaining({
+        level: 'warn',
+        reason: 'SyncFailed',
+        msg: 'could not record Event',
+      }),
     );
     api.answer = () => {
       throw new ApiError(500, 'etcdserver: request timed out');

@@ -166,7 +166,11 @@ describe.each(examples)('buildJob for the example %s', (name) => {
     const job = buildJob(input(name, { kind }));
     const env = connector(job).env ?? [];
     for (const variable of env) {
-      if (variable.valueFrom !== undefined) {
+      if (variable.name === RunEnv.JobName) {
+        expect(variable.valueFrom).toEqual({
+          fieldRef: { fieldPath: "metadata.labels['batch.kubernetes.io/job-name']" },
+        });
+      } else if (variable.valueFrom !== undefined) {
         expect(Object.keys(variable.valueFrom)).toEqual(['secretKeyRef']);
         expect(variable.name).toMatch(/_CREDENTIALS$/);
       }
