@@ -35,7 +35,7 @@ describe('the tributary process', () => {
 
   it('exits 2 for an unknown command', () => {
     const run = tributary(['operate']);
-    expect(run.stderr).toContain('unknown command "operate"');
+    expect(run.stderr).toContain("unknown command 'operate'");
     expect(run.code).toBe(2);
   });
 
