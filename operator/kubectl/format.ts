@@ -82,12 +82,12 @@ export function counts(run: RunRecord): string {
     const { missing, unexpected, mismatched, repaired } = run.drift;
     return `missing=${missing} unexpected=${unexpected} mismatched=${mismatched}${repaired === undefined ? '' : ` repaired=${repaired}`}`;
   }
-  if (run.stats === undefined) return '-';
-  return Object.entries(run.stats)
-    .filter(([, value]) => typeof value === 'number')
-    .map(([key, value]) => `${key}=${String(value)}`)
-    .join(' ');
+  const stats = run.stats;
+  if (stats === undefined) return '-';
+  return STAT_ORDER.map((key) => `${key}=${String(stats[key])}`).join(' ');
 }
+
+const STAT_ORDER = ['read', 'written', 'unchanged', 'quarantined', 'failed'] as const;
 
 /** The `history` table: newest first, from status.history (else the last sync and drift check). */
 export function historyTable(integration: Integration, now: Date): string {

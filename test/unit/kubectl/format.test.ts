@@ -67,7 +67,7 @@ describe('kubectl tributary formatting', () => {
       'orders    True      False       113s ago    in 5m       read 3',
       'refunds   Unknown   True        -           -           ',
     ]);
-    expect(healthTable(rows, true, NOW).split('\n')[1]).toMatch(/^shop        orders /);
+    expect(healthTable(rows, true, NOW).split('\n')[1]).toMatch(/^shop {8}orders /);
   });
 
   it('history: newest first from status.history, the active run on top, counts and duration', () => {
