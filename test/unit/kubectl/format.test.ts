@@ -51,7 +51,7 @@ describe('kubectl tributary formatting', () => {
       conditions: [
         {
           type: 'Ready',
-          status: 'True',
+          status: 'True' as const,
           reason: 'Succeeded',
           message: 'read 3',
           lastTransitionTime: '2026-01-01T11:58:07Z',
