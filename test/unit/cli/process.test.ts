@@ -18,7 +18,8 @@ function tributary(args: string[], env: Record<string, string> = {}) {
   return { code: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
-describe('the tributary process', () => {
+// Each case starts a Node process; on a loaded machine the first takes seconds.
+describe('the tributary process', { timeout: 30_000 }, () => {
   it.each<[string[], Record<string, string>, string]>([
     [['operator', '--workers', '0'], {}, '--workers'],
     [['operator', '--workers', 'abc'], {}, '--workers'],
