@@ -84,6 +84,21 @@ describe('kubectl tributary', () => {
     expect(run.stdout).toContain(stored.status?.lastSync?.jobName ?? 'no job');
   }, 180_000);
 
+  it('sync --wait exits 1 and shows the failure when the run fails', async () => {
+    await integrations.create(
+      'broken',
+      { attempts: [{ outcome: 'Failed', class: 'Authentication' }] },
+      { overrides: { sync: { interval: '1h' } } },
+    );
+    await integrations.waitForCondition('broken', 'Ready', 'False');
+    const run = await plugin('sync', 'broken', '-n', ns, '--wait', '--timeout', '2m');
+    expect(run.stdout).toMatch(/sync run \S+ Failed/);
+    expect(run.code).toBe(1);
+    const stored = await integrations.get('broken');
+    expect(stored.status?.lastSync?.outcome).toBe('Failed');
+    expect(run.stdout).toContain(stored.status?.lastSync?.jobName ?? 'no job');
+  }, 180_000);
+
   it('suspend and resume set spec.suspend, and get shows it', async () => {
     expect((await plugin('suspend', 'orders', '-n', ns)).code).toBe(0);
     expect((await integrations.get('orders')).spec.suspend).toBe(true);
