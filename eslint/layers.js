@@ -27,6 +27,8 @@ export const AREAS = [
   },
   { area: 'operator/runtime', prefix: 'operator/runtime/', may: ['operator/api', 'operator/lib'] },
   { area: 'operator/intake', prefix: 'operator/intake/', may: ['operator/api', 'operator/lib'] },
+  // kubectl tributary: the user's commands against the cluster.
+  { area: 'operator/kubectl', prefix: 'operator/kubectl/', may: ['operator/api', 'operator/lib'] },
   {
     // The commands the CLI runs that compose several components (tributary intake).
     area: 'operator/commands',
@@ -49,6 +51,7 @@ export const AREAS = [
       'operator/runtime',
       'operator/intake',
       'operator/commands',
+      'operator/kubectl',
     ],
   },
   { area: 'manifests', prefix: 'manifests/', may: ['operator/api'] },

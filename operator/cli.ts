@@ -3,11 +3,8 @@
  * `tributary`: one binary for every role. `operator` runs the controller; `sync` and
  * `drift-check` run inside Jobs; `validate` checks manifests offline.
  */
-import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { parseAllDocuments } from 'yaml';
+import { existsSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
-import { validateIntegration, validateReconcilePolicy } from './api/index.ts';
 import { createLogger } from './lib/log.ts';
 import {
   DEFAULT_KUBE_API_BURST,
@@ -28,9 +25,14 @@ import {
   type FlagValues,
   type LogLevel,
 } from './commands/flags.ts';
-import { INTAKE_FLAGS, INTAKE_USAGE, intakeSettings, runIntakeCommand } from './commands/intake.ts';
+import { INTAKE_USAGE, intakeSettings, runIntakeCommand } from './commands/intake.ts';
+import { leaderDecision } from './commands/leader.ts';
+import { parseCommandLine } from './commands/program.ts';
+import { validateFiles } from './commands/validate.ts';
+import { KUBECTL_COMMANDS, KUBECTL_USAGE, runKubectl } from './kubectl/index.ts';
 
 export { UsageError } from './commands/flags.ts';
+export { parseCommandLine } from './commands/program.ts';
 
 /** The image of this build; Jobs of the built-in connector run it. */
 const DEFAULT_IMAGE = 'ghcr.io/tributary-dev/tributary:0.1.0';
@@ -51,7 +53,10 @@ Commands:
                 each delivery, store it durably, then answer 2xx; apply it through the
                 sync's idempotent writer (docs/webhooks.md)
   validate      Check Integration and ReconcilePolicy manifests offline: tributary validate FILE...
+                (YAML errors with their line, skipped documents named, N valid/invalid/skipped)
   help          Show this help
+
+${KUBECTL_USAGE}
 
 Operator options (each also read from the environment variable in brackets):
   --namespace NS[,NS...]  Watch these namespaces only [WATCH_NAMESPACE]; default all
@@ -59,7 +64,8 @@ Operator options (each also read from the environment variable in brackets):
                           (default ${DEFAULT_IMAGE})
   --metrics-port N        /healthz, /readyz, /metrics port [METRICS_PORT]; default 8080
   --leader-elect BOOL     true|false: run controllers only while holding the Lease
-                          [LEADER_ELECT]; default true
+                          [LEADER_ELECT]; default true in a cluster; outside one, true only
+                          when a lease namespace is given or named by the kubeconfig context
   --lease-namespace NS    Namespace of the Lease [POD_NAMESPACE]
   --lease-name NAME       Name of the Lease [LEASE_NAME]; default tributary-operator
   --workers N             Concurrent Integration reconciles [WORKERS]; default 4
@@ -80,32 +86,6 @@ Options:
 
 An unknown flag or a value that cannot be used (e.g. --workers 0) exits with status 2.
 `;
-
-/** Checks every Integration and ReconcilePolicy document in `files`; returns the exit code. */
-function validateFiles(files: string[]): number {
-  let failures = 0;
-  for (const file of files) {
-    for (const document of parseAllDocuments(readFileSync(file, 'utf8'))) {
-      const object: unknown = document.toJS();
-      const kind = (object as { kind?: unknown } | null)?.kind;
-      const result =
-        kind === 'Integration'
-          ? validateIntegration(object)
-          : kind === 'ReconcilePolicy'
-            ? validateReconcilePolicy(object)
-            : undefined;
-      if (result === undefined) continue;
-      const name = result.ok ? result.value.metadata.name : '';
-      if (result.ok) {
-        console.log(`${file}: ${String(kind)} ${name}: valid`);
-      } else {
-        failures++;
-        for (const error of result.errors) console.error(`${file}: ${String(kind)}: ${error}`);
-      }
-    }
-  }
-  return failures === 0 ? 0 : 1;
-}
 
 /** What the operator runs with, from its flags and environment, validated. */
 export interface OperatorSettings {
@@ -156,10 +136,24 @@ export function operatorSettings(values: FlagValues, env: NodeJS.ProcessEnv): Op
 }
 
 /** Runs the operator until SIGINT or SIGTERM; resolves to the exit code. */
-async function operator(settings: OperatorSettings): Promise<number> {
+async function operator(
+  settings: OperatorSettings,
+  explicit: boolean | undefined,
+  env: NodeJS.ProcessEnv,
+): Promise<number> {
   const log = createLogger({ level: settings.logLevel });
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromDefault();
+  const decision = leaderDecision({
+    explicit,
+    inCluster:
+      env.KUBERNETES_SERVICE_HOST !== undefined &&
+      existsSync('/var/run/secrets/kubernetes.io/serviceaccount/token'),
+    leaseNamespace: settings.leaseNamespace,
+    contextNamespace: kubeConfig.getContextObject(kubeConfig.getCurrentContext())?.namespace,
+    leaseName: settings.leaseName,
+  });
+  log.info(decision.message);
   const stop = new AbortController();
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
@@ -173,8 +167,8 @@ async function operator(settings: OperatorSettings): Promise<number> {
         image: settings.image,
         namespaces: settings.namespaces,
         metricsPort: settings.metricsPort,
-        leaderElection: settings.leaderElection,
-        leaseNamespace: settings.leaseNamespace,
+        leaderElection: decision.leaderElection,
+        leaseNamespace: decision.leaseNamespace,
         leaseName: settings.leaseName,
         workers: settings.workers,
         kubeApiQps: settings.kubeApiQps,
@@ -197,36 +191,6 @@ async function operator(settings: OperatorSettings): Promise<number> {
   }
 }
 
-/**
- * The command line parsed strictly (node:util parseArgs): an unknown flag, or a flag missing its
- * value, is a {@link UsageError} that names it.
- */
-export function parseCommandLine(argv: string[]): { positionals: string[]; values: FlagValues } {
-  try {
-    return parseArgs({ args: argv, allowPositionals: true, strict: true, options: FLAGS });
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
-}
-
-const FLAGS = {
-  ...INTAKE_FLAGS,
-  help: { type: 'boolean', short: 'h' },
-  dry: { type: 'boolean' },
-  namespace: { type: 'string' },
-  image: { type: 'string' },
-  'metrics-port': { type: 'string' },
-  'leader-elect': { type: 'string' },
-  'lease-namespace': { type: 'string' },
-  'lease-name': { type: 'string' },
-  workers: { type: 'string' },
-  'kube-api-qps': { type: 'string' },
-  'kube-api-burst': { type: 'string' },
-  'log-level': { type: 'string' },
-  'intake-url': { type: 'string' },
-  'webhook-grace': { type: 'string' },
-} as const;
-
 /** Runs the command line; resolves to the process exit code (2 for a usage error). */
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   try {
@@ -237,16 +201,26 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       return 0;
     }
     switch (command) {
-      case 'validate':
-        return validateFiles(rest);
-      case 'operator':
-        return await operator(operatorSettings(values, env));
+      case 'validate': {
+        const report = validateFiles(rest);
+        for (const line of report.err) console.error(line);
+        for (const line of report.out) console.log(line);
+        return report.exitCode;
+      }
+      case 'operator': {
+        const settings = operatorSettings(values, env);
+        const given = values['leader-elect'] !== undefined || (env.LEADER_ELECT ?? '') !== '';
+        return await operator(settings, given ? settings.leaderElection : undefined, env);
+      }
       case 'intake':
         return await runIntakeCommand(intakeSettings(values, env));
       case 'sync':
       case 'drift-check':
+        // With an Integration NAME it is the user's request; without, the run inside a Job.
+        if (rest.length > 0) return await runKubectl(command, rest, values);
         return await runJobAsync({ kind: command, dry: values.dry === true, env });
       default:
+        if (KUBECTL_COMMANDS.includes(command)) return await runKubectl(command, rest, values);
         throw new UsageError(`unknown command "${command}"`);
     }
   } catch (error) {

@@ -62,7 +62,7 @@ describe('operator flags', () => {
   });
 
   it.each<[string, string[], NodeJS.ProcessEnv, string]>([
-    ['an unknown flag', ['operator', '--wrokers', '4'], {}, "Unknown option '--wrokers'"],
+    ['an unknown flag', ['operator', '--wrokers', '4'], {}, "unknown option '--wrokers'"],
     [
       'a flag without its value',
       ['operator', '--workers'],

@@ -18,7 +18,8 @@ function tributary(args: string[], env: Record<string, string> = {}) {
   return { code: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
-describe('the tributary process', () => {
+// Each case starts a Node process; on a loaded machine the first takes seconds.
+describe('the tributary process', { timeout: 30_000 }, () => {
   it.each<[string[], Record<string, string>, string]>([
     [['operator', '--workers', '0'], {}, '--workers'],
     [['operator', '--workers', 'abc'], {}, '--workers'],
@@ -35,7 +36,7 @@ describe('the tributary process', () => {
 
   it('exits 2 for an unknown command', () => {
     const run = tributary(['operate']);
-    expect(run.stderr).toContain('unknown command "operate"');
+    expect(run.stderr).toContain("unknown command 'operate'");
     expect(run.code).toBe(2);
   });
 
