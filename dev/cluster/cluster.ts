@@ -336,6 +336,11 @@ async function startProcessNode(
     workDir: client.info.nodeDir,
     images: options.images ?? (() => undefined),
     env: options.podEnv ?? { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+    // The API server's own self-signed pair (for 127.0.0.1) serves the node's pods/log port.
+    kubeletTls: {
+      cert: readFileSync(join(client.info.dir, 'pki', 'apiserver.crt'), 'utf8'),
+      key: readFileSync(join(client.info.dir, 'pki', 'apiserver.key'), 'utf8'),
+    },
   });
   await node.start();
   return node;
@@ -434,6 +439,8 @@ function apiserverArgs(o: { dir: string; port: number; etcdUrl: string; pki: Pki
     '--endpoint-reconciler-type=none',
     '--allow-privileged=true',
     '--profiling=false',
+    // Nodes are reached at their InternalIP (127.0.0.1); a Node's Hostname resolves nowhere.
+    '--kubelet-preferred-address-types=InternalIP',
   ];
 }
 

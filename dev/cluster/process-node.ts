@@ -23,6 +23,8 @@ import { PodAddresses } from './process-node/sandbox.ts';
 
 export type { ImageResolver, LocalImage } from './process-node/images.ts';
 export { imageTable } from './process-node/images.ts';
+import { startLogServer, type LogServerTls } from './process-node/log-server.ts';
+import type { Server } from 'node:https';
 
 /** How long `stop()` waits after SIGTERM before SIGKILL, in milliseconds. */
 const STOP_KILL_AFTER_MS = 5000;
@@ -41,6 +43,11 @@ export interface ProcessNodeOptions {
   env?: Record<string, string>;
   /** Structured log sink. Default: discard. Never receives secret values. */
   log?: (message: string, fields?: Record<string, unknown>) => void;
+  /**
+   * A serving certificate for the kubelet port that answers `pods/log` (log-server.ts); its port
+   * is the Node's kubelet endpoint. Default: no such port (`pods/log` then fails).
+   */
+  kubeletTls?: LogServerTls;
 }
 
 /** A Node whose pods run as local processes; see the module comment. */
@@ -58,6 +65,7 @@ export class ProcessNode {
   #api: NodeApi | undefined;
   #informer: PodInformer | undefined;
   #stopped = false;
+  #logServer: Server | undefined;
 
   /** Stores the options; does no work. */
   constructor(options: ProcessNodeOptions) {
@@ -96,6 +104,8 @@ export class ProcessNode {
     this.#informer?.stop();
     const workers = [...this.#workers.values(), ...this.#retired];
     await Promise.all(workers.map((w) => w.shutdown(STOP_KILL_AFTER_MS)));
+    this.#logServer?.closeAllConnections();
+    this.#logServer?.close();
     this.#log('process node stopped', { node: this.#nodeName });
   }
 
@@ -130,8 +140,19 @@ export class ProcessNode {
       }
     }
     const labels = { ...node.metadata?.labels, ...nodeLabels(this.#nodeName) };
-    const status = readyNodeStatus(this.#nodeName, secondsNow(), 0);
+    const status = readyNodeStatus(this.#nodeName, secondsNow(), await this.#startLogServer());
     await api.replaceNodeStatus({ ...node, metadata: { ...node.metadata, labels }, status });
+  }
+
+  /** Starts the `pods/log` port when there is a certificate for it; its port, or 0. */
+  async #startLogServer(): Promise<number> {
+    const tls = this.#options.kubeletTls;
+    if (tls === undefined || this.#logServer !== undefined) return 0;
+    const { server, port } = await startLogServer(tls, (namespace, pod, container) =>
+      this.podLogPath(namespace, pod, container),
+    );
+    this.#logServer = server;
+    return port;
   }
 
   #observe(pod: V1Pod): void {

@@ -182,3 +182,22 @@ describe('pods on the process node', () => {
     expect(container(again)?.lastState?.terminated?.exitCode).toBe(137);
   });
 });
+
+describe('pods/log on the process node', () => {
+  it("serves a container's output through the API server, whole and tailed", async () => {
+    await createPod(
+      'talker',
+      {
+        name: 'main',
+        image: TEST_NODE_IMAGE,
+        args: ['-e', "for (const n of [1, 2, 3]) console.log('line ' + n)"],
+      },
+      'Never',
+    );
+    await podWhere('talker', 'Succeeded', (p) => p.status?.phase === 'Succeeded');
+    const whole = await core.readNamespacedPodLog({ namespace, name: 'talker' });
+    expect(whole).toBe('line 1\nline 2\nline 3\n');
+    const tail = await core.readNamespacedPodLog({ namespace, name: 'talker', tailLines: 2 });
+    expect(tail).toBe('line 2\nline 3\n');
+  });
+});
