@@ -122,12 +122,18 @@ describe('crash safety', () => {
     const pairs = jobs.map(pairOf);
     expect(new Set(pairs).size).toBe(pairs.length);
     expect(jobs.length).toBeGreaterThanOrEqual(3);
-    const status = (await integrations.get('crashy')).status;
-    const latestDue = jobs
-      .map((job) => job.metadata?.annotations?.[JobAnnotation.DueTime] ?? '')
-      .sort()
-      .at(-1);
-    expect(status?.lastScheduledTime).toBe(latestDue);
+    // The status names the latest run's due time. Read between two runs (10 s apart): a run may
+    // start while the Jobs are listed, its status write a moment after its Job's create.
+    const consistent = await waitFor('the status and the Jobs to agree', async () => {
+      const before = (await integrations.get('crashy')).status?.lastScheduledTime;
+      const latestDue = (await integrations.jobs('crashy'))
+        .map((job) => job.metadata?.annotations?.[JobAnnotation.DueTime] ?? '')
+        .sort()
+        .at(-1);
+      const after = (await integrations.get('crashy')).status?.lastScheduledTime;
+      return before === after && after === latestDue ? { after, latestDue } : undefined;
+    });
+    expect(consistent.latestDue).toMatch(/^\d{4}-\d\d-\d\dT/);
   });
 });
 
