@@ -8,15 +8,9 @@
  * (`spec.overrides.sync.startingDeadline`, `spec.startingDeadlineSeconds`), which each side
  * handles with a reconcile and the CronJob controller with a sync.
  */
-import {
-  BatchV1Api,
-  CustomObjectsApi,
-  PatchStrategy,
-  setHeaderOptions,
-} from '@kubernetes/client-node';
 import type { Cluster } from '../../dev/cluster/cluster.ts';
 import type { MeasuredOperator } from './scale-cluster.ts';
-import { objectName, SCALE_NAMESPACES } from './scale-objects.ts';
+import { patchObject } from './scale-objects.ts';
 import type { Side } from './scale-audit.ts';
 import type { Round } from './scale-phases.ts';
 
@@ -60,31 +54,12 @@ export async function readQueues(
   };
 }
 
-/** One spec change of object `i` on `side`, the `k`-th of the phase. */
+/** One spec change of object `i` on `side`, the `k`-th of the phase: its starting deadline. */
 function change(cluster: Cluster, side: Side, i: number, k: number): Promise<unknown> {
-  const options = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-  const name = objectName(i);
-  if (side === 'cronjob') {
-    const batch = cluster.kubeConfig.makeApiClient(BatchV1Api);
-    const body = { spec: { startingDeadlineSeconds: 3600 + k } };
-    return batch.patchNamespacedCronJob(
-      { namespace: SCALE_NAMESPACES.cronjob, name, body },
-      options,
-    );
-  }
-  const custom = cluster.kubeConfig.makeApiClient(CustomObjectsApi);
-  const body = { spec: { overrides: { sync: { startingDeadline: `${3600 + k}s` } } } };
-  return custom.patchNamespacedCustomObject(
-    {
-      group: 'tributary.dev',
-      version: 'v1alpha1',
-      namespace: SCALE_NAMESPACES.tributary,
-      plural: 'integrations',
-      name,
-      body,
-    },
-    options,
-  );
+  return patchObject(cluster, side, i, {
+    cronjob: { startingDeadlineSeconds: 3600 + k },
+    tributary: { sync: { startingDeadline: `${3600 + k}s` } },
+  });
 }
 
 /**

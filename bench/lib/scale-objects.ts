@@ -6,7 +6,13 @@
  * `* * * * *`, the others once a year on a day months away from today, so nothing of theirs
  * falls due while the benchmark runs.
  */
-import { BatchV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import {
+  BatchV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  PatchStrategy,
+  setHeaderOptions,
+} from '@kubernetes/client-node';
 import type { ClusterClient } from '../../dev/cluster/cluster.ts';
 import { KWOK_PLACEMENT, kwokPodTemplate, podCompleteWithMessage } from '../../dev/cluster/kwok.ts';
 
@@ -176,4 +182,36 @@ async function createIntegration(custom: CustomObjectsApi, name: string, schedul
     name,
     body: { ...created, status: { lastScheduledTime: created.metadata.creationTimestamp } },
   });
+}
+
+/**
+ * Merge-patches the spec of object i on `side`: `cronjob` is the CronJob's spec, `tributary` the
+ * Integration's `spec.overrides`, so each side is told the same thing in its own words.
+ */
+export function patchObject(
+  client: ClusterClient,
+  side: 'tributary' | 'cronjob',
+  i: number,
+  change: { cronjob: Record<string, unknown>; tributary: Record<string, unknown> },
+): Promise<unknown> {
+  const options = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+  const name = objectName(i);
+  if (side === 'cronjob')
+    return client.kubeConfig
+      .makeApiClient(BatchV1Api)
+      .patchNamespacedCronJob(
+        { namespace: SCALE_NAMESPACES.cronjob, name, body: { spec: change.cronjob } },
+        options,
+      );
+  return client.kubeConfig.makeApiClient(CustomObjectsApi).patchNamespacedCustomObject(
+    {
+      group: 'tributary.dev',
+      version: 'v1alpha1',
+      namespace: SCALE_NAMESPACES.tributary,
+      plural: 'integrations',
+      name,
+      body: { spec: { overrides: change.tributary } },
+    },
+    options,
+  );
 }

@@ -6,15 +6,10 @@
  * each controller adds between a due time and its Job. Also the schedule changes the skew and
  * burst phases make on both sides' objects.
  */
-import {
-  BatchV1Api,
-  CustomObjectsApi,
-  PatchStrategy,
-  setHeaderOptions,
-} from '@kubernetes/client-node';
+import { BatchV1Api } from '@kubernetes/client-node';
 import type { Cluster } from '../../dev/cluster/cluster.ts';
 import type { AuditLog, Side } from './scale-audit.ts';
-import { objectName, SCALE_NAMESPACES } from './scale-objects.ts';
+import { patchObject, SCALE_NAMESPACES } from './scale-objects.ts';
 
 /** The CronJob controller's annotation of a Job's scheduled time (RFC 3339). */
 const CRONJOB_SCHEDULED = 'batch.kubernetes.io/cronjob-scheduled-timestamp';
@@ -79,28 +74,12 @@ export async function reschedule(
   scheduleOf: (i: number) => string,
   concurrency = 16,
 ): Promise<void> {
-  const options = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-  const batch = cluster.kubeConfig.makeApiClient(BatchV1Api);
-  const custom = cluster.kubeConfig.makeApiClient(CustomObjectsApi);
   const patch = (i: number): Promise<unknown> => {
-    const name = objectName(i);
     const schedule = scheduleOf(i);
-    if (side === 'cronjob')
-      return batch.patchNamespacedCronJob(
-        { namespace: SCALE_NAMESPACES.cronjob, name, body: { spec: { schedule } } },
-        options,
-      );
-    return custom.patchNamespacedCustomObject(
-      {
-        group: 'tributary.dev',
-        version: 'v1alpha1',
-        namespace: SCALE_NAMESPACES.tributary,
-        plural: 'integrations',
-        name,
-        body: { spec: { overrides: { sync: { schedule } } } },
-      },
-      options,
-    );
+    return patchObject(cluster, side, i, {
+      cronjob: { schedule },
+      tributary: { sync: { schedule } },
+    });
   };
   let next = 0;
   const worker = async () => {

@@ -46,8 +46,7 @@ export async function installOperator(
   const manifest = installManifest(options.inCluster === true ? undefined : 0);
   const apply = ['apply', '--server-side', '--force-conflicts', '-f', '-'];
   await kubectlOrThrow(client, apply, manifest);
-  const crds = ['wait', '--for=condition=Established', '--timeout=60s', '-f', join(ROOT, 'crds')];
-  await kubectlOrThrow(client, crds);
+  await waitForCrds(client);
   if (options.inCluster === true) {
     const { namespace, name } = OPERATOR_DEPLOYMENT;
     const rollout = ['rollout', 'status', '-n', namespace, `deployment/${name}`, '--timeout=180s'];
@@ -55,6 +54,18 @@ export async function installOperator(
   } else {
     await waitForOperatorPods(client, 0);
   }
+}
+
+/** Waits until every CRD of crds/ is Established. */
+async function waitForCrds(client: ClusterClient): Promise<void> {
+  const crds = ['wait', '--for=condition=Established', '--timeout=60s', '-f', join(ROOT, 'crds')];
+  await kubectlOrThrow(client, crds);
+}
+
+/** Applies crds/ alone (server-side) and waits until every CRD is Established. */
+export async function applyCrds(client: ClusterClient): Promise<void> {
+  await kubectlOrThrow(client, ['apply', '--server-side', '-f', join(ROOT, 'crds')]);
+  await waitForCrds(client);
 }
 
 /**

@@ -1,3 +1,4 @@
+import { applyCrds } from '../../dev/cluster/operator.ts';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -11,16 +12,7 @@ const crdDir = join(ROOT, 'crds');
 let namespace: string;
 
 beforeAll(async () => {
-  const applied = await client.kubectl(['apply', '--server-side', '-f', crdDir]);
-  expect(applied.stderr).toBe('');
-  const established = await client.kubectl([
-    'wait',
-    '--for=condition=Established',
-    '--timeout=60s',
-    '-f',
-    crdDir,
-  ]);
-  expect(established.code, established.stderr).toBe(0);
+  await applyCrds(client);
   namespace = await createNamespace(client, 'crds');
 });
 

@@ -4,6 +4,7 @@
  * annotation allows, and the NetworkPolicy for run pods, whose selector must match the labels
  * the operator puts on every run Job's pod.
  */
+import { applyCrds } from '../../dev/cluster/operator.ts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +16,6 @@ import { cluster, createNamespace } from '../support/cluster.ts';
 
 const client = cluster();
 const policies = join(ROOT, 'deploy', 'policies');
-const crdDir = join(ROOT, 'crds');
 const ALLOWED = 'tributary.dev/allowed-registries';
 
 /** The custom-connector example with `image`, named `name`. */
@@ -44,18 +44,14 @@ beforeAll(async () => {
   const server = (JSON.parse(version.stdout) as { serverVersion: { minor: string } }).serverVersion;
   // ValidatingAdmissionPolicy is GA (and its admission plugin on by default) from 1.30.
   expect(Number.parseInt(server.minor, 10)).toBeGreaterThanOrEqual(30);
-  for (const dir of [crdDir, join(policies, 'connector-images.yaml')]) {
-    const applied = await client.kubectl(['apply', '--server-side', '-f', dir]);
-    expect(applied.code, applied.stderr).toBe(0);
-  }
-  const established = await client.kubectl([
-    'wait',
-    '--for=condition=Established',
-    '--timeout=60s',
+  await applyCrds(client);
+  const applied = await client.kubectl([
+    'apply',
+    '--server-side',
     '-f',
-    crdDir,
+    join(policies, 'connector-images.yaml'),
   ]);
-  expect(established.code, established.stderr).toBe(0);
+  expect(applied.code, applied.stderr).toBe(0);
   restricted = await createNamespace(client, 'images');
   const annotated = await client.kubectl([
     'annotate',

@@ -4,19 +4,18 @@
  * built-in `edit` ClusterRole creates Integrations and ReconcilePolicies, one bound to `view`
  * reads them, and neither writes their status (the operator's).
  */
-import { join } from 'node:path';
+import { applyCrds } from '../../dev/cluster/operator.ts';
 import { RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { waitFor } from '../../dev/cluster/processes.ts';
 import { installObjects } from '../../manifests/src/app.ts';
 import { TENANT_EDIT_ROLE, TENANT_VIEW_ROLE } from '../../manifests/src/tenant-roles.ts';
-import { example, ROOT } from '../fixtures/manifests.ts';
+import { example } from '../fixtures/manifests.ts';
 import { cluster, createNamespace } from '../support/cluster.ts';
 
 const client = cluster();
 const rbac = client.kubeConfig.makeApiClient(RbacAuthorizationV1Api);
-const crdDir = join(ROOT, 'crds');
 let namespace: string;
 
 /** A ServiceAccount in the test namespace bound there to the built-in ClusterRole `role`. */
@@ -55,16 +54,7 @@ let editor: string;
 let viewer: string;
 
 beforeAll(async () => {
-  const applied = await client.kubectl(['apply', '--server-side', '-f', crdDir]);
-  expect(applied.code, applied.stderr).toBe(0);
-  const established = await client.kubectl([
-    'wait',
-    '--for=condition=Established',
-    '--timeout=60s',
-    '-f',
-    crdDir,
-  ]);
-  expect(established.code, established.stderr).toBe(0);
+  await applyCrds(client);
   namespace = await createNamespace(client, 'tenancy');
   [editor, viewer] = await Promise.all([userBoundTo('edit'), userBoundTo('view')]);
 });
